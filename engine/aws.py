@@ -1,0 +1,72 @@
+"""The hashicorp/aws provider bindings, one submodule at a time.
+
+``cdktf_cdktf_provider_aws/__init__.py`` imports all of its ~2,100 submodules, which
+costs seconds and hundreds of MB on every synth. The submodules themselves only need
+the package's ``_jsii`` module (it loads the jsii assembly once). So we register the
+package in ``sys.modules`` without running its ``__init__`` and import submodules on
+first use: ``from engine.aws import s3_bucket`` imports exactly that one (PEP 562).
+
+If the installed bindings are not laid out as expected, or
+``DATALAKE_EAGER_BINDINGS=1`` is set (the benchmark's baseline), we fall back to the
+plain eager import, with a warning in the first case. Output is identical either way.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import warnings
+from types import ModuleType
+
+PACKAGE = "cdktf_cdktf_provider_aws"
+EAGER_VARIABLE = "DATALAKE_EAGER_BINDINGS"
+
+
+def _register_package_lazily() -> bool:
+    """Put an un-executed ``cdktf_cdktf_provider_aws`` in ``sys.modules``; False if unsafe."""
+    if PACKAGE in sys.modules:
+        return True  # already imported (eagerly, or by us): nothing to do
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    locations = list(spec.submodule_search_locations)
+    has_jsii = any(os.path.isfile(os.path.join(p, "_jsii", "__init__.py")) for p in locations)
+    if not has_jsii:
+        return False
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[PACKAGE] = package
+    try:
+        importlib.import_module(f"{PACKAGE}._jsii")  # loads the assembly into jsii once
+    except Exception:  # noqa: BLE001 - any failure here means "use the supported path"
+        del sys.modules[PACKAGE]
+        return False
+    return True
+
+
+def _load_package() -> None:
+    if os.environ.get(EAGER_VARIABLE) == "1":
+        importlib.import_module(PACKAGE)
+        return
+    if not _register_package_lazily():
+        warnings.warn(
+            f"{PACKAGE} is not laid out as expected; importing it eagerly (slower synth)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        importlib.import_module(PACKAGE)
+
+
+_load_package()
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    try:
+        module = importlib.import_module(f"{PACKAGE}.{name}")
+    except ModuleNotFoundError as err:
+        raise AttributeError(f"the AWS provider bindings have no module {name!r}") from err
+    globals()[name] = module
+    return module

@@ -1,0 +1,231 @@
+"""Read the deployment config from ``envs/`` and explain every problem in it.
+
+Layout (the JSON Schemas in ``envs/schema/`` let editors complete and check both)::
+
+    envs/deployment.yaml            project, central account, repositories, tags,
+                                    secret names, and the list of environment names
+    envs/environments/<name>.yaml   one file per environment, named after it
+
+A bad config raises :class:`ConfigError`: one message, one line per problem, each
+naming the file, the field, the bad value and the fix. Nothing is synthesized, so
+nothing can be destroyed.
+"""
+
+from __future__ import annotations
+
+import os
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from envs.model import ConfigRuleError, DeploymentConfig
+
+DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent
+CONFIG_DIR_VARIABLE = "DATALAKE_CONFIG_DIR"
+"""Environment variable naming another config folder (default: this ``envs/``)."""
+
+ROOT_FILE = "deployment.yaml"
+ENVIRONMENTS_DIR = "environments"
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    file: Path
+    field: str
+    value: Any
+    message: str
+
+    def __str__(self) -> str:
+        value = "" if self.value is _NO_VALUE else f" = {self.value!r}"
+        return f"{_display(self.file)}: {self.field}{value}: {self.message}"
+
+
+class ConfigError(Exception):
+    """The config is invalid; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[ConfigProblem]):
+        self.problems = problems
+        count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
+        lines = [f"Invalid deployment config ({count}):"]
+        lines += [f"  - {p}" for p in problems]
+        super().__init__("\n".join(lines))
+
+
+_NO_VALUE = object()
+
+
+def config_dir_from_environment() -> Path:
+    """``$DATALAKE_CONFIG_DIR`` if set, else the default ``envs/`` folder."""
+    return Path(os.environ.get(CONFIG_DIR_VARIABLE) or DEFAULT_CONFIG_DIR)
+
+
+def load_config(config_dir: Path | str | None = None) -> DeploymentConfig:
+    """Load and validate the config in ``config_dir`` (default: see above)."""
+    folder = Path(config_dir) if config_dir is not None else config_dir_from_environment()
+    root_file = folder / ROOT_FILE
+    root = _read_mapping(root_file)
+    names = root.get("environments")
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    root_file,
+                    "environments",
+                    names,
+                    f"list the environment names, e.g. [dev, test, prod]; each has a file "
+                    f"{ENVIRONMENTS_DIR}/<name>.yaml",
+                )
+            ]
+        )
+    env_files = [folder / ENVIRONMENTS_DIR / f"{name}.yaml" for name in names]
+    problems = _unlisted_files(folder / ENVIRONMENTS_DIR, env_files, root_file)
+    environments = []
+    for name, env_file in zip(names, env_files):
+        try:
+            data = _read_mapping(env_file)
+        except ConfigError as err:
+            problems += err.problems
+            continue
+        if "name" in data:
+            problems.append(
+                ConfigProblem(env_file, "name", data["name"], "the file name is the environment name: remove this key")
+            )
+        environments.append({**data, "name": name})
+    if problems:
+        raise ConfigError(problems)
+
+    try:
+        return DeploymentConfig.model_validate({**root, "environments": environments})
+    except ValidationError as err:
+        raise ConfigError(_explain(err, root_file, env_files)) from None
+
+
+def _read_mapping(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError([ConfigProblem(path, "(file)", _NO_VALUE, "file not found: create it or fix the name")])
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as err:
+        where = getattr(err, "problem_mark", None)
+        line = f"line {where.line + 1}" if where else "(file)"
+        reason = getattr(err, "problem", None) or str(err)
+        raise ConfigError([ConfigProblem(path, line, _NO_VALUE, f"not valid YAML: {reason}")]) from None
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigProblem(path, "(file)", data, "must be a YAML mapping of keys to values")])
+    return data
+
+
+def _unlisted_files(folder: Path, listed: list[Path], root_file: Path) -> list[ConfigProblem]:
+    """A file nobody listed is almost always a typo: say so instead of ignoring it."""
+    if not folder.is_dir():
+        return []
+    return [
+        ConfigProblem(
+            path,
+            "(file)",
+            _NO_VALUE,
+            f"not listed in {_display(root_file)} 'environments': add {path.stem!r} there or delete the file",
+        )
+        for path in sorted(folder.glob("*.y*ml"))
+        if path not in listed
+    ]
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that rejects a key given twice (PyYAML silently keeps the last one)."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _explain(err: ValidationError, root_file: Path, env_files: list[Path]) -> list[ConfigProblem]:
+    problems = []
+    for error in err.errors(include_url=False):
+        rule = (error.get("ctx") or {}).get("error")
+        if isinstance(rule, ConfigRuleError):
+            for p in rule.problems:
+                problems.append(_locate(tuple(error["loc"]) + p.loc, p.value, p.message, root_file, env_files))
+            continue
+        message = error["msg"].removeprefix("Value error, ")
+        hint = _hint(error)
+        if hint:
+            message = f"{message}. Fix: {hint}"
+        problems.append(_locate(tuple(error["loc"]), error.get("input", _NO_VALUE), message, root_file, env_files))
+    return problems
+
+
+def _locate(loc, value, message, root_file: Path, env_files: list[Path]) -> ConfigProblem:
+    if len(loc) >= 2 and loc[0] == "environments" and isinstance(loc[1], int):
+        file, rest = env_files[loc[1]], loc[2:]
+    else:
+        file, rest = root_file, loc
+    field = ".".join(str(p) for p in rest) or "(file)"
+    if isinstance(value, dict) and rest:
+        value = _NO_VALUE  # a whole mapping is noise; the field says where
+    return ConfigProblem(file, field, value, message)
+
+
+def _hint(error: dict) -> str | None:
+    loc, kind = tuple(error["loc"]), error["type"]
+    owner, field = _field_at(loc)
+    if kind == "extra_forbidden":
+        allowed = ", ".join(sorted(owner.model_fields)) if owner else "see envs/schema"
+        return f"remove the key or fix its spelling; allowed here: {allowed}"
+    if kind == "missing":
+        return "add this required key"
+    if kind == "string_type" and isinstance(error.get("input"), int):
+        return "quote it: YAML reads bare digits as a number (and drops leading zeros)"
+    description = field.description if field is not None else None
+    if description is None and field is not None:
+        description = next((m.description for m in field.metadata if getattr(m, "description", None)), None)
+    return description
+
+
+def _field_at(loc: tuple) -> tuple[type[BaseModel] | None, Any]:
+    """The model owning the last field of ``loc`` and that field's FieldInfo (or None)."""
+    model: type[BaseModel] | None = DeploymentConfig
+    field = None
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        owner = model
+        field = model.model_fields.get(part)
+        if field is None:
+            return owner, None
+        model = _model_in(field.annotation)
+        if model is None:
+            return owner, field
+    return model, field
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found:
+            return found
+    return None
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

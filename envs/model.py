@@ -1,0 +1,433 @@
+"""The deployment config: one validated, immutable model of every global value.
+
+This is the only description of accounts, regions, CIDRs, names, branches, approval
+rules, tags and secret *names*. Stacks and constructs receive these typed objects and
+never read files or environment variables themselves.
+
+Every rule that involves more than one field lives in a ``model_validator`` and raises
+:class:`ConfigRuleError`, which carries the location of each problem so the loader can
+name the file and field; used from Python, its message reads on its own.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from envs.naming import CENTRAL_STAGE, ZONES, Label, NamingError
+
+AccountId = Annotated[
+    str,
+    Field(
+        pattern=r"^\d{12}$",
+        description="AWS account id: exactly 12 digits, quoted in YAML (e.g. '111111111111').",
+        examples=["111111111111"],
+    ),
+]
+Region = Annotated[
+    str,
+    Field(
+        pattern=r"^(us|eu|ap|sa|ca|me|af|il|mx)(-gov|-iso[a-z]*)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d$",
+        description="AWS region code, e.g. 'eu-west-1' or 'us-east-1'.",
+        examples=["eu-west-1"],
+    ),
+]
+
+# Physical names are built as <prefix>-<env>-...; keep both parts short, lower-case,
+# and free of characters that S3, IAM or Glue reject.
+ProjectName = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z][a-z0-9-]{0,14}[a-z0-9]$",
+        description=(
+            "Prefix of every physical name: 2-16 characters, lower-case letters, digits "
+            "and '-', starting with a letter."
+        ),
+        examples=["datalake"],
+    ),
+]
+EnvironmentName = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z][a-z0-9]{1,9}$",
+        description="Environment name: 2-10 lower-case letters and digits, starting with a letter.",
+        examples=["dev"],
+    ),
+]
+RepositoryName = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$",
+        description="Short repository name used in pipeline and role names: 2-24 characters, lower-case letters, digits and '-'.",
+        examples=["datalake-infra"],
+    ),
+]
+BranchName = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9]([A-Za-z0-9_-]|[./][A-Za-z0-9_-]){0,99}$",
+        description="Git branch that deploys this environment, e.g. 'main'.",
+        examples=["main"],
+    ),
+]
+SecretName = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$",
+        description=(
+            "Name of a Secrets Manager secret (never its value), e.g. 'datalake/github-token'."
+        ),
+        examples=["datalake/github-token"],
+    ),
+]
+
+_RFC1918 = tuple(
+    ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+)
+# Strings that are secret *values*, not names: a pasted token must never be accepted.
+_SECRET_VALUE = re.compile(
+    r"(AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_|xox[abpr]-|-----BEGIN"
+)
+_RESERVED_TAGS = frozenset({"project", "environment", "managed-by"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule: where (a pydantic-style location), the bad value, what and the fix."""
+
+    loc: tuple[str | int, ...]
+    value: Any
+    message: str
+
+    def __str__(self) -> str:
+        where = ".".join(str(p) for p in self.loc)
+        return f"{where} = {self.value!r}: {self.message}"
+
+
+class ConfigRuleError(ValueError):
+    """A cross-field rule failed; ``problems`` locate each failure."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors and loaded config never changes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Project(StrictModel):
+    name: ProjectName
+
+
+class CentralAccount(StrictModel):
+    """The deployment account: Terraform state, artifacts and every pipeline."""
+
+    account_id: AccountId
+    region: Region
+
+
+class Retention(StrictModel):
+    """How long each bucket keeps data. ``null`` days keep current objects forever."""
+
+    raw_days: int | None = Field(
+        default=None, ge=1, description="Expire raw objects after N days (default: keep)."
+    )
+    conformed_days: int | None = Field(
+        default=None, ge=1, description="Expire conformed objects after N days (default: keep)."
+    )
+    purpose_built_days: int | None = Field(
+        default=None, ge=1, description="Expire purpose-built objects after N days (default: keep)."
+    )
+    noncurrent_version_days: int = Field(
+        default=90, ge=1, description="Delete non-current object versions after N days (default 90)."
+    )
+    access_log_days: int = Field(
+        default=365, ge=1, description="Expire S3 access logs after N days (default 365)."
+    )
+
+    def days_for(self, zone: str) -> int | None:
+        """Current-object expiry of a zone bucket (``None``: keep forever)."""
+        return getattr(self, zone.replace("-", "_") + "_days")
+
+
+class Environment(StrictModel):
+    """One data-lake account, deployed from one branch. Defaults are stated per field."""
+
+    name: EnvironmentName
+    account_id: AccountId
+    region: Region
+    branch: BranchName
+    vpc_cidr: ipaddress.IPv4Network = Field(
+        description=(
+            "Private (RFC 1918) IPv4 range of the data-lake VPC, /16 to /24, not overlapping "
+            "any other environment, e.g. '10.10.0.0/16'."
+        ),
+        examples=["10.10.0.0/16"],
+    )
+    availability_zones: tuple[str, ...] = Field(
+        min_length=2,
+        max_length=4,
+        description=(
+            "2-4 availability zone names of the region, one private subnet in each, "
+            "e.g. [eu-west-1a, eu-west-1b]. Named, not looked up, so a zone AWS adds or "
+            "takes out of service never moves a subnet."
+        ),
+        examples=[["eu-west-1a", "eu-west-1b"]],
+    )
+    approval_required: bool = Field(
+        default=False,
+        description="A person approves the plan before it is applied (default false; prod must be true).",
+    )
+    production: bool = Field(
+        default=False,
+        description="Marks a production environment: approval becomes mandatory (default false; implied by the name 'prod').",
+    )
+    protect_data: bool = Field(
+        default=True,
+        description="Terraform refuses to destroy buckets, keys and catalog databases (default true).",
+    )
+    retention: Retention = Field(default_factory=Retention)
+    admin_role_name: str = Field(
+        default="OrganizationAccountAccessRole",
+        pattern=r"^[\w+=,.@-]{1,64}$",
+        description="Role an administrator assumes to apply bootstrap-<env> once (default OrganizationAccountAccessRole).",
+    )
+
+    @property
+    def is_production(self) -> bool:
+        return self.production or self.name in ("prod", "production")
+
+    @field_validator("vpc_cidr", mode="after")
+    @classmethod
+    def _private_and_sized(cls, cidr: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
+        if not any(cidr.subnet_of(block) for block in _RFC1918):
+            raise ValueError(
+                "must be a private RFC 1918 range (inside 10.0.0.0/8, 172.16.0.0/12 or "
+                "192.168.0.0/16)"
+            )
+        if not 16 <= cidr.prefixlen <= 24:
+            raise ValueError(
+                "prefix must be /16 to /24: AWS allows /16 at most, and /24 is the "
+                "smallest that leaves room for a private subnet per AZ"
+            )
+        return cidr
+
+    @model_validator(mode="after")
+    def _zones_in_region(self) -> Environment:
+        problems = [
+            Problem(
+                ("availability_zones", i),
+                zone,
+                f"is not a zone of region {self.region}: use {self.region} plus a letter, e.g. {self.region}a",
+            )
+            for i, zone in enumerate(self.availability_zones)
+            if not re.fullmatch(re.escape(self.region) + r"[a-z]", zone)
+        ]
+        if len(set(self.availability_zones)) != len(self.availability_zones):
+            problems.append(
+                Problem(("availability_zones",), list(self.availability_zones), "lists a zone twice: name distinct zones")
+            )
+        if problems:
+            raise ConfigRuleError(problems)
+        return self
+
+    @model_validator(mode="after")
+    def _production_needs_approval(self) -> Environment:
+        if self.is_production and not self.approval_required:
+            raise ConfigRuleError(
+                [
+                    Problem(
+                        ("approval_required",),
+                        self.approval_required,
+                        f"environment {self.name!r} is production: set approval_required: true",
+                    )
+                ]
+            )
+        return self
+
+    def label(self, project: str) -> Label:
+        return Label(project, self.name)
+
+
+class Repository(StrictModel):
+    name: RepositoryName
+    full_repository_id: str = Field(
+        pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
+        description="'owner/name' of the repository at its Git host.",
+        examples=["example-org/datalake-infrastructure"],
+    )
+
+
+class Repositories(StrictModel):
+    """One infrastructure repository and one or more ETL repositories."""
+
+    infrastructure: Repository
+    etl: tuple[Repository, ...] = Field(min_length=1)
+
+    @property
+    def all(self) -> tuple[Repository, ...]:
+        return (self.infrastructure, *self.etl)
+
+
+class DeploymentConfig(StrictModel):
+    """The whole deployment: the central account, every environment, every repository."""
+
+    project: Project
+    central: CentralAccount
+    environments: tuple[Environment, ...] = Field(min_length=1)
+    repositories: Repositories
+    tags: dict[str, str] = Field(
+        default_factory=dict,
+        description="Tags on every resource (project, environment and managed-by are added).",
+    )
+    secrets: dict[str, SecretName] = Field(
+        default_factory=dict,
+        description="Secrets Manager secret names by purpose. Names only: values never enter the repo.",
+    )
+
+    @property
+    def central_label(self) -> Label:
+        return Label(self.project.name, CENTRAL_STAGE)
+
+    def label(self, environment: Environment) -> Label:
+        return environment.label(self.project.name)
+
+    def environment(self, name: str) -> Environment:
+        for env in self.environments:
+            if env.name == name:
+                return env
+        raise KeyError(f"no environment named {name!r}; known: {[e.name for e in self.environments]}")
+
+    @field_validator("tags", mode="after")
+    @classmethod
+    def _valid_tags(cls, tags: dict[str, str]) -> dict[str, str]:
+        for key, value in tags.items():
+            if key.lower().startswith("aws:") or key in _RESERVED_TAGS:
+                raise ValueError(
+                    f"tag {key!r} is reserved (aws:* belongs to AWS; {sorted(_RESERVED_TAGS)} "
+                    "are set by this project): rename it"
+                )
+            if not 1 <= len(key) <= 128 or len(value) > 256:
+                raise ValueError(f"tag {key!r}: keys are 1-128 characters, values at most 256")
+        return tags
+
+    @field_validator("secrets", mode="after")
+    @classmethod
+    def _names_not_values(cls, secrets: dict[str, str]) -> dict[str, str]:
+        for purpose, name in secrets.items():
+            if _SECRET_VALUE.search(name):
+                raise ValueError(
+                    f"secrets.{purpose} looks like a secret value, not a name. Remove it from "
+                    "the repository, rotate it, store it in Secrets Manager and put the "
+                    "secret's name here"
+                )
+        return secrets
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self) -> DeploymentConfig:
+        problems = [
+            *self._unique_environments(),
+            *self._separate_accounts(),
+            *self._disjoint_cidrs(),
+            *self._unique_repositories(),
+            *self._names_fit(),
+        ]
+        if problems:
+            raise ConfigRuleError(problems)
+        return self
+
+    def _unique_environments(self) -> list[Problem]:
+        problems, names, branches = [], {}, {}
+        for i, env in enumerate(self.environments):
+            if env.name in names:
+                problems.append(
+                    Problem(("environments", i, "name"), env.name, "is used by two environments: give each a unique name")
+                )
+            names.setdefault(env.name, i)
+            if env.branch in branches:
+                other = self.environments[branches[env.branch]].name
+                problems.append(
+                    Problem(
+                        ("environments", i, "branch"),
+                        env.branch,
+                        f"already deploys {other!r}: each environment needs its own branch",
+                    )
+                )
+            branches.setdefault(env.branch, i)
+        return problems
+
+    def _separate_accounts(self) -> list[Problem]:
+        problems, seen = [], {}
+        for i, env in enumerate(self.environments):
+            if env.account_id == self.central.account_id:
+                problems.append(
+                    Problem(
+                        ("environments", i, "account_id"),
+                        env.account_id,
+                        "is the central deployment account: each data lake needs its own account",
+                    )
+                )
+            elif env.account_id in seen:
+                problems.append(
+                    Problem(
+                        ("environments", i, "account_id"),
+                        env.account_id,
+                        f"is also {seen[env.account_id]!r}'s account: each environment needs its own account",
+                    )
+                )
+            seen.setdefault(env.account_id, env.name)
+        return problems
+
+    def _disjoint_cidrs(self) -> list[Problem]:
+        problems = []
+        for i, env in enumerate(self.environments):
+            for other in self.environments[:i]:
+                if env.vpc_cidr.overlaps(other.vpc_cidr):
+                    problems.append(
+                        Problem(
+                            ("environments", i, "vpc_cidr"),
+                            str(env.vpc_cidr),
+                            f"overlaps {other.name!r}'s vpc_cidr {other.vpc_cidr}: give each "
+                            "environment its own private range so the networks can be peered later",
+                        )
+                    )
+        return problems
+
+    def _unique_repositories(self) -> list[Problem]:
+        problems, seen = [], set()
+        repos = [(("repositories", "infrastructure", "name"), self.repositories.infrastructure)]
+        repos += [(("repositories", "etl", i, "name"), r) for i, r in enumerate(self.repositories.etl)]
+        for loc, repo in repos:
+            if repo.name in seen:
+                problems.append(Problem(loc, repo.name, "is used by two repositories: names must be unique"))
+            seen.add(repo.name)
+        return problems
+
+    def _names_fit(self) -> list[Problem]:
+        """Every derived physical name fits its service's rules (S3 63, IAM role 64)."""
+        problems = []
+        central = self.central_label
+        fix = "shorten project.name or the environment name"
+        for purpose in ("tfstate", "artifacts", "access-logs"):
+            try:
+                central.bucket(purpose, self.central.account_id, self.central.region)
+            except NamingError as err:
+                problems.append(Problem(("project", "name"), self.project.name, f"{err}: shorten project.name"))
+        for i, env in enumerate(self.environments):
+            label = self.label(env)
+            try:
+                for purpose in (*ZONES, "access-logs"):
+                    label.bucket(purpose, env.account_id, env.region)
+                label.deploy_role()
+                for repo in self.repositories.all:
+                    label.pipeline_role(repo.name)
+            except NamingError as err:
+                problems.append(Problem(("environments", i, "name"), env.name, f"{err}: {fix} or the repository names"))
+        return problems

@@ -1,0 +1,64 @@
+"""Synthesize every stack of the deployment and print a summary.
+
+    python main.py                       # config from envs/ (or $DATALAKE_CONFIG_DIR)
+    python main.py --config-dir other/   # another config folder
+    cdktf synth / cdktf deploy <stack>   # the same, through the cdktf CLI
+
+Wiring only: load config, build stacks, synth, summarize.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from envs import ConfigError, load_config
+from stacks import build_app
+
+LOCAL_STATE_VARIABLE = "DATALAKE_BOOTSTRAP_LOCAL_STATE"
+"""Set to 1 to synthesize ``central-bootstrap`` with local state (first apply only)."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config-dir", type=Path, default=None, help="config folder (default: envs/)")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config_dir)
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 2
+    app, stacks = build_app(config, local_bootstrap_state=os.environ.get(LOCAL_STATE_VARIABLE) == "1")
+    app.synth()
+    outdir = Path(app.outdir)
+    rows = [
+        (
+            stack.stack_id,
+            stack.account_id,
+            stack.region,
+            stack.backend_key,
+            str(resource_count(outdir / "stacks" / stack.stack_id / "cdk.tf.json")),
+        )
+        for stack in stacks
+    ]
+    print(format_table(("stack", "account", "region", "state key", "resources"), rows))
+    print(f"\n{len(stacks)} stacks synthesized into {outdir}/stacks/")
+    return 0
+
+
+def resource_count(stack_json: Path) -> int:
+    resources = json.loads(stack_json.read_text())["resource"]
+    return sum(len(instances) for instances in resources.values())
+
+
+def format_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    lines = [header, tuple("-" * w for w in widths), *rows]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Glue Data Catalog: one database per data-lake zone, catalog encrypted with our key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine import Construct, TerraformResourceLifecycle
+from engine.aws import glue_catalog_database, glue_data_catalog_encryption_settings
+
+
+@dataclass(frozen=True)
+class GlueCatalogConfig:
+    """- ``databases``: zone -> (database name, S3 location of the zone).
+    - ``kms_key_arn``: encrypts catalog metadata and connection passwords.
+    - ``protect``: Terraform's ``prevent_destroy`` on every database (default on).
+    """
+
+    account_id: str
+    databases: tuple[tuple[str, str, str], ...]  # (zone, database name, s3 location)
+    kms_key_arn: str
+    protect: bool = True
+
+
+class GlueCatalog(Construct):
+    """Properties: ``database_names`` (zone -> name)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: GlueCatalogConfig):
+        super().__init__(scope, construct_id)
+        self.database_names: dict[str, str] = {}
+        for zone, name, location in config.databases:
+            glue_catalog_database.GlueCatalogDatabase(
+                self,
+                zone,
+                name=name,
+                catalog_id=config.account_id,
+                description=f"Tables of the {zone} zone",
+                location_uri=location,
+                lifecycle=TerraformResourceLifecycle(prevent_destroy=config.protect),
+            )
+            self.database_names[zone] = name
+        glue_data_catalog_encryption_settings.GlueDataCatalogEncryptionSettings(
+            self,
+            "encryption",
+            catalog_id=config.account_id,
+            data_catalog_encryption_settings={
+                "encryption_at_rest": {
+                    "catalog_encryption_mode": "SSE-KMS",
+                    "sse_aws_kms_key_id": config.kms_key_arn,
+                },
+                "connection_password_encryption": {
+                    "return_connection_password_encrypted": True,
+                    "aws_kms_key_id": config.kms_key_arn,
+                },
+            },
+        )

@@ -1,0 +1,58 @@
+"""IAM policy documents as plain data.
+
+Documents are built as Python dicts and serialized once, so tests and the IAM linter
+read exactly what Terraform sends to AWS. Token strings (``${aws_kms_key.x.arn}``)
+may appear inside values; CDKTF resolves them in the JSON string.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+Statement = dict[str, Any]
+
+
+def document(*statements: Statement) -> str:
+    """A policy document (version 2012-10-17) as compact, key-sorted JSON."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
+
+
+def deny_insecure_transport(bucket_arn: str) -> Statement:
+    """Deny every S3 request on the bucket that does not use TLS."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def key_administration(account_root: str) -> Statement:
+    """Let the key's own account manage it through IAM (without this a key is unmanageable)."""
+    return {
+        "Sid": "AccountAdministersKeyThroughIam",
+        "Effect": "Allow",
+        "Principal": {"AWS": account_root},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
+def only_roles(account_roots: list[str], role_arns: list[str], sid: str, actions: list[str], resources: list[str]) -> Statement:
+    """Allow exactly ``role_arns`` (which may not exist yet) and nothing else in their accounts.
+
+    IAM and KMS reject a policy that names a principal that does not exist, and the
+    roles are created by a later stack; so the principal is the account and the
+    condition pins the exact role ARNs.
+    """
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"AWS": sorted(set(account_roots))},
+        "Action": actions,
+        "Resource": resources if len(resources) > 1 else resources[0],
+        "Condition": {"ArnEquals": {"aws:PrincipalArn": sorted(role_arns)}},
+    }

@@ -1,0 +1,204 @@
+"""A private VPC for Glue and friends: no internet path, AWS APIs through endpoints."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from engine import Construct
+from engine.aws import (
+    cloudwatch_log_group,
+    default_security_group,
+    flow_log,
+    iam_role,
+    iam_role_policy,
+    route_table,
+    route_table_association,
+    security_group,
+    subnet,
+    vpc,
+    vpc_endpoint,
+    vpc_security_group_ingress_rule,
+)
+from modules.policy import document
+
+INTERFACE_ENDPOINTS = ("glue", "kms", "logs", "secretsmanager", "ssm", "states", "sts")
+"""AWS APIs that Glue jobs, Lambda helpers and Step Functions reach from the VPC."""
+
+SUBNET_SLOTS = 4
+"""The VPC range is cut in four equal slots; one private subnet per AZ, the rest kept free."""
+
+
+def private_subnet_cidrs(cidr: ipaddress.IPv4Network, count: int) -> list[ipaddress.IPv4Network]:
+    """The first ``count`` of the VPC's four equal slots (e.g. /16 -> /18 subnets)."""
+    if not 1 <= count <= SUBNET_SLOTS:
+        raise ValueError(f"between 1 and {SUBNET_SLOTS} subnets, not {count}")
+    return list(cidr.subnets(prefixlen_diff=2))[:count]
+
+
+@dataclass(frozen=True)
+class PrivateNetworkConfig:
+    """- ``name``: prefix of the Name tags (``<prefix>-<env>``).
+    - ``cidr``: VPC range; ``availability_zones``: zone names, one private subnet each.
+    - ``interface_endpoints``: default :data:`INTERFACE_ENDPOINTS`; the S3 gateway
+      endpoint is always added.
+    - Flow logs (all traffic) go to a CloudWatch log group encrypted with
+      ``log_key_arn`` and kept ``log_retention_days`` (default 365), written by a
+      role named ``flow_log_role_name`` under ``permissions_boundary_arn``.
+    """
+
+    name: str
+    cidr: ipaddress.IPv4Network
+    availability_zones: tuple[str, ...]
+    region: str
+    log_key_arn: str
+    flow_log_role_name: str
+    permissions_boundary_arn: str
+    account_id: str
+    interface_endpoints: tuple[str, ...] = INTERFACE_ENDPOINTS
+    log_retention_days: int = 365
+
+
+class PrivateNetwork(Construct):
+    """Properties: ``vpc_id``, ``private_subnet_ids``, ``route_table_id``,
+    ``endpoint_security_group_id``."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: PrivateNetworkConfig):
+        super().__init__(scope, construct_id)
+        self.config = config
+        self.vpc = vpc.Vpc(
+            self,
+            "vpc",
+            cidr_block=str(config.cidr),
+            enable_dns_hostnames=True,  # required by private DNS on interface endpoints
+            enable_dns_support=True,
+            tags={"Name": config.name},
+        )
+        # Take every rule off the default security group so nothing can use it by accident.
+        default_security_group.DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id)
+        self.route_table = route_table.RouteTable(
+            self, "private", vpc_id=self.vpc.id, tags={"Name": f"{config.name}-private"}
+        )
+        self.subnets = []
+        cidrs = private_subnet_cidrs(config.cidr, len(config.availability_zones))
+        for index, (zone, cidr) in enumerate(zip(config.availability_zones, cidrs)):
+            private = subnet.Subnet(
+                self,
+                f"private-{index}",
+                vpc_id=self.vpc.id,
+                cidr_block=str(cidr),
+                availability_zone=zone,
+                map_public_ip_on_launch=False,
+                tags={"Name": f"{config.name}-private-{index}"},
+            )
+            route_table_association.RouteTableAssociation(
+                self, f"private-{index}-routes", subnet_id=private.id, route_table_id=self.route_table.id
+            )
+            self.subnets.append(private)
+        self._endpoints()
+        self._flow_logs()
+
+    def _endpoints(self) -> None:
+        config = self.config
+        vpc_endpoint.VpcEndpoint(
+            self,
+            "s3",
+            vpc_id=self.vpc.id,
+            service_name=f"com.amazonaws.{config.region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[self.route_table.id],
+            tags={"Name": f"{config.name}-s3"},
+        )
+        self.endpoint_security_group = security_group.SecurityGroup(
+            self,
+            "endpoints-sg",
+            name=f"{config.name}-endpoints",
+            description="HTTPS from inside the VPC to the AWS API interface endpoints",
+            vpc_id=self.vpc.id,
+        )
+        vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+            self,
+            "endpoints-https",
+            security_group_id=self.endpoint_security_group.id,
+            description="HTTPS from the VPC",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4=str(config.cidr),
+        )
+        for service in config.interface_endpoints:
+            vpc_endpoint.VpcEndpoint(
+                self,
+                service,
+                vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{config.region}.{service}",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=self.private_subnet_ids,
+                security_group_ids=[self.endpoint_security_group.id],
+                tags={"Name": f"{config.name}-{service}"},
+            )
+
+    def _flow_logs(self) -> None:
+        config = self.config
+        group = cloudwatch_log_group.CloudwatchLogGroup(
+            self,
+            "flow-log-group",
+            name=f"/aws/vpc/{config.name}/flow-logs",
+            retention_in_days=config.log_retention_days,
+            kms_key_id=config.log_key_arn,
+        )
+        role = iam_role.IamRole(
+            self,
+            "flow-log-role",
+            name=config.flow_log_role_name,
+            permissions_boundary=config.permissions_boundary_arn,
+            assume_role_policy=document(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    # Only flow logs of this account may use the role (confused deputy).
+                    "Condition": {"StringEquals": {"aws:SourceAccount": config.account_id}},
+                }
+            ),
+        )
+        iam_role_policy.IamRolePolicy(
+            self,
+            "flow-log-policy",
+            role=role.id,
+            name="write-flow-logs",
+            policy=document(
+                {
+                    "Sid": "WriteFlowLogs",
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                    "Resource": f"{group.arn}:*",
+                }
+            ),
+        )
+        flow_log.FlowLog(
+            self,
+            "flow-log",
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+        )
+
+    @property
+    def vpc_id(self) -> str:
+        return self.vpc.id
+
+    @property
+    def private_subnet_ids(self) -> list[str]:
+        return [s.id for s in self.subnets]
+
+    @property
+    def route_table_id(self) -> str:
+        return self.route_table.id
+
+    @property
+    def endpoint_security_group_id(self) -> str:
+        return self.endpoint_security_group.id

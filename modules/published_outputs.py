@@ -1,0 +1,65 @@
+"""Stack outputs published as SSM parameters: the contract other repositories read.
+
+Stacks never share Terraform state. A data-lake stack publishes what ETL stacks need
+under ``/<project>/<env>/<publisher>/<key>``; they read it with an
+``aws_ssm_parameter`` data source. :data:`DATALAKE_KEYS` is that contract for
+``datalake-<env>``; README.md documents it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from engine import Construct
+from engine.aws import ssm_parameter
+from envs.naming import ZONES, Label
+
+DATALAKE_PUBLISHER = "datalake"
+
+DATALAKE_KEYS = (
+    "kms/key-arn",
+    *(f"buckets/{zone}/{attr}" for zone in (*ZONES, "access-logs") for attr in ("name", "arn")),
+    *(f"glue/databases/{zone}/name" for zone in ZONES),
+    "iam/permissions-boundary-arn",
+    "vpc/id",
+    "vpc/private-subnet-ids",
+    "vpc/endpoint-security-group-id",
+)
+"""Keys ``datalake-<env>`` publishes. ``vpc/private-subnet-ids`` is a StringList."""
+
+
+def parameter_name(label: Label, publisher: str, key: str) -> str:
+    """``/<project>/<env>/<publisher>/<key>``."""
+    return label.ssm_path(publisher, *key.split("/"))
+
+
+class PublishedOutputs(Construct):
+    """One SSM parameter per value: ``String``, or ``StringList`` for a list.
+
+    Values are identifiers (names, ARNs, ids), never secrets. Property:
+    ``parameter_names`` (key -> full parameter name).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        label: Label,
+        publisher: str,
+        values: Mapping[str, str | Sequence[str]],
+    ):
+        super().__init__(scope, construct_id)
+        self.parameter_names: dict[str, str] = {}
+        for key, value in values.items():
+            name = parameter_name(label, publisher, key)
+            is_list = not isinstance(value, str)
+            ssm_parameter.SsmParameter(
+                self,
+                key.replace("/", "-"),
+                name=name,
+                type="StringList" if is_list else "String",
+                value=",".join(value) if is_list else value,
+                description=f"Published by {publisher}: {key}",
+            )
+            self.parameter_names[key] = name

@@ -1,0 +1,163 @@
+"""An S3 bucket that is secure without options: the only way this project makes buckets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from engine import Construct, TerraformResourceLifecycle
+from engine.aws import (
+    s3_bucket,
+    s3_bucket_lifecycle_configuration,
+    s3_bucket_logging,
+    s3_bucket_notification,
+    s3_bucket_ownership_controls,
+    s3_bucket_policy,
+    s3_bucket_public_access_block,
+    s3_bucket_server_side_encryption_configuration,
+    s3_bucket_versioning,
+)
+from modules.policy import Statement, deny_insecure_transport, document
+
+ABORT_INCOMPLETE_UPLOADS_DAYS = 7
+
+
+@dataclass(frozen=True)
+class SecureBucketConfig:
+    """What may vary between buckets; everything else is fixed and secure.
+
+    Always: public access blocked (all four settings), ACLs disabled
+    (BucketOwnerEnforced), versioning on, TLS-only bucket policy, incomplete
+    multipart uploads aborted after 7 days, ``force_destroy`` off.
+
+    - ``kms_key_arn``: SSE-KMS with an S3 bucket key. ``None`` means SSE-S3, which is
+      only for access-log buckets (S3 server access logging cannot write SSE-KMS).
+    - ``access_log_bucket``: name of the bucket that receives this bucket's access
+      logs under ``<bucket>/``; ``None`` only for the access-log bucket itself.
+    - ``expiration_days``: expire current objects after N days (``None``: keep).
+    - ``noncurrent_version_days``: delete non-current versions after N days.
+    - ``protect``: Terraform's ``prevent_destroy`` (default on).
+    - ``eventbridge``: send object events to EventBridge, where ETL triggers listen
+      (default off).
+    - ``policy_statements``: extra bucket-policy statements (cross-account readers,
+      the logging service).
+    """
+
+    bucket_name: str
+    kms_key_arn: str | None
+    access_log_bucket: str | None
+    noncurrent_version_days: int
+    expiration_days: int | None = None
+    protect: bool = True
+    eventbridge: bool = False
+    policy_statements: tuple[Statement, ...] = field(default=())
+
+
+class SecureBucket(Construct):
+    """A bucket plus its public-access block, ownership, versioning, encryption,
+    logging, lifecycle and TLS-only policy. Properties: ``bucket_name``, ``arn``,
+    ``bucket_id``."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: SecureBucketConfig):
+        super().__init__(scope, construct_id)
+        self.config = config
+        self.bucket = s3_bucket.S3Bucket(
+            self,
+            "bucket",
+            bucket=config.bucket_name,
+            force_destroy=False,
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=config.protect),
+        )
+        bucket_id = self.bucket.id
+        public_access = s3_bucket_public_access_block.S3BucketPublicAccessBlock(
+            self,
+            "public-access-block",
+            bucket=bucket_id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        s3_bucket_ownership_controls.S3BucketOwnershipControls(
+            self, "ownership", bucket=bucket_id, rule={"object_ownership": "BucketOwnerEnforced"}
+        )
+        s3_bucket_versioning.S3BucketVersioningA(
+            self, "versioning", bucket=bucket_id, versioning_configuration={"status": "Enabled"}
+        )
+        sse = s3_bucket_server_side_encryption_configuration
+        if config.kms_key_arn is None:
+            default = sse.S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                sse_algorithm="AES256"
+            )
+        else:
+            default = sse.S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                sse_algorithm="aws:kms", kms_master_key_id=config.kms_key_arn
+            )
+        sse.S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "encryption",
+            bucket=bucket_id,
+            rule=[
+                sse.S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=default,
+                    bucket_key_enabled=config.kms_key_arn is not None,
+                )
+            ],
+        )
+        if config.access_log_bucket is not None:
+            s3_bucket_logging.S3BucketLoggingA(
+                self,
+                "logging",
+                bucket=bucket_id,
+                target_bucket=config.access_log_bucket,
+                target_prefix=f"{config.bucket_name}/",
+            )
+        if config.eventbridge:
+            s3_bucket_notification.S3BucketNotification(
+                self, "notifications", bucket=bucket_id, eventbridge=True
+            )
+        s3_bucket_lifecycle_configuration.S3BucketLifecycleConfiguration(
+            self, "lifecycle", bucket=bucket_id, rule=self._lifecycle_rules()
+        )
+        s3_bucket_policy.S3BucketPolicy(
+            self,
+            "policy",
+            bucket=bucket_id,
+            policy=document(deny_insecure_transport(self.bucket.arn), *config.policy_statements),
+            # S3 rejects a policy while the public-access block is being changed.
+            depends_on=[public_access],
+        )
+
+    def _lifecycle_rules(self) -> list:
+        # jsii drops multi-word keys of plain dicts inside lists: use the struct classes.
+        lc = s3_bucket_lifecycle_configuration
+        days = self.config.expiration_days
+        return [
+            lc.S3BucketLifecycleConfigurationRule(
+                id="retention",
+                status="Enabled",
+                filter=[lc.S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                abort_incomplete_multipart_upload=[
+                    lc.S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
+                        days_after_initiation=ABORT_INCOMPLETE_UPLOADS_DAYS
+                    )
+                ],
+                noncurrent_version_expiration=[
+                    lc.S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                        noncurrent_days=self.config.noncurrent_version_days
+                    )
+                ],
+                expiration=[lc.S3BucketLifecycleConfigurationRuleExpiration(days=days)] if days else None,
+            )
+        ]
+
+    @property
+    def bucket_name(self) -> str:
+        return self.config.bucket_name
+
+    @property
+    def arn(self) -> str:
+        return self.bucket.arn
+
+    @property
+    def bucket_id(self) -> str:
+        return self.bucket.id

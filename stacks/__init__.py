@@ -1,0 +1,38 @@
+"""The stacks of a deployment, and :func:`build_app` that wires them from config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine import App
+from envs.model import DeploymentConfig
+from stacks.base import DeploymentStack
+from stacks.central_bootstrap import CentralBootstrapStack
+from stacks.datalake import DataLakeStack
+from stacks.environment_bootstrap import EnvironmentBootstrapStack
+
+__all__ = [
+    "CentralBootstrapStack",
+    "DataLakeStack",
+    "DeploymentStack",
+    "EnvironmentBootstrapStack",
+    "build_app",
+]
+
+
+def build_app(
+    config: DeploymentConfig, outdir: str | Path | None = None, *, local_bootstrap_state: bool = False
+) -> tuple[App, list[DeploymentStack]]:
+    """Every stack of the deployment: ``central-bootstrap``, then per environment
+    ``bootstrap-<env>`` and ``datalake-<env>``, in config order.
+
+    ``outdir`` defaults to the engine's (``$CDKTF_OUTDIR`` under the cdktf CLI, else
+    ``cdktf.out``)."""
+    app = App(outdir=str(outdir)) if outdir is not None else App()
+    stacks: list[DeploymentStack] = [
+        CentralBootstrapStack(app, config=config, local_state=local_bootstrap_state)
+    ]
+    for environment in config.environments:
+        stacks.append(EnvironmentBootstrapStack(app, config=config, environment=environment))
+        stacks.append(DataLakeStack(app, config=config, environment=environment))
+    return app, stacks

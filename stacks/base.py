@@ -1,0 +1,73 @@
+"""What every stack shares: its account, provider, backend and tags."""
+
+from __future__ import annotations
+
+from engine import Construct, LocalBackend, S3Backend, TerraformStack
+from engine.aws import provider
+from envs.model import DeploymentConfig
+from envs.naming import Label, state_key
+
+REQUIRED_TERRAFORM = ">= 1.10"
+"""S3-native state locking (``use_lockfile``) needs Terraform 1.10."""
+
+
+class DeploymentStack(TerraformStack):
+    """A Terraform workspace in one account and region.
+
+    - Its AWS provider works only in ``account_id`` (``allowed_account_ids``), assumes
+      ``role_arn`` when given, and tags every resource with the project, the stage,
+      ``managed-by`` and the config's tags.
+    - Its state lives in the central state bucket under ``<stack id>/terraform.tfstate``,
+      encrypted, locked with an S3 lock file; ``local_state=True`` keeps it on disk
+      instead (only to create the state bucket itself).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        stack_id: str,
+        *,
+        config: DeploymentConfig,
+        label: Label,
+        account_id: str,
+        region: str,
+        role_arn: str | None,
+        local_state: bool = False,
+    ):
+        super().__init__(scope, stack_id)
+        self.stack_id = stack_id
+        self.deployment = config
+        self.label = label
+        self.account_id = account_id
+        self.region = region
+        self.backend_key = "terraform.tfstate (local)" if local_state else state_key(stack_id)
+        tags = {
+            **config.tags,
+            "project": config.project.name,
+            "environment": label.stage,
+            "managed-by": "cdktf",
+        }
+        provider.AwsProvider(
+            self,
+            "aws",
+            region=region,
+            allowed_account_ids=[account_id],
+            assume_role=[provider.AwsProviderAssumeRole(role_arn=role_arn, session_name=stack_id)]
+            if role_arn
+            else None,
+            default_tags=[provider.AwsProviderDefaultTags(tags=tags)],
+        )
+        self.add_override("terraform.required_version", REQUIRED_TERRAFORM)
+        if local_state:
+            LocalBackend(self, path="terraform.tfstate")
+            return
+        central = config.central
+        S3Backend(
+            self,
+            bucket=config.central_label.bucket("tfstate", central.account_id, central.region),
+            key=self.backend_key,
+            region=central.region,
+            encrypt=True,
+        )
+        # cdktf 0.21's S3Backend has no use_lockfile; the lock file replaces DynamoDB locks.
+        self.add_override("terraform.backend.s3.use_lockfile", True)

@@ -1,0 +1,144 @@
+"""``central-bootstrap``: what the central account needs before any pipeline runs.
+
+Applied once by an administrator of the central account: first with local state
+(``DATALAKE_BOOTSTRAP_LOCAL_STATE=1``), then migrated into the state bucket it
+created (``terraform init -migrate-state``). See README.md, "Bootstrapping".
+"""
+
+from __future__ import annotations
+
+from engine import Construct
+from envs.model import DeploymentConfig
+from envs.naming import account_root_arn, partition, role_arn
+from modules.encryption_key import EncryptionKey, EncryptionKeyConfig
+from modules.policy import only_roles
+from modules.secure_bucket import SecureBucket, SecureBucketConfig
+from stacks.base import DeploymentStack
+
+STACK_ID = "central-bootstrap"
+STATE_VERSION_DAYS = 365
+"""Earlier versions of every state file are kept a year: a bad apply can be rolled back."""
+ACCESS_LOG_DAYS = 365
+ARTIFACT_DAYS = 90
+"""Pipeline artifacts are rebuilt from Git; keep them 90 days."""
+
+
+class CentralBootstrapStack(DeploymentStack):
+    """State bucket and key, access-log bucket, artifact bucket and key.
+
+    Properties: ``state_bucket``, ``artifact_bucket``, ``artifact_key``,
+    ``deploy_role_arns`` (the only principals outside this account the artifact
+    bucket and key admit).
+    """
+
+    def __init__(self, scope: Construct, *, config: DeploymentConfig, local_state: bool = False):
+        central = config.central
+        label = config.central_label
+        super().__init__(
+            scope,
+            STACK_ID,
+            config=config,
+            label=label,
+            account_id=central.account_id,
+            region=central.region,
+            role_arn=None,  # applied by an administrator of the central account
+            local_state=local_state,
+        )
+        root = account_root_arn(central.account_id, central.region)
+        part = partition(central.region)
+        self.deploy_role_arns = tuple(
+            role_arn(env.account_id, config.label(env).deploy_role(), env.region)
+            for env in config.environments
+        )
+        env_roots = [account_root_arn(env.account_id, env.region) for env in config.environments]
+
+        def bucket_name(purpose: str) -> str:
+            return label.bucket(purpose, central.account_id, central.region)
+
+        log_bucket_name = bucket_name("access-logs")
+        self.access_log_bucket = SecureBucket(
+            self,
+            "access-logs",
+            config=SecureBucketConfig(
+                bucket_name=log_bucket_name,
+                kms_key_arn=None,  # S3 server access logging cannot write SSE-KMS objects
+                access_log_bucket=None,
+                noncurrent_version_days=ACCESS_LOG_DAYS,
+                expiration_days=ACCESS_LOG_DAYS,
+                policy_statements=(server_access_logging(part, log_bucket_name, central.account_id),),
+            ),
+        )
+        self.state_key = EncryptionKey(
+            self,
+            "state-key",
+            config=EncryptionKeyConfig(
+                alias=label.kms_alias("tfstate"),
+                description="Encrypts every Terraform state file of the deployment",
+                account_root=root,
+            ),
+        )
+        self.state_bucket = SecureBucket(
+            self,
+            "state",
+            config=SecureBucketConfig(
+                bucket_name=bucket_name("tfstate"),
+                kms_key_arn=self.state_key.arn,
+                access_log_bucket=log_bucket_name,
+                noncurrent_version_days=STATE_VERSION_DAYS,
+            ),
+        )
+        self.artifact_key = EncryptionKey(
+            self,
+            "artifact-key",
+            config=EncryptionKeyConfig(
+                alias=label.kms_alias("artifacts"),
+                description="Encrypts pipeline artifacts; environments' deploy roles may decrypt",
+                account_root=root,
+                policy_statements=(
+                    only_roles(
+                        env_roots,
+                        list(self.deploy_role_arns),
+                        "DeployRolesDecryptArtifacts",
+                        ["kms:Decrypt", "kms:DescribeKey"],
+                        ["*"],
+                    ),
+                ),
+                protect=False,  # artifacts are rebuilt from Git
+            ),
+        )
+        artifact_bucket_name = bucket_name("artifacts")
+        artifact_arn = f"arn:{part}:s3:::{artifact_bucket_name}"
+        self.artifact_bucket = SecureBucket(
+            self,
+            "artifacts",
+            config=SecureBucketConfig(
+                bucket_name=artifact_bucket_name,
+                kms_key_arn=self.artifact_key.arn,
+                access_log_bucket=log_bucket_name,
+                noncurrent_version_days=ARTIFACT_DAYS,
+                expiration_days=ARTIFACT_DAYS,
+                protect=False,
+                policy_statements=(
+                    only_roles(env_roots, list(self.deploy_role_arns), "DeployRolesListArtifacts", ["s3:ListBucket"], [artifact_arn]),
+                    only_roles(
+                        env_roots,
+                        list(self.deploy_role_arns),
+                        "DeployRolesReadArtifacts",
+                        ["s3:GetObject", "s3:GetObjectVersion"],
+                        [f"{artifact_arn}/*"],
+                    ),
+                ),
+            ),
+        )
+
+
+def server_access_logging(part: str, log_bucket: str, account_id: str) -> dict:
+    """Let S3 server access logging of this account's buckets write into ``log_bucket``."""
+    return {
+        "Sid": "S3ServerAccessLogging",
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": f"arn:{part}:s3:::{log_bucket}/*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+    }
