@@ -170,7 +170,7 @@ class DeployRole(Construct):
             {
                 "Sid": "Ceiling",
                 "Effect": "Allow",
-                "Action": sorted({*(f"{s}:*" for s in (*REGIONAL_SERVICES, "s3", "sts")), *IAM_ACTIONS}),
+                "Action": sorted({*(f"{s}:*" for s in (*REGIONAL_SERVICES, "s3")), *IAM_ACTIONS, "sts:GetCallerIdentity"}),
                 "Resource": "*",
             },
             {

@@ -1,0 +1,42 @@
+# The project's commands. `make synth` and `make test` set everything up on a fresh
+# clone (Python 3.11+, Node 20+ and, for the tests, Terraform >= 1.10 must be installed).
+
+PYTHON ?= python3
+PIPENV_VERSION := 2026.10.3
+TOOLS := .tools
+PIPENV := $(TOOLS)/bin/pipenv
+
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_IGNORE_VIRTUALENVS := 1
+export PIPENV_VERBOSITY := -1
+export CHECKPOINT_DISABLE := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+.PHONY: setup synth test schema clean
+
+## setup: install pipenv in .tools/ and the locked packages in .venv/ (only when Pipfile.lock changed)
+setup: .venv/.synced
+
+$(PIPENV):
+	@scripts/check-prerequisites
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check pipenv==$(PIPENV_VERSION)
+
+.venv/.synced: Pipfile.lock $(PIPENV)
+	$(PIPENV) sync --dev
+	@touch $@
+
+## synth: synthesize every stack from the default config (envs/) and print a summary
+synth: setup
+	$(PIPENV) run python main.py
+
+## test: run the whole test suite (unit, terraform validate, checkov, IAM lint)
+test: setup
+	$(PIPENV) run python -m pytest $(PYTEST_ARGS)
+
+## schema: rewrite envs/schema/*.json from the config model
+schema: setup
+	$(PIPENV) run python -m envs.schema
+
+clean:
+	rm -rf cdktf.out .pytest_cache

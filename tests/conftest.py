@@ -1,0 +1,22 @@
+"""Shared fixtures: the default config and its synthesized stacks (built once)."""
+
+from __future__ import annotations
+
+import pytest
+
+from envs import DEFAULT_CONFIG_DIR, DeploymentConfig, load_config
+from tests.support.synth import SynthStack, synthesize
+
+DEFAULT = load_config(DEFAULT_CONFIG_DIR)
+ENVIRONMENTS = [env.name for env in DEFAULT.environments]
+
+
+@pytest.fixture(scope="session")
+def config() -> DeploymentConfig:
+    return DEFAULT
+
+
+@pytest.fixture(scope="session")
+def stacks(tmp_path_factory) -> dict[str, SynthStack]:
+    """Every stack of the default config, synthesized once per test session."""
+    return synthesize(DEFAULT, tmp_path_factory.mktemp("synth"))

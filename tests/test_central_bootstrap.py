@@ -1,0 +1,93 @@
+"""central-bootstrap: the state bucket and the artifact bucket + key that only the
+environments' deploy roles may read from outside the central account."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import DEFAULT
+from tests.support.synth import policy, statement
+
+CENTRAL = DEFAULT.central.account_id
+DEPLOY_ROLES = sorted(f"arn:aws:iam::{e.account_id}:role/datalake-{e.name}-deploy" for e in DEFAULT.environments)
+ENV_ROOTS = sorted(f"arn:aws:iam::{e.account_id}:root" for e in DEFAULT.environments)
+
+
+@pytest.fixture(scope="module")
+def central(stacks):
+    return stacks["central-bootstrap"]
+
+
+def test_bucket_names_carry_account_and_region(central):
+    assert central.resource("aws_s3_bucket", "state/bucket")["bucket"] == "datalake-central-tfstate-111111111111-eu-west-1"
+    assert central.resource("aws_s3_bucket", "artifacts/bucket")["bucket"] == "datalake-central-artifacts-111111111111-eu-west-1"
+
+
+def test_state_bucket_is_encrypted_with_the_state_key_and_never_destroyed(central):
+    (rule,) = central.resource("aws_s3_bucket_server_side_encryption_configuration", "state/encryption")["rule"]
+    assert rule["apply_server_side_encryption_by_default"]["kms_master_key_id"] == central.ref(
+        "aws_kms_key", "state-key/key", "arn"
+    )
+    assert central.resource("aws_s3_bucket", "state/bucket")["lifecycle"] == {"prevent_destroy": True}
+    assert central.resource("aws_kms_key", "state-key/key")["lifecycle"] == {"prevent_destroy": True}
+
+
+def test_state_history_is_kept_a_year(central):
+    (rule,) = central.resource("aws_s3_bucket_lifecycle_configuration", "state/lifecycle")["rule"]
+    assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": 365}]
+    assert "expiration" not in rule, "current state files never expire"
+
+
+def test_state_key_is_not_shared_with_other_accounts(central):
+    doc = policy(central.resource("aws_kms_key", "state-key/key")["policy"])
+    principals = [s["Principal"] for s in doc["Statement"]]
+    assert principals == [{"AWS": f"arn:aws:iam::{CENTRAL}:root"}], doc
+
+
+@pytest.mark.parametrize("key", ["state-key", "artifact-key"])
+def test_keys_rotate_and_have_aliases(central, key):
+    conf = central.resource("aws_kms_key", f"{key}/key")
+    assert conf["enable_key_rotation"] is True, conf
+    assert conf["deletion_window_in_days"] == 30, conf
+    alias = central.resource("aws_kms_alias", f"{key}/alias")
+    assert alias["target_key_id"] == central.ref("aws_kms_key", f"{key}/key", "key_id")
+    assert alias["name"] == {"state-key": "alias/datalake-central-tfstate", "artifact-key": "alias/datalake-central-artifacts"}[key]
+
+
+def test_artifact_key_admits_exactly_the_environments_deploy_roles(central):
+    doc = central.resource("aws_kms_key", "artifact-key/key")["policy"]
+    grant = statement(doc, "DeployRolesDecryptArtifacts")
+    assert grant["Principal"] == {"AWS": ENV_ROOTS}, grant
+    assert grant["Condition"] == {"ArnEquals": {"aws:PrincipalArn": DEPLOY_ROLES}}, grant
+    assert grant["Action"] == ["kms:Decrypt", "kms:DescribeKey"], grant
+    other_accounts = [s for s in policy(doc)["Statement"] if s["Principal"] != {"AWS": f"arn:aws:iam::{CENTRAL}:root"}]
+    assert other_accounts == [grant], "no other statement may reach outside the central account"
+
+
+def test_artifact_bucket_admits_exactly_the_environments_deploy_roles(central):
+    doc = central.resource("aws_s3_bucket_policy", "artifacts/policy")["policy"]
+    bucket = "arn:aws:s3:::datalake-central-artifacts-111111111111-eu-west-1"
+    read = statement(doc, "DeployRolesReadArtifacts")
+    listing = statement(doc, "DeployRolesListArtifacts")
+    for grant in (read, listing):
+        assert grant["Principal"] == {"AWS": ENV_ROOTS}, grant
+        assert grant["Condition"] == {"ArnEquals": {"aws:PrincipalArn": DEPLOY_ROLES}}, grant
+    assert read["Action"] == ["s3:GetObject", "s3:GetObjectVersion"] and read["Resource"] == f"{bucket}/*"
+    assert listing["Action"] == ["s3:ListBucket"] and listing["Resource"] == bucket
+    allows = [s["Sid"] for s in policy(doc)["Statement"] if s["Effect"] == "Allow"]
+    assert sorted(allows) == ["DeployRolesListArtifacts", "DeployRolesReadArtifacts"]
+
+
+def test_artifacts_are_encrypted_with_the_artifact_key(central):
+    (rule,) = central.resource("aws_s3_bucket_server_side_encryption_configuration", "artifacts/encryption")["rule"]
+    assert rule["apply_server_side_encryption_by_default"]["kms_master_key_id"] == central.ref(
+        "aws_kms_key", "artifact-key/key", "arn"
+    )
+
+
+def test_only_s3_logging_of_this_account_writes_access_logs(central):
+    doc = central.resource("aws_s3_bucket_policy", "access-logs/policy")["policy"]
+    grant = statement(doc, "S3ServerAccessLogging")
+    assert grant["Principal"] == {"Service": "logging.s3.amazonaws.com"}, grant
+    assert grant["Action"] == "s3:PutObject", grant
+    assert grant["Condition"] == {"StringEquals": {"aws:SourceAccount": CENTRAL}}, grant

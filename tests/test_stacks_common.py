@@ -1,0 +1,87 @@
+"""Every stack: its own state key, locked and encrypted in the central bucket; a
+provider pinned to the right account, assuming the right role, tagging everything."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from envs.naming import state_key
+from stacks import build_app
+from tests.conftest import DEFAULT, ENVIRONMENTS
+
+CENTRAL_STATE_BUCKET = DEFAULT.central_label.bucket("tfstate", DEFAULT.central.account_id, DEFAULT.central.region)
+
+
+def test_one_stack_per_kind_and_environment(stacks):
+    expected = ["central-bootstrap"] + [f"{kind}-{env}" for env in ENVIRONMENTS for kind in ("bootstrap", "datalake")]
+    assert list(stacks) == expected
+
+
+def test_every_stack_has_its_own_state_key(stacks):
+    keys = [s.backend["s3"]["key"] for s in stacks.values()]
+    assert len(set(keys)) == len(keys), keys
+    for stack_id, stack in stacks.items():
+        assert stack.backend["s3"]["key"] == state_key(stack_id) == f"{stack_id}/terraform.tfstate"
+
+
+@pytest.mark.parametrize("stack_id", ["central-bootstrap", *(f"{k}-{e}" for e in ENVIRONMENTS for k in ("bootstrap", "datalake"))])
+def test_state_is_encrypted_and_locked_in_the_central_bucket(stacks, stack_id):
+    s3 = stacks[stack_id].backend["s3"]
+    assert s3["bucket"] == CENTRAL_STATE_BUCKET, s3
+    assert s3["region"] == DEFAULT.central.region, s3
+    assert s3["encrypt"] is True, s3
+    assert s3["use_lockfile"] is True, s3
+    assert "dynamodb_table" not in s3, "S3-native locking replaces DynamoDB locks"
+    assert stacks[stack_id].json["terraform"]["required_version"] == ">= 1.10"
+
+
+def test_central_bootstrap_can_start_with_local_state(tmp_path):
+    app, stacks = build_app(DEFAULT, tmp_path, local_bootstrap_state=True)
+    app.synth()
+    central = json.loads((tmp_path / "stacks" / "central-bootstrap" / "cdk.tf.json").read_text())
+    assert central["terraform"]["backend"] == {"local": {"path": "terraform.tfstate"}}
+    dev = json.loads((tmp_path / "stacks" / "datalake-dev" / "cdk.tf.json").read_text())
+    assert "s3" in dev["terraform"]["backend"], "only central-bootstrap may use local state"
+
+
+def test_central_provider_works_only_in_the_central_account(stacks):
+    aws = stacks["central-bootstrap"].provider
+    assert aws["allowed_account_ids"] == [DEFAULT.central.account_id], aws
+    assert aws["region"] == DEFAULT.central.region
+    assert "assume_role" not in aws, "central-bootstrap is applied by an administrator"
+
+
+@pytest.mark.parametrize("env_name", ENVIRONMENTS)
+def test_environment_providers_assume_roles_in_their_own_account(stacks, env_name):
+    env = DEFAULT.environment(env_name)
+    bootstrap = stacks[f"bootstrap-{env_name}"].provider
+    datalake = stacks[f"datalake-{env_name}"].provider
+    for aws in (bootstrap, datalake):
+        assert aws["allowed_account_ids"] == [env.account_id], aws
+        assert aws["region"] == env.region, aws
+    assert bootstrap["assume_role"] == [
+        {
+            "role_arn": f"arn:aws:iam::{env.account_id}:role/{env.admin_role_name}",
+            "session_name": f"bootstrap-{env_name}",
+        }
+    ]
+    assert datalake["assume_role"] == [
+        {
+            "role_arn": f"arn:aws:iam::{env.account_id}:role/datalake-{env_name}-deploy",
+            "session_name": f"datalake-{env_name}",
+        }
+    ]
+
+
+@pytest.mark.parametrize("stack_id", ["central-bootstrap", *(f"datalake-{e}" for e in ENVIRONMENTS)])
+def test_default_tags_name_project_stage_and_config_tags(stacks, stack_id):
+    (default_tags,) = stacks[stack_id].provider["default_tags"]
+    stage = stack_id.removeprefix("datalake-") if stack_id != "central-bootstrap" else "central"
+    assert default_tags["tags"] == {
+        **DEFAULT.tags,
+        "project": "datalake",
+        "environment": stage,
+        "managed-by": "cdktf",
+    }
