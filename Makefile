@@ -12,7 +12,7 @@ export PIPENV_VERBOSITY := -1
 export CHECKPOINT_DISABLE := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup synth test schema clean
+.PHONY: setup synth test schema bench bench-quick clean
 
 ## setup: install pipenv in .tools/ and the locked packages in .venv/ (only when Pipfile.lock changed)
 setup: .venv/.synced
@@ -37,6 +37,14 @@ test: setup
 ## schema: rewrite envs/schema/*.json from the config model
 schema: setup
 	$(PIPENV) run python -m envs.schema
+
+## bench: measure synth time and memory (writes benchmarks/results.md; ~5 minutes)
+bench: setup
+	$(PIPENV) run python benchmarks/run.py
+
+## bench-quick: the same, one repetition and 10 jobs, no results file
+bench-quick: setup
+	$(PIPENV) run python benchmarks/run.py --quick
 
 clean:
 	rm -rf cdktf.out .pytest_cache
