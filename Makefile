@@ -36,7 +36,7 @@ test: setup
 
 ## schema: rewrite envs/schema/*.json from the config model
 schema: setup
-	$(PIPENV) run python -m envs.schema
+	$(PIPENV) run python -m envs.json_schema
 
 ## bench: measure synth time and memory (writes benchmarks/results.md; ~5 minutes)
 bench: setup

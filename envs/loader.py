@@ -13,6 +13,7 @@ nothing can be destroyed.
 
 from __future__ import annotations
 
+import difflib
 import os
 import typing
 from dataclasses import dataclass
@@ -20,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from envs.model import ConfigRuleError, DeploymentConfig
+from envs.model import ConfigRuleError, DeploymentConfig, Environment, EnvironmentName
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent
 CONFIG_DIR_VARIABLE = "DATALAKE_CONFIG_DIR"
@@ -81,6 +82,10 @@ def load_config(config_dir: Path | str | None = None) -> DeploymentConfig:
                 )
             ]
         )
+    bad_names = _bad_environment_names(names, root_file)
+    if bad_names:
+        # Each name becomes a file path: check names before reading any file.
+        raise ConfigError(bad_names)
     env_files = [folder / ENVIRONMENTS_DIR / f"{name}.yaml" for name in names]
     problems = _unlisted_files(folder / ENVIRONMENTS_DIR, env_files, root_file)
     environments = []
@@ -104,6 +109,38 @@ def load_config(config_dir: Path | str | None = None) -> DeploymentConfig:
         raise ConfigError(_explain(err, root_file, env_files)) from None
 
 
+_ENVIRONMENT_NAME = TypeAdapter(EnvironmentName)
+
+
+def _is_environment_name(name: str) -> bool:
+    try:
+        _ENVIRONMENT_NAME.validate_python(name)
+    except ValidationError:
+        return False
+    return True
+
+
+def _bad_environment_names(names: list[str], root_file: Path) -> list[ConfigProblem]:
+    problems, seen = [], set()
+    for i, name in enumerate(names):
+        if not _is_environment_name(name):
+            problems.append(
+                ConfigProblem(
+                    root_file,
+                    f"environments.{i}",
+                    name,
+                    "is not a valid environment name: 2-10 lower-case letters and digits, "
+                    f"starting with a letter; rename it here and its file in {ENVIRONMENTS_DIR}/",
+                )
+            )
+        elif name in seen:
+            problems.append(
+                ConfigProblem(root_file, f"environments.{i}", name, "is listed twice: list each environment once")
+            )
+        seen.add(name)
+    return problems
+
+
 def _read_mapping(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError([ConfigProblem(path, "(file)", _NO_VALUE, "file not found: create it or fix the name")])
@@ -123,16 +160,16 @@ def _unlisted_files(folder: Path, listed: list[Path], root_file: Path) -> list[C
     """A file nobody listed is almost always a typo: say so instead of ignoring it."""
     if not folder.is_dir():
         return []
-    return [
-        ConfigProblem(
-            path,
-            "(file)",
-            _NO_VALUE,
-            f"not listed in {_display(root_file)} 'environments': add {path.stem!r} there or delete the file",
-        )
-        for path in sorted(folder.glob("*.y*ml"))
-        if path not in listed
-    ]
+    problems = []
+    for path in sorted(folder.glob("*.y*ml")):
+        if path.suffix != ".yaml":
+            fix = f"environment files end in .yaml: rename it to {path.stem}.yaml"
+        elif path not in listed:
+            fix = f"not listed in {_display(root_file)} 'environments': add {path.stem!r} there or delete the file"
+        else:
+            continue
+        problems.append(ConfigProblem(path, "(file)", _NO_VALUE, fix))
+    return problems
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -156,7 +193,11 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 
 def _explain(err: ValidationError, root_file: Path, env_files: list[Path]) -> list[ConfigProblem]:
     problems = []
-    for error in err.errors(include_url=False):
+    errors = err.errors(include_url=False)
+    nested = {tuple(e["loc"][:n]) for e in errors for n in range(len(e["loc"]))}
+    for error in errors:
+        if error["type"] == "too_short" and tuple(error["loc"]) in nested:
+            continue  # pydantic counts only the valid items: the item's own error says it all
         rule = (error.get("ctx") or {}).get("error")
         if isinstance(rule, ConfigRuleError):
             for p in rule.problems:
@@ -176,8 +217,12 @@ def _locate(loc, value, message, root_file: Path, env_files: list[Path]) -> Conf
     else:
         file, rest = root_file, loc
     field = ".".join(str(p) for p in rest) or "(file)"
+    if file != root_file and rest == ("name",):
+        field = "name (the file name)"  # no such key: the name comes from the file
     if isinstance(value, dict) and rest:
         value = _NO_VALUE  # a whole mapping is noise; the field says where
+    if rest and rest[0] == "secrets":
+        value = _NO_VALUE  # it may be a pasted secret: never repeat it into a log
     return ConfigProblem(file, field, value, message)
 
 
@@ -185,16 +230,27 @@ def _hint(error: dict) -> str | None:
     loc, kind = tuple(error["loc"]), error["type"]
     owner, field = _field_at(loc)
     if kind == "extra_forbidden":
-        allowed = ", ".join(sorted(owner.model_fields)) if owner else "see envs/schema"
-        return f"remove the key or fix its spelling; allowed here: {allowed}"
+        if owner is None:
+            return "remove the key or fix its spelling; see envs/schema for the allowed keys"
+        # An environment's name is its file name, never a key in the file.
+        names = sorted(n for n in owner.model_fields if not (owner is Environment and n == "name"))
+        close = difflib.get_close_matches(str(loc[-1]), names, n=1)
+        guess = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"remove the key or fix its spelling{guess}; allowed here: {', '.join(names)}"
+    description = _description(field)
     if kind == "missing":
-        return "add this required key"
+        return f"add this required key: {description}" if description else "add this required key"
     if kind == "string_type" and isinstance(error.get("input"), int):
         return "quote it: YAML reads bare digits as a number (and drops leading zeros)"
-    description = field.description if field is not None else None
-    if description is None and field is not None:
-        description = next((m.description for m in field.metadata if getattr(m, "description", None)), None)
     return description
+
+
+def _description(field: Any) -> str | None:
+    if field is None:
+        return None
+    if field.description is not None:
+        return field.description
+    return next((m.description for m in field.metadata if getattr(m, "description", None)), None)
 
 
 def _field_at(loc: tuple) -> tuple[type[BaseModel] | None, Any]:

@@ -134,22 +134,25 @@ class CentralAccount(StrictModel):
 
 
 class Retention(StrictModel):
-    """How long each bucket keeps data. ``null`` days keep current objects forever."""
+    """How long each bucket keeps data. ``null`` days keep current objects forever.
+
+    Days are strict integers: a quoted "90" is a typo to report, not a number to guess.
+    """
 
     raw_days: int | None = Field(
-        default=None, ge=1, description="Expire raw objects after N days (default: keep)."
+        default=None, ge=1, strict=True, description="Expire raw objects after N days (default: keep)."
     )
     conformed_days: int | None = Field(
-        default=None, ge=1, description="Expire conformed objects after N days (default: keep)."
+        default=None, ge=1, strict=True, description="Expire conformed objects after N days (default: keep)."
     )
     purpose_built_days: int | None = Field(
-        default=None, ge=1, description="Expire purpose-built objects after N days (default: keep)."
+        default=None, ge=1, strict=True, description="Expire purpose-built objects after N days (default: keep)."
     )
     noncurrent_version_days: int = Field(
-        default=90, ge=1, description="Delete non-current object versions after N days (default 90)."
+        default=90, ge=1, strict=True, description="Delete non-current object versions after N days (default 90)."
     )
     access_log_days: int = Field(
-        default=365, ge=1, description="Expire S3 access logs after N days (default 365)."
+        default=365, ge=1, strict=True, description="Expire S3 access logs after N days (default 365)."
     )
 
     def days_for(self, zone: str) -> int | None:
@@ -183,14 +186,17 @@ class Environment(StrictModel):
     )
     approval_required: bool = Field(
         default=False,
+        strict=True,  # YAML 'yes'/"true" strings are typos here, not booleans
         description="A person approves the plan before it is applied (default false; prod must be true).",
     )
     production: bool = Field(
         default=False,
+        strict=True,  # YAML 'yes'/"true" strings are typos here, not booleans
         description="Marks a production environment: approval becomes mandatory (default false; implied by the name 'prod').",
     )
     protect_data: bool = Field(
         default=True,
+        strict=True,  # YAML 'yes'/"true" strings are typos here, not booleans
         description="Terraform refuses to destroy buckets, keys and catalog databases (default true).",
     )
     retention: Retention = Field(default_factory=Retention)
@@ -203,6 +209,23 @@ class Environment(StrictModel):
     @property
     def is_production(self) -> bool:
         return self.production or self.name in ("prod", "production")
+
+    @field_validator("vpc_cidr", mode="before")
+    @classmethod
+    def _no_host_bits(cls, value: Any) -> Any:
+        # pydantic only says "not a valid IPv4 network" for 10.20.0.1/16; name the cause.
+        if isinstance(value, str):
+            try:
+                ipaddress.IPv4Network(value)
+            except ValueError:
+                try:
+                    network = ipaddress.IPv4Network(value, strict=False)
+                except ValueError:
+                    return value  # not a network at all: pydantic's own error says so
+                raise ValueError(
+                    f"has host bits set: a range starts at its network address, write {network}"
+                ) from None
+        return value
 
     @field_validator("vpc_cidr", mode="after")
     @classmethod
@@ -318,16 +341,25 @@ class DeploymentConfig(StrictModel):
                 raise ValueError(f"tag {key!r}: keys are 1-128 characters, values at most 256")
         return tags
 
-    @field_validator("secrets", mode="after")
+    @field_validator("secrets", mode="before")
     @classmethod
-    def _names_not_values(cls, secrets: dict[str, str]) -> dict[str, str]:
-        for purpose, name in secrets.items():
-            if _SECRET_VALUE.search(name):
-                raise ValueError(
-                    f"secrets.{purpose} looks like a secret value, not a name. Remove it from "
-                    "the repository, rotate it, store it in Secrets Manager and put the "
-                    "secret's name here"
-                )
+    def _names_not_values(cls, secrets: Any) -> Any:
+        # Before the name pattern: a pasted PEM key breaks the pattern too, and the
+        # pattern's error would print the key. The value is never repeated here.
+        if not isinstance(secrets, dict):
+            return secrets
+        problems = [
+            Problem(
+                (purpose,),
+                "(hidden)",
+                "looks like a secret value, not a name. Remove it from the repository, "
+                "rotate it, store it in Secrets Manager and put the secret's name here",
+            )
+            for purpose, name in secrets.items()
+            if isinstance(name, str) and _SECRET_VALUE.search(name)
+        ]
+        if problems:
+            raise ConfigRuleError(problems)
         return secrets
 
     @model_validator(mode="after")
@@ -357,7 +389,7 @@ class DeploymentConfig(StrictModel):
                     Problem(
                         ("environments", i, "branch"),
                         env.branch,
-                        f"already deploys {other!r}: each environment needs its own branch",
+                        f"already deploys environment {other!r}: each environment needs its own branch",
                     )
                 )
             branches.setdefault(env.branch, i)
@@ -379,7 +411,8 @@ class DeploymentConfig(StrictModel):
                     Problem(
                         ("environments", i, "account_id"),
                         env.account_id,
-                        f"is also {seen[env.account_id]!r}'s account: each environment needs its own account",
+                        f"is also the account of environment {seen[env.account_id]!r}: each "
+                        "environment needs its own account",
                     )
                 )
             seen.setdefault(env.account_id, env.name)
@@ -394,8 +427,9 @@ class DeploymentConfig(StrictModel):
                         Problem(
                             ("environments", i, "vpc_cidr"),
                             str(env.vpc_cidr),
-                            f"overlaps {other.name!r}'s vpc_cidr {other.vpc_cidr}: give each "
-                            "environment its own private range so the networks can be peered later",
+                            f"overlaps vpc_cidr {other.vpc_cidr} of environment {other.name!r}: "
+                            f"give {env.name!r} and {other.name!r} separate private ranges so the "
+                            "networks can be peered later",
                         )
                     )
         return problems
