@@ -24,41 +24,42 @@ PACKAGE = "cdktf_cdktf_provider_aws"
 EAGER_VARIABLE = "DATALAKE_EAGER_BINDINGS"
 
 
-def _register_package_lazily() -> bool:
-    """Put an un-executed ``cdktf_cdktf_provider_aws`` in ``sys.modules``; False if unsafe."""
-    if PACKAGE in sys.modules:
+def register_package_lazily(package: str = PACKAGE) -> bool:
+    """Put ``package`` in ``sys.modules`` without running its ``__init__`` and load its
+    ``_jsii`` module; False (and nothing registered) if the layout is not the expected one."""
+    if package in sys.modules:
         return True  # already imported (eagerly, or by us): nothing to do
-    spec = importlib.util.find_spec(PACKAGE)
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         return False
     locations = list(spec.submodule_search_locations)
     has_jsii = any(os.path.isfile(os.path.join(p, "_jsii", "__init__.py")) for p in locations)
     if not has_jsii:
         return False
-    package = importlib.util.module_from_spec(spec)
-    sys.modules[PACKAGE] = package
+    sys.modules[package] = importlib.util.module_from_spec(spec)
     try:
-        importlib.import_module(f"{PACKAGE}._jsii")  # loads the assembly into jsii once
+        importlib.import_module(f"{package}._jsii")  # loads the assembly into jsii once
     except Exception:  # noqa: BLE001 - any failure here means "use the supported path"
-        del sys.modules[PACKAGE]
+        del sys.modules[package]
         return False
     return True
 
 
-def _load_package() -> None:
+def load_package(package: str = PACKAGE) -> None:
+    """Make ``package``'s submodules importable: lazily if possible, else eagerly."""
     if os.environ.get(EAGER_VARIABLE) == "1":
-        importlib.import_module(PACKAGE)
+        importlib.import_module(package)
         return
-    if not _register_package_lazily():
+    if not register_package_lazily(package):
         warnings.warn(
-            f"{PACKAGE} is not laid out as expected; importing it eagerly (slower synth)",
+            f"{package} is not laid out as expected; importing it eagerly (slower synth)",
             RuntimeWarning,
-            stacklevel=3,
+            stacklevel=2,
         )
-        importlib.import_module(PACKAGE)
+        importlib.import_module(package)
 
 
-_load_package()
+load_package()
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -104,6 +104,10 @@ class Label:
         """The role each data-lake account's pipelines assume: ``<ns>-<env>-deploy``."""
         return self.role("deploy")
 
+    def boundary_policy(self) -> str:
+        """The permissions boundary of the deploy role and of every role it creates."""
+        return self.policy("boundary")
+
     def pipeline_role(self, repository: str) -> str:
         """Central-account role that plans/applies ``repository`` into this stage.
 
@@ -130,6 +134,11 @@ def partition(region: str) -> str:
 def role_arn(account_id: str, role_name: str, region: str) -> str:
     """ARN of a role without a path, in ``region``'s partition."""
     return f"arn:{partition(region)}:iam::{account_id}:role/{role_name}"
+
+
+def policy_arn(account_id: str, policy_name: str, region: str) -> str:
+    """ARN of a customer-managed policy without a path, in ``region``'s partition."""
+    return f"arn:{partition(region)}:iam::{account_id}:policy/{policy_name}"
 
 
 def account_root_arn(account_id: str, region: str) -> str:

@@ -41,7 +41,9 @@ def key_administration(account_root: str) -> Statement:
     }
 
 
-def only_roles(account_roots: list[str], role_arns: list[str], sid: str, actions: list[str], resources: list[str]) -> Statement:
+def only_roles(
+    *, sid: str, account_roots: list[str], role_arns: list[str], actions: list[str], resources: list[str]
+) -> Statement:
     """Allow exactly ``role_arns`` (which may not exist yet) and nothing else in their accounts.
 
     IAM and KMS reject a policy that names a principal that does not exist, and the
@@ -55,4 +57,33 @@ def only_roles(account_roots: list[str], role_arns: list[str], sid: str, actions
         "Action": actions,
         "Resource": resources if len(resources) > 1 else resources[0],
         "Condition": {"ArnEquals": {"aws:PrincipalArn": sorted(role_arns)}},
+    }
+
+
+def server_access_logging(partition: str, log_bucket: str, account_id: str) -> Statement:
+    """Let S3 server access logging of ``account_id``'s buckets write into ``log_bucket``."""
+    return {
+        "Sid": "S3ServerAccessLogging",
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": f"arn:{partition}:s3:::{log_bucket}/*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+    }
+
+
+def cloudwatch_logs_use_key(partition: str, region: str, account_id: str) -> Statement:
+    """Key-policy grant: CloudWatch Logs encrypts ``account_id``'s log groups with the key.
+
+    No Describe* actions: they do not take the encryption-context condition.
+    """
+    return {
+        "Sid": "CloudWatchLogsEncryptsOwnLogGroups",
+        "Effect": "Allow",
+        "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+        "Action": ["kms:Decrypt*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+        "Resource": "*",
+        "Condition": {
+            "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account_id}:log-group:*"}
+        },
     }

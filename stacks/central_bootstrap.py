@@ -11,7 +11,7 @@ from engine import Construct
 from envs.model import DeploymentConfig
 from envs.naming import account_root_arn, partition, role_arn
 from modules.encryption_key import EncryptionKey, EncryptionKeyConfig
-from modules.policy import only_roles
+from modules.policy import only_roles, server_access_logging
 from modules.secure_bucket import SecureBucket, SecureBucketConfig
 from stacks.base import DeploymentStack
 
@@ -96,11 +96,11 @@ class CentralBootstrapStack(DeploymentStack):
                 account_root=root,
                 policy_statements=(
                     only_roles(
-                        env_roots,
-                        list(self.deploy_role_arns),
-                        "DeployRolesDecryptArtifacts",
-                        ["kms:Decrypt", "kms:DescribeKey"],
-                        ["*"],
+                        sid="DeployRolesDecryptArtifacts",
+                        account_roots=env_roots,
+                        role_arns=list(self.deploy_role_arns),
+                        actions=["kms:Decrypt", "kms:DescribeKey"],
+                        resources=["*"],
                     ),
                 ),
                 protect=False,  # artifacts are rebuilt from Git
@@ -119,26 +119,21 @@ class CentralBootstrapStack(DeploymentStack):
                 expiration_days=ARTIFACT_DAYS,
                 protect=False,
                 policy_statements=(
-                    only_roles(env_roots, list(self.deploy_role_arns), "DeployRolesListArtifacts", ["s3:ListBucket"], [artifact_arn]),
                     only_roles(
-                        env_roots,
-                        list(self.deploy_role_arns),
-                        "DeployRolesReadArtifacts",
-                        ["s3:GetObject", "s3:GetObjectVersion"],
-                        [f"{artifact_arn}/*"],
+                        sid="DeployRolesListArtifacts",
+                        account_roots=env_roots,
+                        role_arns=list(self.deploy_role_arns),
+                        actions=["s3:ListBucket"],
+                        resources=[artifact_arn],
+                    ),
+                    only_roles(
+                        sid="DeployRolesReadArtifacts",
+                        account_roots=env_roots,
+                        role_arns=list(self.deploy_role_arns),
+                        actions=["s3:GetObject", "s3:GetObjectVersion"],
+                        resources=[f"{artifact_arn}/*"],
                     ),
                 ),
             ),
         )
 
-
-def server_access_logging(part: str, log_bucket: str, account_id: str) -> dict:
-    """Let S3 server access logging of this account's buckets write into ``log_bucket``."""
-    return {
-        "Sid": "S3ServerAccessLogging",
-        "Effect": "Allow",
-        "Principal": {"Service": "logging.s3.amazonaws.com"},
-        "Action": "s3:PutObject",
-        "Resource": f"arn:{part}:s3:::{log_bucket}/*",
-        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-    }

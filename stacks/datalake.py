@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from engine import Construct
 from envs.model import DeploymentConfig, Environment
-from envs.naming import ZONES, account_root_arn, partition, role_arn
+from envs.naming import ZONES, account_root_arn, partition, policy_arn, role_arn
 from modules.encryption_key import EncryptionKey, EncryptionKeyConfig
 from modules.glue_catalog import GlueCatalog, GlueCatalogConfig
+from modules.policy import cloudwatch_logs_use_key, server_access_logging
 from modules.private_network import PrivateNetwork, PrivateNetworkConfig
 from modules.published_outputs import DATALAKE_PUBLISHER, PublishedOutputs
 from modules.secure_bucket import SecureBucket, SecureBucketConfig
 from stacks.base import DeploymentStack
-from stacks.central_bootstrap import server_access_logging
 
 FLOW_LOG_DAYS = 365
 
@@ -50,7 +50,7 @@ class DataLakeStack(DeploymentStack):
                 alias=label.kms_alias("data"),
                 description=f"Encrypts the {environment.name} data lake: buckets, catalog, logs",
                 account_root=account_root_arn(account, region),
-                policy_statements=(cloudwatch_logs_may_use_key(part, region, account),),
+                policy_statements=(cloudwatch_logs_use_key(part, region, account),),
                 protect=protect,
             ),
         )
@@ -84,7 +84,7 @@ class DataLakeStack(DeploymentStack):
             )
             for zone in ZONES
         }
-        boundary_arn = f"arn:{part}:iam::{account}:policy/{label.policy('boundary')}"
+        boundary_arn = policy_arn(account, label.boundary_policy(), region)
         self.network = PrivateNetwork(
             self,
             "network",
@@ -126,16 +126,3 @@ class DataLakeStack(DeploymentStack):
         values["vpc/endpoint-security-group-id"] = self.network.endpoint_security_group_id
         self.outputs = PublishedOutputs(self, "outputs", label=label, publisher=DATALAKE_PUBLISHER, values=values)
 
-
-def cloudwatch_logs_may_use_key(part: str, region: str, account_id: str) -> dict:
-    """CloudWatch Logs encrypts this account's log groups (VPC flow logs) with the key."""
-    return {
-        "Sid": "CloudWatchLogsEncryptsOwnLogGroups",
-        "Effect": "Allow",
-        "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-        "Action": ["kms:Decrypt*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
-        "Resource": "*",
-        "Condition": {
-            "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:{part}:logs:{region}:{account_id}:log-group:*"}
-        },
-    }

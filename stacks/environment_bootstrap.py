@@ -37,7 +37,7 @@ class EnvironmentBootstrapStack(DeploymentStack):
             "deploy-role",
             config=DeployRoleConfig(
                 role_name=label.deploy_role(),
-                boundary_name=label.policy("boundary"),
+                boundary_name=label.boundary_policy(),
                 policy_name=label.policy("deploy"),
                 account_id=environment.account_id,
                 region=environment.region,

@@ -40,7 +40,7 @@ def unavailable(reason: str) -> None:
 
 
 def terraform_binary() -> str:
-    binary = os.environ.get("TERRAFORM") or shutil.which("terraform")
+    binary = shutil.which(os.environ.get("TERRAFORM") or "terraform")
     if not binary:
         unavailable("Terraform >= 1.10 is not installed: install it and put `terraform` on PATH (or set TERRAFORM)")
     output = subprocess.run([binary, "version"], capture_output=True, text=True, check=False).stdout

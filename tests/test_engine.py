@@ -1,0 +1,93 @@
+"""The engine package: the only door to cdktf and the provider bindings, loading
+binding modules one at a time and falling back to the eager import when it must.
+
+(That lazy and eager loading synthesize identical files is in test_main.py.)
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ENGINE_IMPORT = re.compile(r"^\s*(from|import)\s+(cdktf|constructs|cdktf_cdktf_provider_aws)\b", re.MULTILINE)
+
+
+def test_only_the_engine_imports_cdktf_constructs_or_the_bindings():
+    offenders = [
+        str(path.relative_to(ROOT))
+        for folder in ("envs", "modules", "stacks", "tests", "benchmarks")
+        for path in (ROOT / folder).rglob("*.py")
+        if ENGINE_IMPORT.search(path.read_text())
+    ]
+    offenders += ["main.py"] if ENGINE_IMPORT.search((ROOT / "main.py").read_text()) else []
+    assert offenders == [], "import these through engine / engine.aws instead"
+
+
+def fake_bindings(root: Path, *, with_jsii: bool) -> None:
+    """A package shaped like the provider bindings whose __init__ must never run lazily."""
+    package = root / "fakebindings"
+    (package / "thing").mkdir(parents=True)
+    (package / "__init__.py").write_text("import builtins\nbuiltins.EAGER_INIT_RAN = True\n")
+    (package / "thing" / "__init__.py").write_text("from .._jsii import *\nVALUE = LOADED\n")
+    if with_jsii:
+        (package / "_jsii").mkdir()
+        (package / "_jsii" / "__init__.py").write_text("LOADED = 'assembly loaded'\n")
+
+
+def run(root: Path, code: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-W", "always", "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        env={"PYTHONPATH": f"{ROOT}:{root}", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_submodules_load_without_running_the_package_init(tmp_path):
+    fake_bindings(tmp_path, with_jsii=True)
+    result = run(
+        tmp_path,
+        """
+        import builtins
+        from engine.aws import register_package_lazily
+        assert register_package_lazily("fakebindings")
+        import fakebindings.thing
+        assert fakebindings.thing.VALUE == "assembly loaded"
+        assert not hasattr(builtins, "EAGER_INIT_RAN"), "the eager __init__ ran"
+        print("lazy ok")
+        """,
+    )
+    assert result.returncode == 0 and "lazy ok" in result.stdout, result.stderr
+
+
+def test_unexpected_layout_falls_back_to_the_eager_import_with_a_warning(tmp_path):
+    fake_bindings(tmp_path, with_jsii=False)
+    result = run(
+        tmp_path,
+        """
+        import builtins
+        from engine.aws import load_package, register_package_lazily
+        assert not register_package_lazily("fakebindings")
+        load_package("fakebindings")
+        assert builtins.EAGER_INIT_RAN
+        print("eager ok")
+        """,
+    )
+    assert result.returncode == 0 and "eager ok" in result.stdout, result.stderr
+    assert "fakebindings is not laid out as expected; importing it eagerly" in result.stderr
+
+
+def test_an_unknown_binding_module_is_an_attribute_error():
+    from engine import aws
+
+    with pytest.raises(AttributeError, match="no module 'not_a_resource'"):
+        aws.not_a_resource  # noqa: B018
