@@ -12,7 +12,7 @@ export PIPENV_VERBOSITY := -1
 export CHECKPOINT_DISABLE := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup synth test schema bench bench-quick clean
+.PHONY: setup synth test schema format bench bench-quick clean
 
 ## setup: install pipenv in .tools/ and the locked packages in .venv/ (only when Pipfile.lock changed)
 setup: .venv/.synced
@@ -37,6 +37,11 @@ test: setup
 ## schema: rewrite envs/schema/*.json from the config model
 schema: setup
 	$(PIPENV) run python -m envs.json_schema
+
+## format: apply ruff's fixes and formatting (the test suite checks both)
+format: setup
+	$(PIPENV) run ruff check --fix .
+	$(PIPENV) run ruff format .
 
 ## bench: measure synth time and memory (writes benchmarks/results.md; ~5 minutes)
 bench: setup

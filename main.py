@@ -57,7 +57,7 @@ def resource_count(stack_json: Path) -> int:
 def format_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
     lines = [header, tuple("-" * w for w in widths), *rows]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines)
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,14 +120,17 @@ def machine() -> str:
             memory = f"{int(handle.readline().split()[1]) / 1024 / 1024:.0f} GiB"
     except OSError:
         memory = "?"
-    return f"{os.cpu_count()} cores ({cpu}), {memory}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    system = f"{platform.system()} {platform.release()}"
+    return f"{os.cpu_count()} cores ({cpu}), {memory}, {system}, Python {platform.python_version()}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 repetition, 10 jobs, no test suite (for CI)")
     parser.add_argument("--repetitions", type=int, default=None)
-    parser.add_argument("--output", type=Path, default=None, help="results file (default benchmarks/results.md; --quick: none)")
+    parser.add_argument(
+        "--output", type=Path, default=None, help="results file (default benchmarks/results.md; --quick: none)"
+    )
     args = parser.parse_args(argv)
     repetitions = args.repetitions or (1 if args.quick else 5)
     job_counts = [10] if args.quick else [10, 100, 1000]
@@ -147,7 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     cases += scaling.values()
     suite = None
     if not args.quick:
-        suite = Case("test suite (make test's pytest)", [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tests")])
+        suite = Case(
+            "test suite (make test's pytest)",
+            [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tests")],
+        )
         cases.append(suite)
 
     for repetition in range(repetitions):
@@ -173,7 +179,7 @@ def render(cases: list[Case], scaling: dict[int, Case], repetitions: int, argv: 
     lines = [
         "# Synth benchmark",
         "",
-        f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         f"- machine: {machine()}",
         f"- command: `{shlex.join(['python', 'benchmarks/run.py', *(argv if argv is not None else sys.argv[1:])])}`",
         f"- repetitions: {repetitions}, interleaved (the test suite once)",
@@ -184,7 +190,8 @@ def render(cases: list[Case], scaling: dict[int, Case], repetitions: int, argv: 
     for case in cases:
         lines.append(
             f"| {case.name} | {len(case.walls)} | {statistics.median(case.walls):.2f} | {min(case.walls):.2f} | "
-            f"{max(case.walls):.2f} | {mb(statistics.median(case.peaks))} | {mb(min(case.peaks))} | {mb(max(case.peaks))} |"
+            f"{max(case.walls):.2f} | {mb(statistics.median(case.peaks))} | "
+            f"{mb(min(case.peaks))} | {mb(max(case.peaks))} |"
         )
     lazy, eager = cases[0], cases[1]
     speedup = statistics.median(eager.walls) / statistics.median(lazy.walls)

@@ -15,11 +15,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import App  # noqa: E402
-from engine.aws import glue_job, s3_object  # noqa: E402
-from envs import DEFAULT_CONFIG_DIR, load_config  # noqa: E402
-from envs.naming import role_arn  # noqa: E402
-from stacks.base import DeploymentStack  # noqa: E402
+from engine import App
+from engine.aws import glue_job, s3_object
+from envs import DEFAULT_CONFIG_DIR, load_config
+from envs.naming import role_arn
+from stacks.base import DeploymentStack
 
 
 def build(jobs: int, outdir: str) -> App:
@@ -47,9 +47,7 @@ def build(jobs: int, outdir: str) -> App:
                 f"job-{index}",
                 name=name,
                 role_arn=job_role,
-                command=glue_job.GlueJobCommand(
-                    script_location=f"s3://{scripts}/{key}", python_version="3"
-                ),
+                command=glue_job.GlueJobCommand(script_location=f"s3://{scripts}/{key}", python_version="3"),
                 glue_version="4.0",
                 worker_type="G.1X",
                 number_of_workers=2,

@@ -15,7 +15,7 @@ import os
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 
-from cdktf import (  # noqa: E402 - the variables above must be set first
+from cdktf import (
     App,
     Fn,
     LocalBackend,
@@ -25,7 +25,7 @@ from cdktf import (  # noqa: E402 - the variables above must be set first
     TerraformStack,
     Token,
 )
-from constructs import Construct  # noqa: E402
+from constructs import Construct
 
 __all__ = [
     "App",

@@ -39,7 +39,7 @@ def register_package_lazily(package: str = PACKAGE) -> bool:
     sys.modules[package] = importlib.util.module_from_spec(spec)
     try:
         importlib.import_module(f"{package}._jsii")  # loads the assembly into jsii once
-    except Exception:  # noqa: BLE001 - any failure here means "use the supported path"
+    except Exception:
         del sys.modules[package]
         return False
     return True

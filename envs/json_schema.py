@@ -57,9 +57,7 @@ def environment_schema() -> dict[str, Any]:
     del schema["properties"]["name"]
     schema["required"] = [key for key in schema["required"] if key != "name"]
     schema["title"] = "environments/<name>.yaml"
-    schema["description"] = (
-        f"{schema['description']} The environment's name is the file name."
-    )
+    schema["description"] = f"{schema['description']} The environment's name is the file name."
     return _finish(schema)
 
 

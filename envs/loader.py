@@ -89,7 +89,7 @@ def load_config(config_dir: Path | str | None = None) -> DeploymentConfig:
     env_files = [folder / ENVIRONMENTS_DIR / f"{name}.yaml" for name in names]
     problems = _unlisted_files(folder / ENVIRONMENTS_DIR, env_files, root_file)
     environments = []
-    for name, env_file in zip(names, env_files):
+    for name, env_file in zip(names, env_files, strict=True):
         try:
             data = _read_mapping(env_file)
         except ConfigError as err:

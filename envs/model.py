@@ -62,7 +62,10 @@ RepositoryName = Annotated[
     str,
     Field(
         pattern=r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$",
-        description="Short repository name used in pipeline and role names: 2-24 characters, lower-case letters, digits and '-'.",
+        description=(
+            "Short repository name used in pipeline and role names: 2-24 characters, "
+            "lower-case letters, digits and '-'."
+        ),
         examples=["datalake-infra"],
     ),
 ]
@@ -78,20 +81,14 @@ SecretName = Annotated[
     str,
     Field(
         pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$",
-        description=(
-            "Name of a Secrets Manager secret (never its value), e.g. 'datalake/github-token'."
-        ),
+        description=("Name of a Secrets Manager secret (never its value), e.g. 'datalake/github-token'."),
         examples=["datalake/github-token"],
     ),
 ]
 
-_RFC1918 = tuple(
-    ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
-)
+_RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 # Strings that are secret *values*, not names: a pasted token must never be accepted.
-_SECRET_VALUE = re.compile(
-    r"(AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_|xox[abpr]-|-----BEGIN"
-)
+_SECRET_VALUE = re.compile(r"(AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_|xox[abpr]-|-----BEGIN")
 _RESERVED_TAGS = frozenset({"project", "environment", "managed-by"})
 
 
@@ -192,7 +189,9 @@ class Environment(StrictModel):
     production: bool = Field(
         default=False,
         strict=True,  # YAML 'yes'/"true" strings are typos here, not booleans
-        description="Marks a production environment: approval becomes mandatory (default false; implied by the name 'prod').",
+        description=(
+            "Marks a production environment: approval becomes mandatory (default false; implied by the name 'prod')."
+        ),
     )
     protect_data: bool = Field(
         default=True,
@@ -203,7 +202,9 @@ class Environment(StrictModel):
     admin_role_name: str = Field(
         default="OrganizationAccountAccessRole",
         pattern=r"^[\w+=,.@-]{1,64}$",
-        description="Role an administrator assumes to apply bootstrap-<env> once (default OrganizationAccountAccessRole).",
+        description=(
+            "Role an administrator assumes to apply bootstrap-<env> once (default OrganizationAccountAccessRole)."
+        ),
     )
 
     @property
@@ -222,19 +223,14 @@ class Environment(StrictModel):
                     network = ipaddress.IPv4Network(value, strict=False)
                 except ValueError:
                     return value  # not a network at all: pydantic's own error says so
-                raise ValueError(
-                    f"has host bits set: a range starts at its network address, write {network}"
-                ) from None
+                raise ValueError(f"has host bits set: a range starts at its network address, write {network}") from None
         return value
 
     @field_validator("vpc_cidr", mode="after")
     @classmethod
     def _private_and_sized(cls, cidr: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
         if not any(cidr.subnet_of(block) for block in _RFC1918):
-            raise ValueError(
-                "must be a private RFC 1918 range (inside 10.0.0.0/8, 172.16.0.0/12 or "
-                "192.168.0.0/16)"
-            )
+            raise ValueError("must be a private RFC 1918 range (inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16)")
         if not 16 <= cidr.prefixlen <= 24:
             raise ValueError(
                 "prefix must be /16 to /24: AWS allows /16 at most, and /24 is the "
@@ -255,7 +251,9 @@ class Environment(StrictModel):
         ]
         if len(set(self.availability_zones)) != len(self.availability_zones):
             problems.append(
-                Problem(("availability_zones",), list(self.availability_zones), "lists a zone twice: name distinct zones")
+                Problem(
+                    ("availability_zones",), list(self.availability_zones), "lists a zone twice: name distinct zones"
+                )
             )
         if problems:
             raise ConfigRuleError(problems)
@@ -380,7 +378,9 @@ class DeploymentConfig(StrictModel):
         for i, env in enumerate(self.environments):
             if env.name in names:
                 problems.append(
-                    Problem(("environments", i, "name"), env.name, "is used by two environments: give each a unique name")
+                    Problem(
+                        ("environments", i, "name"), env.name, "is used by two environments: give each a unique name"
+                    )
                 )
             names.setdefault(env.name, i)
             if env.branch in branches:

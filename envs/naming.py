@@ -34,9 +34,7 @@ class NamingError(ValueError):
 
 def _check(name: str, *, kind: str, limit: int, pattern: re.Pattern[str]) -> str:
     if len(name) > limit:
-        raise NamingError(
-            f"{kind} name {name!r} is {len(name)} characters; the limit is {limit}"
-        )
+        raise NamingError(f"{kind} name {name!r} is {len(name)} characters; the limit is {limit}")
     if not pattern.match(name):
         raise NamingError(f"{kind} name {name!r} has characters {kind} names do not allow")
     return name
@@ -73,9 +71,7 @@ class Label:
 
     def role(self, *attributes: str) -> str:
         """IAM role ``<ns>-<stage>-<attr>...`` (at most 64 characters)."""
-        return _check(
-            self.name(*attributes), kind="IAM role", limit=IAM_ROLE_MAX, pattern=_IAM_NAME
-        )
+        return _check(self.name(*attributes), kind="IAM role", limit=IAM_ROLE_MAX, pattern=_IAM_NAME)
 
     def policy(self, *attributes: str) -> str:
         """IAM managed policy ``<ns>-<stage>-<attr>...`` (at most 128 characters)."""

@@ -170,7 +170,9 @@ class DeployRole(Construct):
             {
                 "Sid": "Ceiling",
                 "Effect": "Allow",
-                "Action": sorted({*(f"{s}:*" for s in (*REGIONAL_SERVICES, "s3")), *IAM_ACTIONS, "sts:GetCallerIdentity"}),
+                "Action": sorted(
+                    {*(f"{s}:*" for s in (*REGIONAL_SERVICES, "s3")), *IAM_ACTIONS, "sts:GetCallerIdentity"}
+                ),
                 "Resource": "*",
             },
             {

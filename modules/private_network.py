@@ -81,7 +81,7 @@ class PrivateNetwork(Construct):
         )
         self.subnets = []
         cidrs = private_subnet_cidrs(config.cidr, len(config.availability_zones))
-        for index, (zone, cidr) in enumerate(zip(config.availability_zones, cidrs)):
+        for index, (zone, cidr) in enumerate(zip(config.availability_zones, cidrs, strict=True)):
             private = subnet.Subnet(
                 self,
                 f"private-{index}",

@@ -112,9 +112,7 @@ class SecureBucket(Construct):
                 target_prefix=f"{config.bucket_name}/",
             )
         if config.eventbridge:
-            s3_bucket_notification.S3BucketNotification(
-                self, "notifications", bucket=bucket_id, eventbridge=True
-            )
+            s3_bucket_notification.S3BucketNotification(self, "notifications", bucket=bucket_id, eventbridge=True)
         s3_bucket_lifecycle_configuration.S3BucketLifecycleConfiguration(
             self, "lifecycle", bucket=bucket_id, rule=self._lifecycle_rules()
         )

@@ -29,9 +29,7 @@ def build_app(
     ``outdir`` defaults to the engine's (``$CDKTF_OUTDIR`` under the cdktf CLI, else
     ``cdktf.out``)."""
     app = App(outdir=str(outdir)) if outdir is not None else App()
-    stacks: list[DeploymentStack] = [
-        CentralBootstrapStack(app, config=config, local_state=local_bootstrap_state)
-    ]
+    stacks: list[DeploymentStack] = [CentralBootstrapStack(app, config=config, local_state=local_bootstrap_state)]
     for environment in config.environments:
         stacks.append(EnvironmentBootstrapStack(app, config=config, environment=environment))
         stacks.append(DataLakeStack(app, config=config, environment=environment))

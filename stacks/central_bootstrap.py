@@ -47,8 +47,7 @@ class CentralBootstrapStack(DeploymentStack):
         root = account_root_arn(central.account_id, central.region)
         part = partition(central.region)
         self.deploy_role_arns = tuple(
-            role_arn(env.account_id, config.label(env).deploy_role(), env.region)
-            for env in config.environments
+            role_arn(env.account_id, config.label(env).deploy_role(), env.region) for env in config.environments
         )
         env_roots = [account_root_arn(env.account_id, env.region) for env in config.environments]
 
@@ -136,4 +135,3 @@ class CentralBootstrapStack(DeploymentStack):
                 ),
             ),
         )
-

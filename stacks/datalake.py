@@ -125,4 +125,3 @@ class DataLakeStack(DeploymentStack):
         values["vpc/private-subnet-ids"] = self.network.private_subnet_ids
         values["vpc/endpoint-security-group-id"] = self.network.endpoint_security_group_id
         self.outputs = PublishedOutputs(self, "outputs", label=label, publisher=DATALAKE_PUBLISHER, values=values)
-

@@ -123,9 +123,9 @@ def test_zone_lifecycle_follows_the_environments_retention(stacks, env_name):
             assert "expiration" not in rule, f"{bucket} keeps current objects forever: {rule}"
         else:
             assert rule["expiration"] == [{"days": days}], rule
-        assert rule["noncurrent_version_expiration"] == [
-            {"noncurrent_days": env.retention.noncurrent_version_days}
-        ], rule
+        assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": env.retention.noncurrent_version_days}], (
+            rule
+        )
 
 
 @pytest.mark.parametrize("env_name", ENVIRONMENTS)

@@ -19,8 +19,13 @@ def central(stacks):
 
 
 def test_bucket_names_carry_account_and_region(central):
-    assert central.resource("aws_s3_bucket", "state/bucket")["bucket"] == "datalake-central-tfstate-111111111111-eu-west-1"
-    assert central.resource("aws_s3_bucket", "artifacts/bucket")["bucket"] == "datalake-central-artifacts-111111111111-eu-west-1"
+    assert (
+        central.resource("aws_s3_bucket", "state/bucket")["bucket"] == "datalake-central-tfstate-111111111111-eu-west-1"
+    )
+    assert (
+        central.resource("aws_s3_bucket", "artifacts/bucket")["bucket"]
+        == "datalake-central-artifacts-111111111111-eu-west-1"
+    )
 
 
 def test_state_bucket_is_encrypted_with_the_state_key_and_never_destroyed(central):
@@ -51,7 +56,10 @@ def test_keys_rotate_and_have_aliases(central, key):
     assert conf["deletion_window_in_days"] == 30, conf
     alias = central.resource("aws_kms_alias", f"{key}/alias")
     assert alias["target_key_id"] == central.ref("aws_kms_key", f"{key}/key", "key_id")
-    assert alias["name"] == {"state-key": "alias/datalake-central-tfstate", "artifact-key": "alias/datalake-central-artifacts"}[key]
+    assert (
+        alias["name"]
+        == {"state-key": "alias/datalake-central-tfstate", "artifact-key": "alias/datalake-central-artifacts"}[key]
+    )
 
 
 def test_artifact_key_admits_exactly_the_environments_deploy_roles(central):

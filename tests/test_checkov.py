@@ -28,7 +28,18 @@ def failed_checks(stacks, tmp_path_factory) -> list[tuple[str, str, str]]:
         (scan_dir / stack_id / "cdk.tf.json").write_text(json.dumps(document))
     checkov = Path(sys.executable).with_name("checkov")
     result = subprocess.run(
-        [str(checkov), "-d", str(scan_dir), "--framework", "terraform_json", "--skip-download", "--quiet", "--compact", "-o", "json"],
+        [
+            str(checkov),
+            "-d",
+            str(scan_dir),
+            "--framework",
+            "terraform_json",
+            "--skip-download",
+            "--quiet",
+            "--compact",
+            "-o",
+            "json",
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -61,7 +72,9 @@ def test_every_skip_has_a_reason_and_a_scope(skips):
 
 def test_no_failed_check_outside_the_skip_list(failed_checks, skips):
     unexpected = [f"{cid} {where}: {name}" for cid, where, name in failed_checks if not accepted(skips, cid, where)]
-    assert not unexpected, "fix these, or add them to tests/checkov_skips.yaml with the reason:\n" + "\n".join(unexpected)
+    assert not unexpected, "fix these, or add them to tests/checkov_skips.yaml with the reason:\n" + "\n".join(
+        unexpected
+    )
 
 
 def test_no_skip_outlives_its_finding(failed_checks, skips):

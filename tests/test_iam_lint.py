@@ -91,8 +91,12 @@ def test_every_acceptance_has_a_reason(accepted):
 
 
 def test_no_finding_outside_the_accepted_list(findings, accepted):
-    unexpected = [f"{issue} {where}: {detail}" for issue, where, detail in findings if not is_accepted(accepted, issue, where)]
-    assert not unexpected, "fix these, or accept them in tests/iam_lint_accepted.yaml with the reason:\n" + "\n".join(unexpected)
+    unexpected = [
+        f"{issue} {where}: {detail}" for issue, where, detail in findings if not is_accepted(accepted, issue, where)
+    ]
+    assert not unexpected, "fix these, or accept them in tests/iam_lint_accepted.yaml with the reason:\n" + "\n".join(
+        unexpected
+    )
 
 
 def test_no_acceptance_outlives_its_finding(findings, accepted):
@@ -120,4 +124,7 @@ def test_trust_policies_admit_one_service_or_pinned_roles(stacks):
                 assert re.fullmatch(r"\d{12}", stmt["Condition"]["StringEquals"]["aws:SourceAccount"]), (where, stmt)
             else:
                 pinned = stmt["Condition"]["ArnEquals"]["aws:PrincipalArn"]
-                assert pinned and all(re.fullmatch(r"arn:aws:iam::\d{12}:role/[\w+=,.@-]+", a) for a in pinned), (where, stmt)
+                assert pinned and all(re.fullmatch(r"arn:aws:iam::\d{12}:role/[\w+=,.@-]+", a) for a in pinned), (
+                    where,
+                    stmt,
+                )

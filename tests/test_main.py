@@ -43,7 +43,9 @@ def test_summary_lists_every_stack_with_its_account_state_key_and_resource_count
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["stack", "account", "region", "state", "key", "resources"]
     rows = {line.split()[0]: line.split() for line in lines[2:] if line.strip() and not line.startswith(" ")}
-    expected = ["central-bootstrap"] + [f"{k}-{e.name}" for e in DEFAULT.environments for k in ("bootstrap", "datalake")]
+    expected = ["central-bootstrap"] + [
+        f"{k}-{e.name}" for e in DEFAULT.environments for k in ("bootstrap", "datalake")
+    ]
     assert [r for r in rows if r in expected] == expected, result.stdout
     for stack_id in expected:
         _, account, region, state_key, count = rows[stack_id]

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from envs.loader import DEFAULT_CONFIG_DIR
 from envs.json_schema import DEPLOYMENT_SCHEMA, ENVIRONMENT_SCHEMA, SCHEMA_DIR, schemas
+from envs.loader import DEFAULT_CONFIG_DIR
 
 ENVIRONMENT_FILES = sorted((DEFAULT_CONFIG_DIR / "environments").glob("*.yaml"))
 YAML_FILES = [

@@ -26,7 +26,9 @@ def test_every_stack_has_its_own_state_key(stacks):
         assert stack.backend["s3"]["key"] == state_key(stack_id) == f"{stack_id}/terraform.tfstate"
 
 
-@pytest.mark.parametrize("stack_id", ["central-bootstrap", *(f"{k}-{e}" for e in ENVIRONMENTS for k in ("bootstrap", "datalake"))])
+@pytest.mark.parametrize(
+    "stack_id", ["central-bootstrap", *(f"{k}-{e}" for e in ENVIRONMENTS for k in ("bootstrap", "datalake"))]
+)
 def test_state_is_encrypted_and_locked_in_the_central_bucket(stacks, stack_id):
     s3 = stacks[stack_id].backend["s3"]
     assert s3["bucket"] == CENTRAL_STATE_BUCKET, s3
@@ -38,7 +40,7 @@ def test_state_is_encrypted_and_locked_in_the_central_bucket(stacks, stack_id):
 
 
 def test_central_bootstrap_can_start_with_local_state(tmp_path):
-    app, stacks = build_app(DEFAULT, tmp_path, local_bootstrap_state=True)
+    app, _ = build_app(DEFAULT, tmp_path, local_bootstrap_state=True)
     app.synth()
     central = json.loads((tmp_path / "stacks" / "central-bootstrap" / "cdk.tf.json").read_text())
     assert central["terraform"]["backend"] == {"local": {"path": "terraform.tfstate"}}

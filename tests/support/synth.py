@@ -36,9 +36,8 @@ class SynthStack:
         for conf in self.resources(resource_type).values():
             if conf["//"]["metadata"]["path"] == want:
                 return conf
-        raise AssertionError(
-            f"no {resource_type} at {want}; have {[c['//']['metadata']['path'] for c in self.resources(resource_type).values()]}"
-        )
+        have = [conf["//"]["metadata"]["path"] for conf in self.resources(resource_type).values()]
+        raise AssertionError(f"no {resource_type} at {want}; have {have}")
 
     def address(self, resource_type: str, construct_path: str) -> str:
         want = f"{self.stack_id}/{construct_path}"
