@@ -317,6 +317,15 @@ class DeploymentConfig(StrictModel):
     def central_label(self) -> Label:
         return Label(self.project.name, CENTRAL_STAGE)
 
+    def central_bucket(self, purpose: str) -> str:
+        """Name of a central-account bucket: ``tfstate``, ``artifacts`` or ``access-logs``."""
+        return self.central_label.bucket(purpose, self.central.account_id, self.central.region)
+
+    @property
+    def state_bucket(self) -> str:
+        """The bucket that holds every stack's Terraform state."""
+        return self.central_bucket("tfstate")
+
     def label(self, environment: Environment) -> Label:
         return environment.label(self.project.name)
 
@@ -447,11 +456,10 @@ class DeploymentConfig(StrictModel):
     def _names_fit(self) -> list[Problem]:
         """Every derived physical name fits its service's rules (S3 63, IAM role 64)."""
         problems = []
-        central = self.central_label
         fix = "shorten project.name or the environment name"
         for purpose in ("tfstate", "artifacts", "access-logs"):
             try:
-                central.bucket(purpose, self.central.account_id, self.central.region)
+                self.central_bucket(purpose)
             except NamingError as err:
                 problems.append(Problem(("project", "name"), self.project.name, f"{err}: shorten project.name"))
         for i, env in enumerate(self.environments):

@@ -36,7 +36,6 @@ class DeploymentStack(TerraformStack):
     ):
         super().__init__(scope, stack_id)
         self.stack_id = stack_id
-        self.deployment = config
         self.label = label
         self.account_id = account_id
         self.region = region
@@ -61,12 +60,11 @@ class DeploymentStack(TerraformStack):
         if local_state:
             LocalBackend(self, path="terraform.tfstate")
             return
-        central = config.central
         S3Backend(
             self,
-            bucket=config.central_label.bucket("tfstate", central.account_id, central.region),
+            bucket=config.state_bucket,
             key=self.backend_key,
-            region=central.region,
+            region=config.central.region,
             encrypt=True,
         )
         # cdktf 0.21's S3Backend has no use_lockfile; the lock file replaces DynamoDB locks.

@@ -51,10 +51,7 @@ class CentralBootstrapStack(DeploymentStack):
         )
         env_roots = [account_root_arn(env.account_id, env.region) for env in config.environments]
 
-        def bucket_name(purpose: str) -> str:
-            return label.bucket(purpose, central.account_id, central.region)
-
-        log_bucket_name = bucket_name("access-logs")
+        log_bucket_name = config.central_bucket("access-logs")
         self.access_log_bucket = SecureBucket(
             self,
             "access-logs",
@@ -80,7 +77,7 @@ class CentralBootstrapStack(DeploymentStack):
             self,
             "state",
             config=SecureBucketConfig(
-                bucket_name=bucket_name("tfstate"),
+                bucket_name=config.state_bucket,
                 kms_key_arn=self.state_key.arn,
                 access_log_bucket=log_bucket_name,
                 noncurrent_version_days=STATE_VERSION_DAYS,
@@ -105,7 +102,7 @@ class CentralBootstrapStack(DeploymentStack):
                 protect=False,  # artifacts are rebuilt from Git
             ),
         )
-        artifact_bucket_name = bucket_name("artifacts")
+        artifact_bucket_name = config.central_bucket("artifacts")
         artifact_arn = f"arn:{part}:s3:::{artifact_bucket_name}"
         self.artifact_bucket = SecureBucket(
             self,

@@ -11,7 +11,7 @@ from envs.naming import state_key
 from stacks import build_app
 from tests.conftest import DEFAULT, ENVIRONMENTS
 
-CENTRAL_STATE_BUCKET = DEFAULT.central_label.bucket("tfstate", DEFAULT.central.account_id, DEFAULT.central.region)
+CENTRAL_STATE_BUCKET = "datalake-central-tfstate-111111111111-eu-west-1"
 
 
 def test_one_stack_per_kind_and_environment(stacks):
