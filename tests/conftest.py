@@ -16,6 +16,12 @@ def config() -> DeploymentConfig:
     return DEFAULT
 
 
+@pytest.fixture(params=ENVIRONMENTS)
+def env(request):
+    """Each environment of the default config in turn (tests using it run once per environment)."""
+    return DEFAULT.environment(request.param)
+
+
 @pytest.fixture(scope="session")
 def stacks(tmp_path_factory) -> dict[str, SynthStack]:
     """Every stack of the default config, synthesized once per test session."""

@@ -8,13 +8,7 @@ import pytest
 
 from modules.private_network import INTERFACE_ENDPOINTS, private_subnet_cidrs
 from modules.published_outputs import DATALAKE_KEYS
-from tests.conftest import DEFAULT, ENVIRONMENTS
 from tests.support.synth import policy, statement
-
-
-@pytest.fixture(params=ENVIRONMENTS)
-def env(request):
-    return DEFAULT.environment(request.param)
 
 
 @pytest.fixture

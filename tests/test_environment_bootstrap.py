@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import DEFAULT, ENVIRONMENTS
+from tests.conftest import DEFAULT
 from tests.support.synth import policy, statement
 
 CENTRAL = DEFAULT.central.account_id
@@ -14,11 +14,6 @@ REPOSITORIES = [r.name for r in DEFAULT.repositories.all]
 
 def pipeline_roles(env_name: str) -> list[str]:
     return sorted(f"arn:aws:iam::{CENTRAL}:role/datalake-{env_name}-{repo}-pipeline" for repo in REPOSITORIES)
-
-
-@pytest.fixture(params=ENVIRONMENTS)
-def env(request):
-    return DEFAULT.environment(request.param)
 
 
 @pytest.fixture
