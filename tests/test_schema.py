@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
@@ -60,7 +61,6 @@ def test_yaml_file_names_its_schema(path: Path, schema_name: str):
 
 @pytest.mark.parametrize(("path", "schema_name"), YAML_FILES)
 def test_default_yaml_file_is_valid_for_its_schema(path: Path, schema_name: str):
-    jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads((SCHEMA_DIR / schema_name).read_text())
     validator = jsonschema.Draft202012Validator(schema)
     data = yaml.safe_load(path.read_text())
@@ -69,7 +69,6 @@ def test_default_yaml_file_is_valid_for_its_schema(path: Path, schema_name: str)
 
 
 def test_schema_flags_a_typo_as_an_editor_would():
-    jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads((SCHEMA_DIR / ENVIRONMENT_SCHEMA).read_text())
     body = yaml.safe_load((DEFAULT_CONFIG_DIR / "environments" / "test.yaml").read_text())
     body["vpc_cdir"] = body.pop("vpc_cidr")
