@@ -14,8 +14,9 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 .PHONY: setup synth test schema format bench bench-quick clean
 
-## setup: install pipenv in .tools/ and the locked packages in .venv/ (only when Pipfile.lock changed)
-setup: .venv/.synced
+## setup: pipenv in .tools/, the locked Python packages in .venv/, the cdktf CLI in
+## node_modules/ (each only when its lock file changed)
+setup: .venv/.synced node_modules/.installed
 
 $(PIPENV):
 	@scripts/check-prerequisites
@@ -24,6 +25,11 @@ $(PIPENV):
 
 .venv/.synced: Pipfile.lock $(PIPENV)
 	$(PIPENV) sync --dev
+	@touch $@
+
+node_modules/.installed: package-lock.json
+	@scripts/check-prerequisites
+	npm ci --no-audit --no-fund --silent
 	@touch $@
 
 ## synth: synthesize every stack from the default config (envs/) and print a summary
