@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from envs.naming import CENTRAL_STAGE, ZONES, Label, NamingError
+from envs.naming import CENTRAL_STAGE, ZONES, Label, NamingError, kms_alias_arn
 
 AccountId = Annotated[
     str,
@@ -325,6 +325,15 @@ class DeploymentConfig(StrictModel):
     def state_bucket(self) -> str:
         """The bucket that holds every stack's Terraform state."""
         return self.central_bucket("tfstate")
+
+    @property
+    def state_key_alias(self) -> str:
+        """Alias of the KMS key that encrypts every state file: ``alias/<project>-central-tfstate``."""
+        return self.central_label.kms_alias("tfstate")
+
+    @property
+    def state_key_alias_arn(self) -> str:
+        return kms_alias_arn(self.central.account_id, self.central.region, self.state_key_alias)
 
     def label(self, environment: Environment) -> Label:
         return environment.label(self.project.name)

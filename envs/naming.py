@@ -137,6 +137,11 @@ def policy_arn(account_id: str, policy_name: str, region: str) -> str:
     return f"arn:{partition(region)}:iam::{account_id}:policy/{policy_name}"
 
 
+def kms_alias_arn(account_id: str, region: str, alias: str) -> str:
+    """ARN of a KMS alias (``alias/...``): names a key before the key's id is known."""
+    return f"arn:{partition(region)}:kms:{region}:{account_id}:{alias}"
+
+
 def account_root_arn(account_id: str, region: str) -> str:
     """The account principal: delegates to the account's IAM policies."""
     return f"arn:{partition(region)}:iam::{account_id}:root"

@@ -27,15 +27,19 @@ class SecureBucketConfig:
 
     Always: public access blocked (all four settings), ACLs disabled
     (BucketOwnerEnforced), versioning on, TLS-only bucket policy, incomplete
-    multipart uploads aborted after 7 days, ``force_destroy`` off.
+    multipart uploads aborted after 7 days.
 
     - ``kms_key_arn``: SSE-KMS with an S3 bucket key. ``None`` means SSE-S3, which is
       only for access-log buckets (S3 server access logging cannot write SSE-KMS).
-    - ``access_log_bucket``: name of the bucket that receives this bucket's access
-      logs under ``<bucket>/``; ``None`` only for the access-log bucket itself.
+    - ``access_log_bucket``: the bucket that receives this bucket's access logs under
+      ``<bucket>/``; ``None`` only for the access-log bucket itself. Logging is
+      switched on only after that bucket's policy admits the logging service (S3
+      refuses it before, with InvalidTargetBucketForLogging).
     - ``expiration_days``: expire current objects after N days (``None``: keep).
     - ``noncurrent_version_days``: delete non-current versions after N days.
-    - ``protect``: Terraform's ``prevent_destroy`` (default on).
+    - ``protect``: Terraform's ``prevent_destroy`` (default on). An unprotected bucket
+      gets ``force_destroy``: ``terraform destroy`` empties it (versions and delivered
+      access logs included) instead of failing half-way.
     - ``eventbridge``: send object events to EventBridge, where ETL triggers listen
       (default off).
     - ``policy_statements``: extra bucket-policy statements (cross-account readers,
@@ -44,7 +48,7 @@ class SecureBucketConfig:
 
     bucket_name: str
     kms_key_arn: str | None
-    access_log_bucket: str | None
+    access_log_bucket: SecureBucket | None
     noncurrent_version_days: int
     expiration_days: int | None = None
     protect: bool = True
@@ -55,7 +59,7 @@ class SecureBucketConfig:
 class SecureBucket(Construct):
     """A bucket plus its public-access block, ownership, versioning, encryption,
     logging, lifecycle and TLS-only policy. Properties: ``bucket_name``, ``arn``,
-    ``bucket_id``."""
+    ``bucket_id``, ``policy`` (the bucket-policy resource)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: SecureBucketConfig):
         super().__init__(scope, construct_id)
@@ -64,7 +68,7 @@ class SecureBucket(Construct):
             self,
             "bucket",
             bucket=config.bucket_name,
-            force_destroy=False,
+            force_destroy=not config.protect,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=config.protect),
         )
         bucket_id = self.bucket.id
@@ -108,15 +112,16 @@ class SecureBucket(Construct):
                 self,
                 "logging",
                 bucket=bucket_id,
-                target_bucket=config.access_log_bucket,
+                target_bucket=config.access_log_bucket.bucket_id,
                 target_prefix=f"{config.bucket_name}/",
+                depends_on=[config.access_log_bucket.policy],
             )
         if config.eventbridge:
             s3_bucket_notification.S3BucketNotification(self, "notifications", bucket=bucket_id, eventbridge=True)
         s3_bucket_lifecycle_configuration.S3BucketLifecycleConfiguration(
             self, "lifecycle", bucket=bucket_id, rule=self._lifecycle_rules()
         )
-        s3_bucket_policy.S3BucketPolicy(
+        self.policy = s3_bucket_policy.S3BucketPolicy(
             self,
             "policy",
             bucket=bucket_id,

@@ -18,7 +18,7 @@ class DeploymentStack(TerraformStack):
       ``role_arn`` when given, and tags every resource with the project, the stage,
       ``managed-by`` and the config's tags.
     - Its state lives in the central state bucket under ``<stack id>/terraform.tfstate``,
-      encrypted, locked with an S3 lock file; ``local_state=True`` keeps it on disk
+      encrypted with the central state key, locked with an S3 lock file; ``local_state=True`` keeps it on disk
       instead (only to create the state bucket itself).
     """
 
@@ -66,6 +66,9 @@ class DeploymentStack(TerraformStack):
             key=self.backend_key,
             region=config.central.region,
             encrypt=True,
+            # Without a key Terraform asks for SSE-S3 explicitly, overriding the bucket's
+            # default: name the state key (by alias: its id is unknown until it exists).
+            kms_key_id=config.state_key_alias_arn,
         )
         # cdktf 0.21's S3Backend has no use_lockfile; the lock file replaces DynamoDB locks.
         self.add_override("terraform.backend.s3.use_lockfile", True)

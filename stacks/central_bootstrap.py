@@ -68,7 +68,7 @@ class CentralBootstrapStack(DeploymentStack):
             self,
             "state-key",
             config=EncryptionKeyConfig(
-                alias=label.kms_alias("tfstate"),
+                alias=config.state_key_alias,
                 description="Encrypts every Terraform state file of the deployment",
                 account_root=root,
             ),
@@ -79,7 +79,7 @@ class CentralBootstrapStack(DeploymentStack):
             config=SecureBucketConfig(
                 bucket_name=config.state_bucket,
                 kms_key_arn=self.state_key.arn,
-                access_log_bucket=log_bucket_name,
+                access_log_bucket=self.access_log_bucket,
                 noncurrent_version_days=STATE_VERSION_DAYS,
             ),
         )
@@ -110,7 +110,7 @@ class CentralBootstrapStack(DeploymentStack):
             config=SecureBucketConfig(
                 bucket_name=artifact_bucket_name,
                 kms_key_arn=self.artifact_key.arn,
-                access_log_bucket=log_bucket_name,
+                access_log_bucket=self.access_log_bucket,
                 noncurrent_version_days=ARTIFACT_DAYS,
                 expiration_days=ARTIFACT_DAYS,
                 protect=False,

@@ -75,7 +75,7 @@ class DataLakeStack(DeploymentStack):
                 config=SecureBucketConfig(
                     bucket_name=label.bucket(zone, account, region),
                     kms_key_arn=self.key.arn,
-                    access_log_bucket=log_bucket_name,
+                    access_log_bucket=self.access_log_bucket,
                     noncurrent_version_days=retention.noncurrent_version_days,
                     expiration_days=retention.days_for(zone),
                     protect=protect,

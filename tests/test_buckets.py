@@ -91,10 +91,17 @@ class TestEveryBucket:
             assert f"{stack_id}/access-logs/logging" not in paths, "the log bucket must not log into itself"
             return
         log = stack.resource("aws_s3_bucket_logging", f"{bucket}/logging")
-        log_bucket_name = stack.resource("aws_s3_bucket", "access-logs/bucket")["bucket"]
         bucket_name = stack.resource("aws_s3_bucket", f"{bucket}/bucket")["bucket"]
-        assert log["target_bucket"] == log_bucket_name, log
+        assert log["target_bucket"] == stack.ref("aws_s3_bucket", "access-logs/bucket", "id"), log
         assert log["target_prefix"] == f"{bucket_name}/", log
+
+    def test_logging_starts_only_once_the_log_bucket_admits_s3_logging(self, stacks, stack_id, bucket):
+        # S3 answers InvalidTargetBucketForLogging while the log bucket's policy is missing.
+        if bucket == "access-logs":
+            return
+        stack = stacks[stack_id]
+        log = stack.resource("aws_s3_bucket_logging", f"{bucket}/logging")
+        assert log["depends_on"] == [stack.address("aws_s3_bucket_policy", "access-logs/policy")], log
 
     def test_lifecycle_aborts_uploads_and_expires_old_versions(self, stacks, stack_id, bucket):
         (rule,) = stacks[stack_id].resource("aws_s3_bucket_lifecycle_configuration", f"{bucket}/lifecycle")["rule"]
@@ -103,9 +110,9 @@ class TestEveryBucket:
         assert rule["abort_incomplete_multipart_upload"] == [{"days_after_initiation": 7}], rule
         assert rule["noncurrent_version_expiration"][0]["noncurrent_days"] >= 1, rule
 
-    def test_terraform_never_empties_a_bucket_to_delete_it(self, stacks, stack_id, bucket):
+    def test_only_an_unprotected_bucket_is_emptied_to_destroy_it(self, stacks, stack_id, bucket):
         conf = stacks[stack_id].resource("aws_s3_bucket", f"{bucket}/bucket")
-        assert conf["force_destroy"] is False, conf
+        assert conf["force_destroy"] is not conf["lifecycle"]["prevent_destroy"], conf
 
 
 @pytest.mark.parametrize("env_name", ENVIRONMENTS)
@@ -139,6 +146,10 @@ def test_data_is_protected_from_destroy_where_the_environment_says_so(stacks, en
     ]
     for conf in protected:
         assert conf["lifecycle"]["prevent_destroy"] is env.protect_data, conf["//"]["metadata"]["path"]
+    for conf in protected[:4]:
+        # Where data is disposable, destroy empties the buckets (versions, delivered
+        # logs) instead of failing half-way; where it is protected, it never does.
+        assert conf["force_destroy"] is not env.protect_data, conf["//"]["metadata"]["path"]
 
 
 def test_default_config_protects_test_and_prod_but_not_dev():

@@ -37,6 +37,12 @@ def test_state_bucket_is_encrypted_with_the_state_key_and_never_destroyed(centra
     assert central.resource("aws_kms_key", "state-key/key")["lifecycle"] == {"prevent_destroy": True}
 
 
+def test_backends_name_the_state_key_by_its_alias(stacks, central):
+    alias = central.resource("aws_kms_alias", "state-key/alias")["name"]
+    for stack in stacks.values():
+        assert stack.backend["s3"]["kms_key_id"] == f"arn:aws:kms:eu-west-1:{CENTRAL}:{alias}", stack.stack_id
+
+
 def test_state_history_is_kept_a_year(central):
     (rule,) = central.resource("aws_s3_bucket_lifecycle_configuration", "state/lifecycle")["rule"]
     assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": 365}]

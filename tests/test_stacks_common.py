@@ -34,6 +34,8 @@ def test_state_is_encrypted_and_locked_in_the_central_bucket(stacks, stack_id):
     assert s3["bucket"] == CENTRAL_STATE_BUCKET, s3
     assert s3["region"] == DEFAULT.central.region, s3
     assert s3["encrypt"] is True, s3
+    # Without kms_key_id Terraform asks S3 for SSE-S3 and the state key is never used.
+    assert s3["kms_key_id"] == "arn:aws:kms:eu-west-1:111111111111:alias/datalake-central-tfstate", s3
     assert s3["use_lockfile"] is True, s3
     assert "dynamodb_table" not in s3, "S3-native locking replaces DynamoDB locks"
     assert stacks[stack_id].json["terraform"]["required_version"] == ">= 1.10"
