@@ -75,6 +75,29 @@ def provider_mirror() -> Path:
     raise AssertionError("unreachable")
 
 
+def terraform_runner(workdir: Path, **extra_env: str):
+    """``run(*args, cwd=...)``: the real Terraform, offline, providers from the mirror.
+
+    Fails in CI (skips elsewhere) when Terraform or the mirror is missing.
+    """
+    binary = terraform_binary()
+    config = write_cli_config(workdir / "terraform.rc", provider_mirror())
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        "TF_CLI_CONFIG_FILE": str(config),
+        "CHECKPOINT_DISABLE": "1",
+        "TF_IN_AUTOMATION": "1",
+        **extra_env,
+    }
+
+    def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [binary, *args, "-no-color"], cwd=cwd, env=env, capture_output=True, text=True, check=False
+        )
+
+    return run
+
+
 def write_cli_config(path: Path, mirror: Path) -> Path:
     """A Terraform CLI config that installs hashicorp/aws from ``mirror`` and nothing from the network."""
     path.write_text(

@@ -1,0 +1,184 @@
+"""A local AWS for end-to-end tests: moto, in this process, on 127.0.0.1.
+
+Real Terraform and the real hashicorp/aws provider talk to it over HTTP; several
+account ids work through assume-role, as in a real organisation. Where moto differs
+from AWS in a way these stacks hit, the difference is patched here, and only here,
+each patch with its reason (see PATCHES).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from moto.core.responses import ActionResult, EmptyResult
+from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.s3 import models as s3_models
+from moto.s3 import responses as s3_responses
+from moto.server import ThreadedMotoServer
+
+REGION = "eu-west-1"
+SERVICES = ("ec2", "glue", "iam", "kms", "logs", "s3", "ssm", "sts")
+
+
+def _statements(policy: bytes) -> list[dict[str, Any]]:
+    statements = json.loads(policy.decode())["Statement"]
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _log_permissions_enabled_policy(target_bucket, target_prefix) -> bool:
+    """Gap 1: moto's check of a log bucket's policy crashes (AttributeError: 'str'
+    object has no attribute 'get') on any statement whose Principal is "*", such as
+    the TLS-only deny every bucket here carries. AWS skips such statements."""
+    if not target_bucket.policy:
+        return False
+    bucket_arn = f"arn:{target_bucket.partition}:s3:::{target_bucket.name}"
+    accepted = {bucket_arn, f"{bucket_arn}/*", f"{bucket_arn}/{target_prefix or ''}*"}
+    for statement in _statements(target_bucket.policy):
+        principal = statement.get("Principal")
+        actions = statement.get("Action", [])
+        resources = statement.get("Resource", [])
+        if (
+            isinstance(principal, dict)
+            and principal.get("Service") == s3_models.LOGGING_SERVICE_PRINCIPAL
+            and statement.get("Effect") == "Allow"
+            and "s3:PutObject" in (actions if isinstance(actions, list) else [actions])
+            and accepted & set(resources if isinstance(resources, list) else [resources])
+        ):
+            return True
+    return False
+
+
+def _get_bucket_notification(self):
+    """Gap 2: GetBucketNotificationConfiguration leaves out EventBridgeConfiguration
+    although moto stores it, so `eventbridge = true` shows as a change on every plan."""
+    config = self.backend.get_bucket_notification_configuration(self.bucket_name)
+    if not config:
+        return self.serialized(EmptyResult())
+
+    def entry(item, arn_key: str) -> dict[str, Any]:
+        found = {"Id": item.id, arn_key: item.arn, "Events": item.events}
+        if item.filters:
+            found["Filter"] = {"Key": {"FilterRules": item.filters["S3Key"]["FilterRule"]}}
+        return found
+
+    result: dict[str, Any] = {
+        "TopicConfigurations": [entry(t, "TopicArn") for t in config.topic],
+        "QueueConfigurations": [entry(q, "QueueArn") for q in config.queue],
+        "LambdaFunctionConfigurations": [entry(f, "LambdaFunctionArn") for f in config.cloud_function],
+    }
+    if config.event_bridge is not None:
+        result["EventBridgeConfiguration"] = {}
+    self.data["Action"] = "GetBucketNotificationConfiguration"
+    return self.serialized(ActionResult(result))
+
+
+def _get_permission(self, action, resource):
+    """Gap 3: moto evaluates bucket policies without request context, so the
+    TLS-only deny ({"Bool": {"aws:SecureTransport": "false"}}) denies every object
+    request. The endpoint is plain HTTP on loopback; drop those statements."""
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    document = json.loads(self.policy.decode())
+    document["Statement"] = [
+        s
+        for s in _statements(self.policy)
+        if not any("aws:SecureTransport" in values for values in (s.get("Condition") or {}).values())
+    ]
+    if not document["Statement"]:
+        return PermissionResult.NEUTRAL
+    return IAMPolicy(json.dumps(document)).is_action_permitted(action, resource)
+
+
+PATCHES = (
+    (s3_models.FakeBucket, "_log_permissions_enabled_policy", staticmethod(_log_permissions_enabled_policy)),
+    (s3_responses.S3Response, "get_bucket_notification", _get_bucket_notification),
+    (s3_models.FakeBucket, "get_permission", _get_permission),
+)
+
+
+@dataclass(frozen=True)
+class Emulator:
+    endpoint: str
+
+    def client(self, service: str, account_id: str, **credentials: str):
+        """A boto3 client acting in ``account_id`` (moto's x-moto-account-id header)."""
+        client = boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            aws_access_key_id=credentials.get("key", "testing"),
+            aws_secret_access_key=credentials.get("secret", "testing"),
+            aws_session_token=credentials.get("token"),
+        )
+        if not credentials:
+
+            def in_account(request, **_: Any) -> None:
+                request.headers["x-moto-account-id"] = account_id
+
+            client.meta.events.register("before-send.*.*", in_account)
+        return client
+
+    def provider_override(self) -> dict[str, Any]:
+        """Terraform override: this emulator's endpoints merged into the stack's own
+        aws provider (its allowed_account_ids and assume_role stay as they are)."""
+        return {
+            "provider": {
+                "aws": [
+                    {
+                        "endpoints": [dict.fromkeys(SERVICES, self.endpoint)],
+                        "s3_use_path_style": True,
+                        "skip_credentials_validation": True,
+                        "skip_metadata_api_check": True,
+                        "skip_region_validation": True,
+                        "max_retries": 2,
+                    }
+                ]
+            }
+        }
+
+    def backend_override(self, s3_backend: dict[str, Any]) -> dict[str, Any]:
+        """Terraform override: the stack's own S3 backend settings, sent to this emulator.
+
+        (An override replaces a backend block whole, so the stack's settings are repeated.)
+        """
+        return {
+            "terraform": {
+                "backend": {
+                    "s3": {
+                        **s3_backend,
+                        "endpoints": {"s3": self.endpoint, "sts": self.endpoint, "iam": self.endpoint},
+                        "use_path_style": True,
+                        "skip_credentials_validation": True,
+                        "skip_metadata_api_check": True,
+                        "skip_region_validation": True,
+                        "skip_requesting_account_id": True,
+                    }
+                }
+            }
+        }
+
+
+@contextmanager
+def running_emulator() -> Iterator[Emulator]:
+    """moto on 127.0.0.1 (a free port), patched, reset, stopped afterwards."""
+    originals = [(owner, name, owner.__dict__[name]) for owner, name, _ in PATCHES]
+    for owner, name, replacement in PATCHES:
+        setattr(owner, name, replacement)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+        urllib.request.urlopen(reset, timeout=10).close()
+        yield Emulator(endpoint)
+    finally:
+        server.stop()
+        for owner, name, original in originals:
+            setattr(owner, name, original)

@@ -1,0 +1,153 @@
+"""End to end: real Terraform applies the bootstrap and dev data-lake stacks to a local
+AWS (tests/support/emulator.py) in their own accounts, the way an administrator and
+then the pipeline would, and the result is checked in those accounts.
+
+Order, as in README.md "Bootstrapping": central-bootstrap with local state (it creates
+the state bucket), then bootstrap-dev and datalake-dev with their real S3 backend in
+that bucket. Every first apply must succeed in one pass and a second plan must be
+empty. Then the protected central stack must refuse `destroy` and dev must destroy.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from modules.published_outputs import DATALAKE_KEYS
+from tests.conftest import DEFAULT
+from tests.support.emulator import Emulator, running_emulator
+from tests.support.tools import terraform_runner
+
+CENTRAL = DEFAULT.central.account_id
+DEV = DEFAULT.environment("dev")
+ORDER = ("central-bootstrap", "bootstrap-dev", "datalake-dev")
+STEPS = ("init", "apply", "plan")
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    with running_emulator() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def admin_credentials(emulator: Emulator) -> dict[str, str]:
+    """An administrator of the central account, who can assume each environment's admin role."""
+    iam = emulator.client("iam", CENTRAL)
+    iam.create_user(UserName="admin")
+    key = iam.create_access_key(UserName="admin")["AccessKey"]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    emulator.client("iam", DEV.account_id).create_role(
+        RoleName=DEV.admin_role_name, AssumeRolePolicyDocument=json.dumps(trust)
+    )
+    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+
+@pytest.fixture(scope="module")
+def terraform(tmp_path_factory, admin_credentials):
+    return terraform_runner(tmp_path_factory.mktemp("e2e-cli"), AWS_REGION="eu-west-1", **admin_credentials)
+
+
+@pytest.fixture(scope="module")
+def deployed(stacks, emulator, terraform, tmp_path_factory) -> dict[str, dict[str, subprocess.CompletedProcess]]:
+    """Apply the three stacks in order; every step's result, by stack and step."""
+    root = tmp_path_factory.mktemp("e2e")
+    results: dict[str, dict[str, subprocess.CompletedProcess]] = {}
+    for stack_id in ORDER:
+        workdir = root / stack_id
+        shutil.copytree(stacks[stack_id].directory, workdir)
+        override = emulator.provider_override()
+        if stack_id == "central-bootstrap":
+            # First apply of the deployment: the state bucket is what it creates.
+            override["terraform"] = {"backend": {"local": {"path": "terraform.tfstate"}}}
+        else:
+            override.update(emulator.backend_override(stacks[stack_id].backend["s3"]))
+        (workdir / "zz_emulator_override.tf.json").write_text(json.dumps(override))
+        steps = results[stack_id] = {}
+        steps["init"] = terraform("init", "-input=false", cwd=workdir)
+        steps["apply"] = terraform("apply", "-auto-approve", "-input=false", cwd=workdir)
+        steps["plan"] = terraform("plan", "-detailed-exitcode", "-input=false", cwd=workdir)
+        if any(r.returncode != 0 for r in steps.values()):
+            break  # later stacks need this one
+    results["workdir"] = root  # type: ignore[assignment]
+    return results
+
+
+def output(result: subprocess.CompletedProcess) -> str:
+    return (result.stdout + result.stderr)[-4000:]
+
+
+@pytest.mark.parametrize("stack_id", ORDER)
+def test_first_apply_succeeds_and_nothing_drifts(deployed, stack_id):
+    assert stack_id in deployed, "an earlier stack failed: see its test"
+    steps = deployed[stack_id]
+    for step in STEPS:
+        assert steps[step].returncode == 0, f"{stack_id} {step}:\n{output(steps[step])}"
+    assert "No changes." in steps["plan"].stdout, output(steps["plan"])
+
+
+def test_state_is_locked_and_encrypted_with_the_state_key_in_the_state_bucket(deployed, emulator):
+    s3 = emulator.client("s3", CENTRAL)
+    kms = emulator.client("kms", CENTRAL)
+    state_key_arn = kms.describe_key(KeyId=DEFAULT.state_key_alias)["KeyMetadata"]["Arn"]
+    for stack_id in ("bootstrap-dev", "datalake-dev"):
+        head = s3.head_object(Bucket=DEFAULT.state_bucket, Key=f"{stack_id}/terraform.tfstate")
+        assert head["ServerSideEncryption"] == "aws:kms", head
+        assert head["SSEKMSKeyId"] in (state_key_arn, DEFAULT.state_key_alias_arn), head
+    leftovers = s3.list_objects_v2(Bucket=DEFAULT.state_bucket, Prefix="datalake-dev/").get("Contents", [])
+    assert [o["Key"] for o in leftovers] == ["datalake-dev/terraform.tfstate"], "lock file released"
+
+
+def test_the_deploy_role_exists_in_the_dev_account_with_its_boundary(deployed, emulator):
+    role = emulator.client("iam", DEV.account_id).get_role(RoleName="datalake-dev-deploy")["Role"]
+    boundary = role["PermissionsBoundary"]["PermissionsBoundaryArn"]
+    assert boundary == f"arn:aws:iam::{DEV.account_id}:policy/datalake-dev-boundary"
+
+
+def test_data_buckets_are_in_the_dev_account_and_encrypted_with_its_key(deployed, emulator):
+    s3 = emulator.client("s3", DEV.account_id)
+    key_arn = emulator.client("kms", DEV.account_id).describe_key(KeyId="alias/datalake-dev-data")["KeyMetadata"]["Arn"]
+    for zone in ("raw", "conformed", "purpose-built"):
+        bucket = f"datalake-dev-{zone}-{DEV.account_id}-{DEV.region}"
+        (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+        default = rule["ApplyServerSideEncryptionByDefault"]
+        assert (default["SSEAlgorithm"], default["KMSMasterKeyID"]) == ("aws:kms", key_arn), rule
+        assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+
+
+def test_the_outputs_contract_is_readable_in_the_dev_account(deployed, emulator):
+    ssm = emulator.client("ssm", DEV.account_id)
+    names = [f"/datalake/dev/datalake/{key}" for key in DATALAKE_KEYS]
+    found = {}
+    for start in range(0, len(names), 10):  # GetParameters takes at most 10 names
+        found |= {p["Name"]: p["Value"] for p in ssm.get_parameters(Names=names[start : start + 10])["Parameters"]}
+    assert sorted(found) == sorted(names)
+    assert found["/datalake/dev/datalake/buckets/raw/name"] == f"datalake-dev-raw-{DEV.account_id}-{DEV.region}"
+    vpc_id = found["/datalake/dev/datalake/vpc/id"]
+    vpc = emulator.client("ec2", DEV.account_id).describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0]
+    assert vpc["CidrBlock"] == str(DEV.vpc_cidr)
+
+
+def test_protected_central_bootstrap_refuses_to_be_destroyed(deployed, terraform, emulator):
+    workdir = Path(deployed["workdir"]) / "central-bootstrap"
+    result = terraform("destroy", "-auto-approve", "-input=false", cwd=workdir)
+    assert result.returncode != 0, output(result)
+    assert "Instance cannot be destroyed" in result.stderr, output(result)
+    emulator.client("s3", CENTRAL).head_bucket(Bucket=DEFAULT.state_bucket)
+
+
+def test_unprotected_dev_data_lake_destroys_completely(deployed, terraform, emulator):
+    workdir = Path(deployed["workdir"]) / "datalake-dev"
+    result = terraform("destroy", "-auto-approve", "-input=false", cwd=workdir)
+    assert result.returncode == 0, output(result)
+    buckets = emulator.client("s3", DEV.account_id).list_buckets()["Buckets"]
+    assert not [b["Name"] for b in buckets if b["Name"].startswith("datalake-dev-")], buckets
