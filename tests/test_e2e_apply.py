@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -57,13 +58,19 @@ def terraform(tmp_path_factory, admin_credentials):
     return terraform_runner(tmp_path_factory.mktemp("e2e-cli"), AWS_REGION="eu-west-1", **admin_credentials)
 
 
+@dataclass
+class Deployment:
+    workdir: Path
+    results: dict[str, dict[str, subprocess.CompletedProcess]] = field(default_factory=dict)
+    """Every step's result, by stack and step."""
+
+
 @pytest.fixture(scope="module")
-def deployed(stacks, emulator, terraform, tmp_path_factory) -> dict[str, dict[str, subprocess.CompletedProcess]]:
-    """Apply the three stacks in order; every step's result, by stack and step."""
-    root = tmp_path_factory.mktemp("e2e")
-    results: dict[str, dict[str, subprocess.CompletedProcess]] = {}
+def deployed(stacks, emulator, terraform, tmp_path_factory) -> Deployment:
+    """Apply the three stacks in order, each in its own folder under ``workdir``."""
+    deployment = Deployment(tmp_path_factory.mktemp("e2e"))
     for stack_id in ORDER:
-        workdir = root / stack_id
+        workdir = deployment.workdir / stack_id
         shutil.copytree(stacks[stack_id].directory, workdir)
         override = emulator.provider_override()
         if stack_id == "central-bootstrap":
@@ -72,14 +79,13 @@ def deployed(stacks, emulator, terraform, tmp_path_factory) -> dict[str, dict[st
         else:
             override.update(emulator.backend_override(stacks[stack_id].backend["s3"]))
         (workdir / "zz_emulator_override.tf.json").write_text(json.dumps(override))
-        steps = results[stack_id] = {}
+        steps = deployment.results[stack_id] = {}
         steps["init"] = terraform("init", "-input=false", cwd=workdir)
         steps["apply"] = terraform("apply", "-auto-approve", "-input=false", cwd=workdir)
         steps["plan"] = terraform("plan", "-detailed-exitcode", "-input=false", cwd=workdir)
         if any(r.returncode != 0 for r in steps.values()):
             break  # later stacks need this one
-    results["workdir"] = root  # type: ignore[assignment]
-    return results
+    return deployment
 
 
 def output(result: subprocess.CompletedProcess) -> str:
@@ -88,8 +94,8 @@ def output(result: subprocess.CompletedProcess) -> str:
 
 @pytest.mark.parametrize("stack_id", ORDER)
 def test_first_apply_succeeds_and_nothing_drifts(deployed, stack_id):
-    assert stack_id in deployed, "an earlier stack failed: see its test"
-    steps = deployed[stack_id]
+    assert stack_id in deployed.results, "an earlier stack failed: see its test"
+    steps = deployed.results[stack_id]
     for step in STEPS:
         assert steps[step].returncode == 0, f"{stack_id} {step}:\n{output(steps[step])}"
     assert "No changes." in steps["plan"].stdout, output(steps["plan"])
@@ -138,7 +144,7 @@ def test_the_outputs_contract_is_readable_in_the_dev_account(deployed, emulator)
 
 
 def test_protected_central_bootstrap_refuses_to_be_destroyed(deployed, terraform, emulator):
-    workdir = Path(deployed["workdir"]) / "central-bootstrap"
+    workdir = deployed.workdir / "central-bootstrap"
     result = terraform("destroy", "-auto-approve", "-input=false", cwd=workdir)
     assert result.returncode != 0, output(result)
     assert "Instance cannot be destroyed" in result.stderr, output(result)
@@ -146,7 +152,7 @@ def test_protected_central_bootstrap_refuses_to_be_destroyed(deployed, terraform
 
 
 def test_unprotected_dev_data_lake_destroys_completely(deployed, terraform, emulator):
-    workdir = Path(deployed["workdir"]) / "datalake-dev"
+    workdir = deployed.workdir / "datalake-dev"
     result = terraform("destroy", "-auto-approve", "-input=false", cwd=workdir)
     assert result.returncode == 0, output(result)
     buckets = emulator.client("s3", DEV.account_id).list_buckets()["Buckets"]
