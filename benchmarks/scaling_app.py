@@ -34,7 +34,7 @@ def build(jobs: int, outdir: str) -> App:
             label=label,
             account_id=env.account_id,
             region=env.region,
-            role_arn=role_arn(env.account_id, label.deploy_role(), env.region),
+            role_arn=config.deploy_role_arn(env),
         )
         scripts = label.bucket("artifacts", env.account_id, env.region)
         job_role = role_arn(env.account_id, label.role("etl-job"), env.region)

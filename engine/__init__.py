@@ -15,26 +15,14 @@ import os
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 
-from cdktf import (
-    App,
-    Fn,
-    LocalBackend,
-    S3Backend,
-    TerraformOutput,
-    TerraformResourceLifecycle,
-    TerraformStack,
-    Token,
-)
+from cdktf import App, LocalBackend, S3Backend, TerraformResourceLifecycle, TerraformStack
 from constructs import Construct
 
 __all__ = [
     "App",
     "Construct",
-    "Fn",
     "LocalBackend",
     "S3Backend",
-    "TerraformOutput",
     "TerraformResourceLifecycle",
     "TerraformStack",
-    "Token",
 ]

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from envs.naming import CENTRAL_STAGE, ZONES, Label, NamingError, kms_alias_arn
+from envs.naming import CENTRAL_STAGE, ZONES, Label, NamingError, kms_alias_arn, policy_arn, role_arn
 
 AccountId = Annotated[
     str,
@@ -337,6 +337,24 @@ class DeploymentConfig(StrictModel):
 
     def label(self, environment: Environment) -> Label:
         return environment.label(self.project.name)
+
+    # ARNs both sides of a cross-account trust must agree on, derived in one place.
+
+    def deploy_role_arn(self, environment: Environment) -> str:
+        """The role ``environment``'s pipelines assume in its account."""
+        return role_arn(environment.account_id, self.label(environment).deploy_role(), environment.region)
+
+    def boundary_arn(self, environment: Environment) -> str:
+        """The permissions boundary of every role in ``environment``'s account."""
+        return policy_arn(environment.account_id, self.label(environment).boundary_policy(), environment.region)
+
+    def pipeline_role_arns(self, environment: Environment) -> tuple[str, ...]:
+        """The central-account roles, one per repository, that deploy ``environment``."""
+        central, label = self.central, self.label(environment)
+        return tuple(
+            role_arn(central.account_id, label.pipeline_role(repo.name), central.region)
+            for repo in self.repositories.all
+        )
 
     def environment(self, name: str) -> Environment:
         for env in self.environments:

@@ -132,6 +132,11 @@ def role_arn(account_id: str, role_name: str, region: str) -> str:
     return f"arn:{partition(region)}:iam::{account_id}:role/{role_name}"
 
 
+def bucket_arn(bucket_name: str, region: str) -> str:
+    """ARN of an S3 bucket (names may end in ``*`` to match a prefix)."""
+    return f"arn:{partition(region)}:s3:::{bucket_name}"
+
+
 def policy_arn(account_id: str, policy_name: str, region: str) -> str:
     """ARN of a customer-managed policy without a path, in ``region``'s partition."""
     return f"arn:{partition(region)}:iam::{account_id}:policy/{policy_name}"

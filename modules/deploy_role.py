@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from engine import Construct
 from engine.aws import iam_policy, iam_role, iam_role_policy_attachment
+from envs import naming
 from modules.policy import Statement, document
 
 REGIONAL_SERVICES = (
@@ -76,7 +77,6 @@ class DeployRoleConfig:
     policy_name: str
     account_id: str
     region: str
-    partition: str
     trusted_account_root: str
     trusted_principal_arns: tuple[str, ...]
     name_prefix: str
@@ -128,10 +128,6 @@ class DeployRole(Construct):
             "Condition": {"ArnEquals": {"aws:PrincipalArn": sorted(config.trusted_principal_arns)}},
         }
 
-    def _arn(self, service: str, resource: str, region: str = "", account: str | None = None) -> str:
-        account = self.config.account_id if account is None else account
-        return f"arn:{self.config.partition}:{service}:{region}:{account}:{resource}"
-
     def permission_statements(self) -> list[Statement]:
         config, prefix = self.config, self.config.name_prefix
         return [
@@ -146,13 +142,19 @@ class DeployRole(Construct):
                 "Sid": "OwnBuckets",
                 "Effect": "Allow",
                 "Action": "s3:*",
-                "Resource": [f"arn:{config.partition}:s3:::{prefix}*", f"arn:{config.partition}:s3:::{prefix}*/*"],
+                "Resource": [
+                    naming.bucket_arn(f"{prefix}*", config.region),
+                    naming.bucket_arn(f"{prefix}*/*", config.region),
+                ],
             },
             {
                 "Sid": "OwnRolesAndPolicies",
                 "Effect": "Allow",
                 "Action": list(IAM_ACTIONS),
-                "Resource": [self._arn("iam", f"role/{prefix}*"), self._arn("iam", f"policy/{prefix}*")],
+                "Resource": [
+                    naming.role_arn(config.account_id, f"{prefix}*", config.region),
+                    naming.policy_arn(config.account_id, f"{prefix}*", config.region),
+                ],
             },
             {
                 "Sid": "WhoAmI",
@@ -164,8 +166,8 @@ class DeployRole(Construct):
 
     def boundary_statements(self) -> list[Statement]:
         config = self.config
-        boundary_arn = self._arn("iam", f"policy/{config.boundary_name}")
-        role_arn = self._arn("iam", f"role/{config.role_name}")
+        boundary_arn = naming.policy_arn(config.account_id, config.boundary_name, config.region)
+        deploy_role_arn = naming.role_arn(config.account_id, config.role_name, config.region)
         statements: list[Statement] = [
             {
                 "Sid": "Ceiling",
@@ -211,7 +213,7 @@ class DeployRole(Construct):
                     "iam:UpdateAssumeRolePolicy",
                     "iam:UpdateRole",
                 ],
-                "Resource": role_arn,
+                "Resource": deploy_role_arn,
             },
             {
                 "Sid": "NewRolesCarryTheBoundary",

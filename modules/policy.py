@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from envs.naming import bucket_arn, partition
+
 Statement = dict[str, Any]
 
 
@@ -60,19 +62,19 @@ def only_roles(
     }
 
 
-def server_access_logging(partition: str, log_bucket: str, account_id: str) -> Statement:
+def server_access_logging(log_bucket: str, account_id: str, region: str) -> Statement:
     """Let S3 server access logging of ``account_id``'s buckets write into ``log_bucket``."""
     return {
         "Sid": "S3ServerAccessLogging",
         "Effect": "Allow",
         "Principal": {"Service": "logging.s3.amazonaws.com"},
         "Action": "s3:PutObject",
-        "Resource": f"arn:{partition}:s3:::{log_bucket}/*",
+        "Resource": f"{bucket_arn(log_bucket, region)}/*",
         "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
     }
 
 
-def cloudwatch_logs_use_key(partition: str, region: str, account_id: str) -> Statement:
+def cloudwatch_logs_use_key(region: str, account_id: str) -> Statement:
     """Key-policy grant: CloudWatch Logs encrypts ``account_id``'s log groups with the key.
 
     No Describe* actions: they do not take the encryption-context condition.
@@ -84,6 +86,8 @@ def cloudwatch_logs_use_key(partition: str, region: str, account_id: str) -> Sta
         "Action": ["kms:Decrypt*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
         "Resource": "*",
         "Condition": {
-            "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account_id}:log-group:*"}
+            "ArnLike": {
+                "kms:EncryptionContext:aws:logs:arn": f"arn:{partition(region)}:logs:{region}:{account_id}:log-group:*"
+            }
         },
     }

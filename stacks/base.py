@@ -18,8 +18,8 @@ class DeploymentStack(TerraformStack):
       ``role_arn`` when given, and tags every resource with the project, the stage,
       ``managed-by`` and the config's tags.
     - Its state lives in the central state bucket under ``<stack id>/terraform.tfstate``,
-      encrypted with the central state key, locked with an S3 lock file; ``local_state=True`` keeps it on disk
-      instead (only to create the state bucket itself).
+      encrypted with the central state key, locked with an S3 lock file;
+      ``local_state=True`` keeps it on disk instead (only to create the state bucket).
     """
 
     def __init__(
@@ -36,7 +36,6 @@ class DeploymentStack(TerraformStack):
     ):
         super().__init__(scope, stack_id)
         self.stack_id = stack_id
-        self.label = label
         self.account_id = account_id
         self.region = region
         self.backend_key = "terraform.tfstate (local)" if local_state else state_key(stack_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from engine import Construct
 from envs.model import DeploymentConfig
-from envs.naming import account_root_arn, partition, role_arn
+from envs.naming import account_root_arn, bucket_arn
 from modules.encryption_key import EncryptionKey, EncryptionKeyConfig
 from modules.policy import only_roles, server_access_logging
 from modules.secure_bucket import SecureBucket, SecureBucketConfig
@@ -45,10 +45,7 @@ class CentralBootstrapStack(DeploymentStack):
             local_state=local_state,
         )
         root = account_root_arn(central.account_id, central.region)
-        part = partition(central.region)
-        self.deploy_role_arns = tuple(
-            role_arn(env.account_id, config.label(env).deploy_role(), env.region) for env in config.environments
-        )
+        self.deploy_role_arns = tuple(config.deploy_role_arn(env) for env in config.environments)
         env_roots = [account_root_arn(env.account_id, env.region) for env in config.environments]
 
         log_bucket_name = config.central_bucket("access-logs")
@@ -61,7 +58,7 @@ class CentralBootstrapStack(DeploymentStack):
                 access_log_bucket=None,
                 noncurrent_version_days=ACCESS_LOG_DAYS,
                 expiration_days=ACCESS_LOG_DAYS,
-                policy_statements=(server_access_logging(part, log_bucket_name, central.account_id),),
+                policy_statements=(server_access_logging(log_bucket_name, central.account_id, central.region),),
             ),
         )
         self.state_key = EncryptionKey(
@@ -103,7 +100,7 @@ class CentralBootstrapStack(DeploymentStack):
             ),
         )
         artifact_bucket_name = config.central_bucket("artifacts")
-        artifact_arn = f"arn:{part}:s3:::{artifact_bucket_name}"
+        artifact_arn = bucket_arn(artifact_bucket_name, central.region)
         self.artifact_bucket = SecureBucket(
             self,
             "artifacts",

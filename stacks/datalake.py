@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from engine import Construct
 from envs.model import DeploymentConfig, Environment
-from envs.naming import ZONES, account_root_arn, partition, policy_arn, role_arn
+from envs.naming import ZONES, account_root_arn, bucket_arn
 from modules.encryption_key import EncryptionKey, EncryptionKeyConfig
 from modules.glue_catalog import GlueCatalog, GlueCatalogConfig
 from modules.policy import cloudwatch_logs_use_key, server_access_logging
@@ -38,9 +38,8 @@ class DataLakeStack(DeploymentStack):
             label=label,
             account_id=account,
             region=region,
-            role_arn=role_arn(account, label.deploy_role(), region),
+            role_arn=config.deploy_role_arn(environment),
         )
-        part = partition(region)
         protect = environment.protect_data
         retention = environment.retention
         self.key = EncryptionKey(
@@ -50,7 +49,7 @@ class DataLakeStack(DeploymentStack):
                 alias=label.kms_alias("data"),
                 description=f"Encrypts the {environment.name} data lake: buckets, catalog, logs",
                 account_root=account_root_arn(account, region),
-                policy_statements=(cloudwatch_logs_use_key(part, region, account),),
+                policy_statements=(cloudwatch_logs_use_key(region, account),),
                 protect=protect,
             ),
         )
@@ -65,7 +64,7 @@ class DataLakeStack(DeploymentStack):
                 noncurrent_version_days=retention.noncurrent_version_days,
                 expiration_days=retention.access_log_days,
                 protect=protect,
-                policy_statements=(server_access_logging(part, log_bucket_name, account),),
+                policy_statements=(server_access_logging(log_bucket_name, account, region),),
             ),
         )
         self.zone_buckets = {
@@ -84,7 +83,7 @@ class DataLakeStack(DeploymentStack):
             )
             for zone in ZONES
         }
-        boundary_arn = policy_arn(account, label.boundary_policy(), region)
+        boundary_arn = config.boundary_arn(environment)
         self.network = PrivateNetwork(
             self,
             "network",
@@ -117,7 +116,7 @@ class DataLakeStack(DeploymentStack):
         values: dict[str, str | list[str]] = {"kms/key-arn": self.key.arn}
         for zone, bucket in buckets.items():
             values[f"buckets/{zone}/name"] = bucket.bucket_name
-            values[f"buckets/{zone}/arn"] = f"arn:{part}:s3:::{bucket.bucket_name}"
+            values[f"buckets/{zone}/arn"] = bucket_arn(bucket.bucket_name, region)
         for zone, name in self.catalog.database_names.items():
             values[f"glue/databases/{zone}/name"] = name
         values["iam/permissions-boundary-arn"] = boundary_arn

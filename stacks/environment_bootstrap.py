@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from engine import Construct
 from envs.model import DeploymentConfig, Environment
-from envs.naming import account_root_arn, partition, role_arn
+from envs.naming import account_root_arn, role_arn
 from modules.deploy_role import DeployRole, DeployRoleConfig
 from stacks.base import DeploymentStack
 
@@ -41,12 +41,8 @@ class EnvironmentBootstrapStack(DeploymentStack):
                 policy_name=label.policy("deploy"),
                 account_id=environment.account_id,
                 region=environment.region,
-                partition=partition(environment.region),
                 trusted_account_root=account_root_arn(central.account_id, central.region),
-                trusted_principal_arns=tuple(
-                    role_arn(central.account_id, label.pipeline_role(repo.name), central.region)
-                    for repo in config.repositories.all
-                ),
+                trusted_principal_arns=config.pipeline_role_arns(environment),
                 name_prefix=label.name() + "-",
                 protect_data=environment.protect_data,
             ),
