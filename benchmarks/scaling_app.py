@@ -27,14 +27,16 @@ def build(jobs: int, outdir: str) -> App:
     app = App(outdir=outdir)
     for env in config.environments:
         label = config.label(env)
+        (repository, *_) = config.repositories.etl
         stack = DeploymentStack(
             app,
             f"bench-etl-{env.name}",
             config=config,
             label=label,
+            repository=repository.name,
             account_id=env.account_id,
             region=env.region,
-            role_arn=config.deploy_role_arn(env),
+            role_arn=config.deploy_role_arn(env, repository),
         )
         scripts = label.bucket("artifacts", env.account_id, env.region)
         job_role = role_arn(env.account_id, label.role("etl-job"), env.region)

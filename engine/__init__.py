@@ -15,7 +15,7 @@ import os
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 
-from cdktf import App, LocalBackend, S3Backend, TerraformResourceLifecycle, TerraformStack
+from cdktf import App, LocalBackend, S3Backend, TerraformProvider, TerraformResourceLifecycle, TerraformStack
 from constructs import Construct
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "Construct",
     "LocalBackend",
     "S3Backend",
+    "TerraformProvider",
     "TerraformResourceLifecycle",
     "TerraformStack",
 ]

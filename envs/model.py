@@ -18,7 +18,18 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from envs.naming import CENTRAL_STAGE, ZONES, Label, NamingError, kms_alias_arn, policy_arn, role_arn
+from envs.naming import (
+    CENTRAL_STAGE,
+    DATALAKE_NAMES,
+    ZONES,
+    Label,
+    NamingError,
+    datalake_stack_id,
+    etl_stack_id,
+    kms_alias_arn,
+    policy_arn,
+    role_arn,
+)
 
 AccountId = Annotated[
     str,
@@ -89,7 +100,7 @@ SecretName = Annotated[
 _RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 # Strings that are secret *values*, not names: a pasted token must never be accepted.
 _SECRET_VALUE = re.compile(r"(AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_|xox[abpr]-|-----BEGIN")
-_RESERVED_TAGS = frozenset({"project", "environment", "managed-by"})
+_RESERVED_TAGS = frozenset({"project", "environment", "managed-by", "repository"})
 
 
 @dataclass(frozen=True)
@@ -306,7 +317,7 @@ class DeploymentConfig(StrictModel):
     repositories: Repositories
     tags: dict[str, str] = Field(
         default_factory=dict,
-        description="Tags on every resource (project, environment and managed-by are added).",
+        description="Tags on every resource (project, environment, managed-by and repository are added).",
     )
     secrets: dict[str, SecretName] = Field(
         default_factory=dict,
@@ -340,21 +351,30 @@ class DeploymentConfig(StrictModel):
 
     # ARNs both sides of a cross-account trust must agree on, derived in one place.
 
-    def deploy_role_arn(self, environment: Environment) -> str:
-        """The role ``environment``'s pipelines assume in its account."""
-        return role_arn(environment.account_id, self.label(environment).deploy_role(), environment.region)
-
-    def boundary_arn(self, environment: Environment) -> str:
-        """The permissions boundary of every role in ``environment``'s account."""
-        return policy_arn(environment.account_id, self.label(environment).boundary_policy(), environment.region)
-
-    def pipeline_role_arns(self, environment: Environment) -> tuple[str, ...]:
-        """The central-account roles, one per repository, that deploy ``environment``."""
-        central, label = self.central, self.label(environment)
-        return tuple(
-            role_arn(central.account_id, label.pipeline_role(repo.name), central.region)
-            for repo in self.repositories.all
+    def deploy_role_arn(self, environment: Environment, repository: Repository) -> str:
+        """The role ``repository``'s pipeline assumes in ``environment``'s account."""
+        return role_arn(
+            environment.account_id, self.label(environment).deploy_role(repository.name), environment.region
         )
+
+    def boundary_arn(self, environment: Environment, repository: Repository) -> str:
+        """The permissions boundary of ``repository``'s deploy role and of every role it creates."""
+        name = self.label(environment).boundary_policy(repository.name)
+        return policy_arn(environment.account_id, name, environment.region)
+
+    def pipeline_role_arn(self, environment: Environment, repository: Repository) -> str:
+        """The central-account role that deploys ``repository`` into ``environment``."""
+        central = self.central
+        return role_arn(central.account_id, self.label(environment).pipeline_role(repository.name), central.region)
+
+    def is_infrastructure(self, repository: Repository) -> bool:
+        return repository == self.repositories.infrastructure
+
+    def deployed_stacks(self, environment: Environment, repository: Repository) -> tuple[str, ...]:
+        """The stacks ``repository``'s pipeline applies in ``environment`` (and whose state it owns)."""
+        if self.is_infrastructure(repository):
+            return (datalake_stack_id(environment.name),)
+        return (etl_stack_id(repository.name, environment.name),)
 
     def environment(self, name: str) -> Environment:
         for env in self.environments:
@@ -403,6 +423,7 @@ class DeploymentConfig(StrictModel):
             *self._separate_accounts(),
             *self._disjoint_cidrs(),
             *self._unique_repositories(),
+            *self._separate_name_prefixes(),
             *self._names_fit(),
         ]
         if problems:
@@ -480,6 +501,37 @@ class DeploymentConfig(StrictModel):
             seen.add(repo.name)
         return problems
 
+    def _separate_name_prefixes(self) -> list[Problem]:
+        """Each repository owns the names under ``<project>-<env>-<repository>-``; no
+        repository's prefix may cover another's names or the data lake's own."""
+        problems = []
+        repos = [(("repositories", "infrastructure", "name"), self.repositories.infrastructure)]
+        repos += [(("repositories", "etl", i, "name"), r) for i, r in enumerate(self.repositories.etl)]
+        for loc, repo in repos:
+            covered = [other.name for _, other in repos if other.name.startswith(repo.name + "-")]
+            if covered:
+                problems.append(
+                    Problem(
+                        loc,
+                        repo.name,
+                        f"is the start of repository name {covered[0]!r}: its permissions, which cover every "
+                        f"name that starts with '<project>-<env>-{repo.name}-', would reach that repository's "
+                        "resources. Rename one of them",
+                    )
+                )
+            if not self.is_infrastructure(repo):
+                reserved = [n for n in DATALAKE_NAMES if n == repo.name or n.startswith(repo.name + "-")]
+                if reserved:
+                    problems.append(
+                        Problem(
+                            loc,
+                            repo.name,
+                            f"would own the data lake's name {reserved[0]!r} (<project>-<env>-{reserved[0]}...): "
+                            f"ETL repositories may not be named after {sorted(DATALAKE_NAMES)}; rename it",
+                        )
+                    )
+        return problems
+
     def _names_fit(self) -> list[Problem]:
         """Every derived physical name fits its service's rules (S3 63, IAM role 64)."""
         problems = []
@@ -494,9 +546,10 @@ class DeploymentConfig(StrictModel):
             try:
                 for purpose in (*ZONES, "access-logs"):
                     label.bucket(purpose, env.account_id, env.region)
-                label.deploy_role()
                 for repo in self.repositories.all:
                     label.pipeline_role(repo.name)
+                    label.deploy_role(repo.name)
+                label.role(self.repositories.infrastructure.name, "flow-logs")
             except NamingError as err:
                 problems.append(Problem(("environments", i, "name"), env.name, f"{err}: {fix} or the repository names"))
         return problems

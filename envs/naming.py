@@ -24,6 +24,15 @@ CENTRAL_STAGE = "central"
 ZONES = ("raw", "conformed", "purpose-built")
 """The data-lake zones, in the order data flows through them."""
 
+DATALAKE_PUBLISHER = "datalake"
+"""``datalake-<env>`` publishes its outputs under ``/<project>/<env>/datalake/``."""
+
+DATALAKE_NAMES = (*ZONES, "access-logs", "assets", "data", "endpoints", "flow-logs", DATALAKE_PUBLISHER)
+"""First name parts the data-lake stack uses after ``<project>-<env>-`` (buckets, the
+data key's alias, roles, SSM paths). An ETL repository's names start with
+``<project>-<env>-<repository>-``, so a repository may not be named after one of these:
+its deploy role would reach the data lake's own resources."""
+
 _S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 _IAM_NAME = re.compile(r"^[\w+=,.@-]+$")
 
@@ -94,15 +103,36 @@ class Label:
         """SSM parameter ``/<ns>/<stage>/<part>/...``: the outputs contract's path scheme."""
         return "/" + "/".join((self.namespace, self.stage, *parts))
 
-    # Roles that cross accounts: both sides of a trust must agree on these names.
+    def log_group_path(self, repository: str) -> str:
+        """``/<ns>/<stage>/<repository>/``: where a repository's CloudWatch log groups live."""
+        return self.ssm_path(repository) + "/"
 
-    def deploy_role(self) -> str:
-        """The role each data-lake account's pipelines assume: ``<ns>-<env>-deploy``."""
-        return self.role("deploy")
+    def secret_path(self, repository: str) -> str:
+        """``<ns>/<stage>/<repository>/``: the Secrets Manager names a repository's jobs may read."""
+        return f"{self.namespace}/{self.stage}/{repository}/"
 
-    def boundary_policy(self) -> str:
-        """The permissions boundary of the deploy role and of every role it creates."""
-        return self.policy("boundary")
+    def flow_log_group(self) -> str:
+        """``/aws/vpc/<ns>-<stage>/flow-logs``: the log group of the VPC's flow logs."""
+        return f"/aws/vpc/{self.name()}/flow-logs"
+
+    # Identities that cross accounts: both sides of a trust must agree on these names.
+    # Each repository has its own per stage, so no pipeline can act for another.
+
+    def repository_prefix(self, repository: str) -> str:
+        """``<ns>-<stage>-<repository>-``: the start of every name ``repository`` owns here."""
+        return self.name(repository) + "-"
+
+    def deploy_role(self, repository: str) -> str:
+        """Role ``repository``'s pipeline assumes in this account: ``<ns>-<env>-<repository>-deploy``."""
+        return self.role(repository, "deploy")
+
+    def deploy_policy(self, repository: str, *part: str) -> str:
+        """A managed policy of the deploy role: ``<ns>-<env>-<repository>-deploy[-<part>]``."""
+        return self.policy(repository, "deploy", *part)
+
+    def boundary_policy(self, repository: str) -> str:
+        """Permissions boundary of ``repository``'s deploy role and of every role it creates."""
+        return self.policy(repository, "boundary")
 
     def pipeline_role(self, repository: str) -> str:
         """Central-account role that plans/applies ``repository`` into this stage.
@@ -111,6 +141,21 @@ class Label:
         the test pipeline of a repository can never assume the prod deploy role.
         """
         return self.role(repository, "pipeline")
+
+
+def bootstrap_stack_id(environment: str) -> str:
+    """``bootstrap-<env>``: both ends of one environment's trust, applied by an administrator."""
+    return f"bootstrap-{environment}"
+
+
+def datalake_stack_id(environment: str) -> str:
+    """``datalake-<env>``: the infrastructure repository's stack in one environment."""
+    return f"datalake-{environment}"
+
+
+def etl_stack_id(repository: str, environment: str) -> str:
+    """``etl-<repository>-<env>``: an ETL repository's stack in one environment."""
+    return f"etl-{repository}-{environment}"
 
 
 def state_key(stack_id: str) -> str:
@@ -125,6 +170,14 @@ def partition(region: str) -> str:
     if region.startswith("cn-"):
         return "aws-cn"
     return "aws"
+
+
+def arn(service: str, region: str, account_id: str, resource: str) -> str:
+    """``arn:<partition>:<service>:<region>:<account>:<resource>`` (global services: ``region=""``).
+
+    The partition comes from ``region``; pass the region even for a global service's
+    ARN by using :func:`role_arn` and friends, which know which fields stay empty."""
+    return f"arn:{partition(region)}:{service}:{region}:{account_id}:{resource}"
 
 
 def role_arn(account_id: str, role_name: str, region: str) -> str:

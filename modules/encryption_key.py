@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from engine import Construct, TerraformResourceLifecycle
 from engine.aws import kms_alias, kms_key
+from modules.deploy_access import KEY_ADMINISTRATION
 from modules.policy import Statement, document, key_administration
 
 DELETION_WINDOW_DAYS = 30
@@ -18,15 +19,48 @@ class EncryptionKeyConfig:
 
     - ``alias``: ``alias/...`` name (from the naming helper).
     - ``account_root``: ARN of the key's account principal.
-    - ``policy_statements``: further grants (services, cross-account roles).
+    - ``administrators``: roles the key policy itself lets administer the key (the
+      deploy role that creates it); IAM grants nobody else administration of it.
+    - ``policy_editors``: when given, every other principal is denied
+      ``kms:PutKeyPolicy``, and, where ``protect`` is on, disabling or deleting the key
+      (KMS has no root override: keep a break-glass administrator among them).
+    - ``policy_statements``: further grants (services).
     - ``protect``: Terraform's ``prevent_destroy`` (default on).
     """
 
     alias: str
     description: str
     account_root: str
+    administrators: tuple[str, ...] = ()
+    policy_editors: tuple[str, ...] = ()
     policy_statements: tuple[Statement, ...] = field(default=())
     protect: bool = True
+
+    def policy(self) -> list[Statement]:
+        statements = [key_administration(self.account_root)]
+        if self.administrators:
+            statements.append(
+                {
+                    "Sid": "DeployRoleAdministersTheKeyItCreates",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": sorted(self.administrators)},
+                    "Action": sorted(KEY_ADMINISTRATION),
+                    "Resource": "*",
+                }
+            )
+        if self.policy_editors:
+            denied = ["kms:PutKeyPolicy", *(["kms:DisableKey", "kms:ScheduleKeyDeletion"] if self.protect else [])]
+            statements.append(
+                {
+                    "Sid": "OnlyTheEditorsChangeOrDestroyTheKey",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": denied,
+                    "Resource": "*",
+                    "Condition": {"ArnNotEquals": {"aws:PrincipalArn": sorted(self.policy_editors)}},
+                }
+            )
+        return [*statements, *self.policy_statements]
 
 
 class EncryptionKey(Construct):
@@ -41,7 +75,7 @@ class EncryptionKey(Construct):
             description=config.description,
             enable_key_rotation=True,
             deletion_window_in_days=DELETION_WINDOW_DAYS,
-            policy=document(key_administration(config.account_root), *config.policy_statements),
+            policy=document(*config.policy()),
             lifecycle=TerraformResourceLifecycle(prevent_destroy=config.protect),
         )
         kms_alias.KmsAlias(self, "alias", name=config.alias, target_key_id=self.key.key_id)

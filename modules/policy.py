@@ -43,25 +43,6 @@ def key_administration(account_root: str) -> Statement:
     }
 
 
-def only_roles(
-    *, sid: str, account_roots: list[str], role_arns: list[str], actions: list[str], resources: list[str]
-) -> Statement:
-    """Allow exactly ``role_arns`` (which may not exist yet) and nothing else in their accounts.
-
-    IAM and KMS reject a policy that names a principal that does not exist, and the
-    roles are created by a later stack; so the principal is the account and the
-    condition pins the exact role ARNs.
-    """
-    return {
-        "Sid": sid,
-        "Effect": "Allow",
-        "Principal": {"AWS": sorted(set(account_roots))},
-        "Action": actions,
-        "Resource": resources if len(resources) > 1 else resources[0],
-        "Condition": {"ArnEquals": {"aws:PrincipalArn": sorted(role_arns)}},
-    }
-
-
 def server_access_logging(log_bucket: str, account_id: str, region: str) -> Statement:
     """Let S3 server access logging of ``account_id``'s buckets write into ``log_bucket``."""
     return {

@@ -20,10 +20,14 @@ from engine.aws import (
     vpc_endpoint,
     vpc_security_group_ingress_rule,
 )
-from modules.policy import document
+from envs.naming import bucket_arn
+from modules.policy import Statement, document
 
 INTERFACE_ENDPOINTS = ("glue", "kms", "logs", "secretsmanager", "ssm", "states", "sts")
 """AWS APIs that Glue jobs, Lambda helpers and Step Functions reach from the VPC."""
+
+AWS_OWNED_BUCKETS = ("aws-glue-*",)
+"""AWS-owned buckets reached through the S3 endpoint: Glue loads job runtime assets from them."""
 
 SUBNET_SLOTS = 4
 """The VPC range is cut in four equal slots; one private subnet per AZ, the rest kept free."""
@@ -42,9 +46,14 @@ class PrivateNetworkConfig:
     - ``cidr``: VPC range; ``availability_zones``: zone names, one private subnet each.
     - ``interface_endpoints``: default :data:`INTERFACE_ENDPOINTS`; the S3 gateway
       endpoint is always added.
-    - Flow logs (all traffic) go to a CloudWatch log group encrypted with
-      ``log_key_arn`` and kept ``log_retention_days`` (default 365), written by a
-      role named ``flow_log_role_name`` under ``permissions_boundary_arn``.
+    - Flow logs (all traffic) go to the CloudWatch log group ``flow_log_group_name``,
+      encrypted with ``log_key_arn`` and kept ``log_retention_days`` (default 365),
+      written by a role named ``flow_log_role_name`` under ``permissions_boundary_arn``.
+    - Endpoint policies keep the endpoints to this account: the S3 gateway reaches only
+      buckets of ``account_id`` and the AWS-owned buckets of ``aws_owned_buckets``
+      (default: Glue's, ``aws-glue-*``, from which Glue jobs load their runtime); the
+      interface endpoints serve only principals of ``account_id``, so credentials of
+      another account cannot be used from inside the VPC.
     """
 
     name: str
@@ -52,11 +61,48 @@ class PrivateNetworkConfig:
     availability_zones: tuple[str, ...]
     region: str
     log_key_arn: str
+    flow_log_group_name: str
     flow_log_role_name: str
     permissions_boundary_arn: str
     account_id: str
     interface_endpoints: tuple[str, ...] = INTERFACE_ENDPOINTS
+    aws_owned_buckets: tuple[str, ...] = AWS_OWNED_BUCKETS
     log_retention_days: int = 365
+
+    def s3_endpoint_policy(self) -> list[Statement]:
+        return [
+            {
+                "Sid": "OnlyThisAccountsBuckets",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:ResourceAccount": self.account_id}},
+            },
+            {
+                "Sid": "AwsOwnedBucketsGlueReads",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["s3:GetObject", "s3:ListBucket"],
+                "Resource": [
+                    arn
+                    for name in self.aws_owned_buckets
+                    for arn in (bucket_arn(name, self.region), bucket_arn(name, self.region) + "/*")
+                ],
+            },
+        ]
+
+    def interface_endpoint_policy(self) -> list[Statement]:
+        return [
+            {
+                "Sid": "OnlyThisAccountsPrincipals",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalAccount": self.account_id}},
+            }
+        ]
 
 
 class PrivateNetwork(Construct):
@@ -107,6 +153,7 @@ class PrivateNetwork(Construct):
             service_name=f"com.amazonaws.{config.region}.s3",
             vpc_endpoint_type="Gateway",
             route_table_ids=[self.route_table.id],
+            policy=document(*config.s3_endpoint_policy()),
             tags={"Name": f"{config.name}-s3"},
         )
         self.endpoint_security_group = security_group.SecurityGroup(
@@ -126,6 +173,7 @@ class PrivateNetwork(Construct):
             to_port=443,
             cidr_ipv4=str(config.cidr),
         )
+        interface_policy = document(*config.interface_endpoint_policy())
         for service in config.interface_endpoints:
             vpc_endpoint.VpcEndpoint(
                 self,
@@ -136,6 +184,7 @@ class PrivateNetwork(Construct):
                 private_dns_enabled=True,
                 subnet_ids=self.private_subnet_ids,
                 security_group_ids=[self.endpoint_security_group.id],
+                policy=interface_policy,
                 tags={"Name": f"{config.name}-{service}"},
             )
 
@@ -144,7 +193,7 @@ class PrivateNetwork(Construct):
         group = cloudwatch_log_group.CloudwatchLogGroup(
             self,
             "flow-log-group",
-            name=f"/aws/vpc/{config.name}/flow-logs",
+            name=config.flow_log_group_name,
             retention_in_days=config.log_retention_days,
             kms_key_id=config.log_key_arn,
         )

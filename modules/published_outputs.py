@@ -14,13 +14,14 @@ from engine import Construct
 from engine.aws import ssm_parameter
 from envs.naming import ZONES, Label
 
-DATALAKE_PUBLISHER = "datalake"
+DATALAKE_BUCKETS = (*ZONES, "assets", "access-logs")
+"""Buckets of ``datalake-<env>``: the zones, the assets (job scripts and packages, each
+repository under its own prefix) and the access logs."""
 
 DATALAKE_KEYS = (
     "kms/key-arn",
-    *(f"buckets/{zone}/{attr}" for zone in (*ZONES, "access-logs") for attr in ("name", "arn")),
+    *(f"buckets/{bucket}/{attr}" for bucket in DATALAKE_BUCKETS for attr in ("name", "arn")),
     *(f"glue/databases/{zone}/name" for zone in ZONES),
-    "iam/permissions-boundary-arn",
     "vpc/id",
     "vpc/private-subnet-ids",
     "vpc/endpoint-security-group-id",

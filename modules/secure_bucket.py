@@ -20,6 +20,19 @@ from modules.policy import Statement, deny_insecure_transport, document
 
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
 
+PROTECTION_SETTINGS = (
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketLogging",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketVersioning",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutLifecycleConfiguration",
+)
+"""Bucket settings that keep data private and recoverable."""
+
 
 @dataclass(frozen=True)
 class SecureBucketConfig:
@@ -37,9 +50,14 @@ class SecureBucketConfig:
       refuses it before, with InvalidTargetBucketForLogging).
     - ``expiration_days``: expire current objects after N days (``None``: keep).
     - ``noncurrent_version_days``: delete non-current versions after N days.
-    - ``protect``: Terraform's ``prevent_destroy`` (default on). An unprotected bucket
-      gets ``force_destroy``: ``terraform destroy`` empties it (versions and delivered
-      access logs included) instead of failing half-way.
+    - ``protect``: Terraform's ``prevent_destroy`` (default on), and a bucket policy
+      that denies deleting object versions to everyone (lifecycle rules still expire
+      them). An unprotected bucket gets ``force_destroy``: ``terraform destroy``
+      empties it (versions and delivered access logs included) instead of failing.
+    - ``configured_only_by``: where ``protect`` is on, only this role (the deploy role
+      that manages the bucket) may change its policy, public access block, versioning,
+      encryption, lifecycle, logging or ownership; the policy denies it to every other
+      principal of any account.
     - ``eventbridge``: send object events to EventBridge, where ETL triggers listen
       (default off).
     - ``policy_statements``: extra bucket-policy statements (cross-account readers,
@@ -53,7 +71,34 @@ class SecureBucketConfig:
     expiration_days: int | None = None
     protect: bool = True
     eventbridge: bool = False
+    configured_only_by: str | None = None
     policy_statements: tuple[Statement, ...] = field(default=())
+
+    def policy(self, bucket_arn: str) -> list[Statement]:
+        """The bucket policy: TLS only, the protection statements, then the extra ones."""
+        statements = [deny_insecure_transport(bucket_arn)]
+        if self.protect:
+            statements.append(
+                {
+                    "Sid": "NobodyDeletesObjectVersions",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:DeleteObjectVersion",
+                    "Resource": f"{bucket_arn}/*",
+                }
+            )
+            if self.configured_only_by:
+                statements.append(
+                    {
+                        "Sid": "OnlyTheOwnerChangesProtection",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": sorted(PROTECTION_SETTINGS),
+                        "Resource": bucket_arn,
+                        "Condition": {"ArnNotEquals": {"aws:PrincipalArn": self.configured_only_by}},
+                    }
+                )
+        return [*statements, *self.policy_statements]
 
 
 class SecureBucket(Construct):
@@ -125,7 +170,7 @@ class SecureBucket(Construct):
             self,
             "policy",
             bucket=bucket_id,
-            policy=document(deny_insecure_transport(self.bucket.arn), *config.policy_statements),
+            policy=document(*config.policy(self.bucket.arn)),
             # S3 rejects a policy while the public-access block is being changed.
             depends_on=[public_access],
         )

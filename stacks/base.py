@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from engine import Construct, LocalBackend, S3Backend, TerraformStack
+from engine import Construct, LocalBackend, S3Backend, TerraformProvider, TerraformStack
 from engine.aws import provider
 from envs.model import DeploymentConfig
 from envs.naming import Label, state_key
+from modules.deploy_access import OWNER_TAG
 
 REQUIRED_TERRAFORM = ">= 1.10"
 """S3-native state locking (``use_lockfile``) needs Terraform 1.10."""
@@ -16,7 +17,8 @@ class DeploymentStack(TerraformStack):
 
     - Its AWS provider works only in ``account_id`` (``allowed_account_ids``), assumes
       ``role_arn`` when given, and tags every resource with the project, the stage,
-      ``managed-by`` and the config's tags.
+      ``managed-by``, the ``repository`` that owns the stack and the config's tags.
+      :meth:`add_provider` adds another account (by alias) with the same tags.
     - Its state lives in the central state bucket under ``<stack id>/terraform.tfstate``,
       encrypted with the central state key, locked with an S3 lock file;
       ``local_state=True`` keeps it on disk instead (only to create the state bucket).
@@ -29,6 +31,7 @@ class DeploymentStack(TerraformStack):
         *,
         config: DeploymentConfig,
         label: Label,
+        repository: str,
         account_id: str,
         region: str,
         role_arn: str | None,
@@ -39,22 +42,14 @@ class DeploymentStack(TerraformStack):
         self.account_id = account_id
         self.region = region
         self.backend_key = "terraform.tfstate (local)" if local_state else state_key(stack_id)
-        tags = {
+        self.tags = {
             **config.tags,
             "project": config.project.name,
             "environment": label.stage,
             "managed-by": "cdktf",
+            OWNER_TAG: repository,
         }
-        provider.AwsProvider(
-            self,
-            "aws",
-            region=region,
-            allowed_account_ids=[account_id],
-            assume_role=[provider.AwsProviderAssumeRole(role_arn=role_arn, session_name=stack_id)]
-            if role_arn
-            else None,
-            default_tags=[provider.AwsProviderDefaultTags(tags=tags)],
-        )
+        self.add_provider(None, account_id=account_id, region=region, role_arn=role_arn)
         self.add_override("terraform.required_version", REQUIRED_TERRAFORM)
         if local_state:
             LocalBackend(self, path="terraform.tfstate")
@@ -71,3 +66,20 @@ class DeploymentStack(TerraformStack):
         )
         # cdktf 0.21's S3Backend has no use_lockfile; the lock file replaces DynamoDB locks.
         self.add_override("terraform.backend.s3.use_lockfile", True)
+
+    def add_provider(
+        self, alias: str | None, *, account_id: str, region: str, role_arn: str | None
+    ) -> TerraformProvider:
+        """An AWS provider for ``account_id`` only, assuming ``role_arn`` if given, with
+        this stack's default tags. ``alias=None`` is the stack's default provider."""
+        return provider.AwsProvider(
+            self,
+            f"aws-{alias}" if alias else "aws",
+            alias=alias,
+            region=region,
+            allowed_account_ids=[account_id],
+            assume_role=[provider.AwsProviderAssumeRole(role_arn=role_arn, session_name=self.stack_id)]
+            if role_arn
+            else None,
+            default_tags=[provider.AwsProviderDefaultTags(tags=self.tags)],
+        )

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from engine import Construct
 from envs.model import DeploymentConfig
-from envs.naming import account_root_arn, bucket_arn
+from envs.naming import account_root_arn
 from modules.encryption_key import EncryptionKey, EncryptionKeyConfig
-from modules.policy import only_roles, server_access_logging
+from modules.policy import server_access_logging
 from modules.secure_bucket import SecureBucket, SecureBucketConfig
 from stacks.base import DeploymentStack
 
@@ -26,9 +26,10 @@ ARTIFACT_DAYS = 90
 class CentralBootstrapStack(DeploymentStack):
     """State bucket and key, access-log bucket, artifact bucket and key.
 
-    Properties: ``state_bucket``, ``artifact_bucket``, ``artifact_key``,
-    ``deploy_role_arns`` (the only principals outside this account the artifact
-    bucket and key admit).
+    Properties: ``state_bucket``, ``state_key``, ``artifact_bucket``, ``artifact_key``,
+    ``access_log_bucket``. Nothing here admits a principal outside the central account:
+    pipelines read artifacts and state as roles of this account, and only their
+    Terraform providers cross into the environments.
     """
 
     def __init__(self, scope: Construct, *, config: DeploymentConfig, local_state: bool = False):
@@ -39,14 +40,13 @@ class CentralBootstrapStack(DeploymentStack):
             STACK_ID,
             config=config,
             label=label,
+            repository=config.repositories.infrastructure.name,
             account_id=central.account_id,
             region=central.region,
             role_arn=None,  # applied by an administrator of the central account
             local_state=local_state,
         )
         root = account_root_arn(central.account_id, central.region)
-        self.deploy_role_arns = tuple(config.deploy_role_arn(env) for env in config.environments)
-        env_roots = [account_root_arn(env.account_id, env.region) for env in config.environments]
 
         log_bucket_name = config.central_bucket("access-logs")
         self.access_log_bucket = SecureBucket(
@@ -85,47 +85,20 @@ class CentralBootstrapStack(DeploymentStack):
             "artifact-key",
             config=EncryptionKeyConfig(
                 alias=label.kms_alias("artifacts"),
-                description="Encrypts pipeline artifacts; environments' deploy roles may decrypt",
+                description="Encrypts pipeline artifacts",
                 account_root=root,
-                policy_statements=(
-                    only_roles(
-                        sid="DeployRolesDecryptArtifacts",
-                        account_roots=env_roots,
-                        role_arns=list(self.deploy_role_arns),
-                        actions=["kms:Decrypt", "kms:DescribeKey"],
-                        resources=["*"],
-                    ),
-                ),
                 protect=False,  # artifacts are rebuilt from Git
             ),
         )
-        artifact_bucket_name = config.central_bucket("artifacts")
-        artifact_arn = bucket_arn(artifact_bucket_name, central.region)
         self.artifact_bucket = SecureBucket(
             self,
             "artifacts",
             config=SecureBucketConfig(
-                bucket_name=artifact_bucket_name,
+                bucket_name=config.central_bucket("artifacts"),
                 kms_key_arn=self.artifact_key.arn,
                 access_log_bucket=self.access_log_bucket,
                 noncurrent_version_days=ARTIFACT_DAYS,
                 expiration_days=ARTIFACT_DAYS,
                 protect=False,
-                policy_statements=(
-                    only_roles(
-                        sid="DeployRolesListArtifacts",
-                        account_roots=env_roots,
-                        role_arns=list(self.deploy_role_arns),
-                        actions=["s3:ListBucket"],
-                        resources=[artifact_arn],
-                    ),
-                    only_roles(
-                        sid="DeployRolesReadArtifacts",
-                        account_roots=env_roots,
-                        role_arns=list(self.deploy_role_arns),
-                        actions=["s3:GetObject", "s3:GetObjectVersion"],
-                        resources=[f"{artifact_arn}/*"],
-                    ),
-                ),
             ),
         )

@@ -1,47 +1,47 @@
-"""``datalake-<env>``: network, encryption, zone buckets and catalog of one environment.
+"""``datalake-<env>``: network, encryption, buckets and catalog of one environment.
 
-Deployed by the environment's pipeline through its deploy role. Everything ETL
-repositories need is published to SSM (see :mod:`modules.published_outputs`).
+Deployed by the infrastructure repository's pipeline through its deploy role. Everything
+ETL repositories need is published to SSM (see :mod:`modules.published_outputs`).
 """
 
 from __future__ import annotations
 
 from engine import Construct
 from envs.model import DeploymentConfig, Environment
-from envs.naming import ZONES, account_root_arn, bucket_arn
+from envs.naming import DATALAKE_PUBLISHER, ZONES, account_root_arn, bucket_arn, datalake_stack_id, role_arn
 from modules.encryption_key import EncryptionKey, EncryptionKeyConfig
 from modules.glue_catalog import GlueCatalog, GlueCatalogConfig
 from modules.policy import cloudwatch_logs_use_key, server_access_logging
 from modules.private_network import PrivateNetwork, PrivateNetworkConfig
-from modules.published_outputs import DATALAKE_PUBLISHER, PublishedOutputs
+from modules.published_outputs import PublishedOutputs
 from modules.secure_bucket import SecureBucket, SecureBucketConfig
 from stacks.base import DeploymentStack
 
 FLOW_LOG_DAYS = 365
 
 
-def stack_id(environment: Environment) -> str:
-    return f"datalake-{environment.name}"
-
-
 class DataLakeStack(DeploymentStack):
     """Properties: ``key``, ``access_log_bucket``, ``zone_buckets`` (zone -> bucket),
-    ``network``, ``catalog``, ``outputs``."""
+    ``assets_bucket``, ``network``, ``catalog``, ``outputs``."""
 
     def __init__(self, scope: Construct, *, config: DeploymentConfig, environment: Environment):
         label = config.label(environment)
+        infrastructure = config.repositories.infrastructure
         account, region = environment.account_id, environment.region
+        deploy_role = config.deploy_role_arn(environment, infrastructure)
         super().__init__(
             scope,
-            stack_id(environment),
+            datalake_stack_id(environment.name),
             config=config,
             label=label,
+            repository=infrastructure.name,
             account_id=account,
             region=region,
-            role_arn=config.deploy_role_arn(environment),
+            role_arn=deploy_role,
         )
         protect = environment.protect_data
         retention = environment.retention
+        admin_role = role_arn(account, environment.admin_role_name, region)
         self.key = EncryptionKey(
             self,
             "data-key",
@@ -49,6 +49,9 @@ class DataLakeStack(DeploymentStack):
                 alias=label.kms_alias("data"),
                 description=f"Encrypts the {environment.name} data lake: buckets, catalog, logs",
                 account_root=account_root_arn(account, region),
+                administrators=(deploy_role,),
+                # The account's administrator role stays an editor: KMS has no root override.
+                policy_editors=(deploy_role, admin_role) if protect else (),
                 policy_statements=(cloudwatch_logs_use_key(region, account),),
                 protect=protect,
             ),
@@ -64,26 +67,30 @@ class DataLakeStack(DeploymentStack):
                 noncurrent_version_days=retention.noncurrent_version_days,
                 expiration_days=retention.access_log_days,
                 protect=protect,
+                configured_only_by=deploy_role,
                 policy_statements=(server_access_logging(log_bucket_name, account, region),),
             ),
         )
-        self.zone_buckets = {
-            zone: SecureBucket(
+
+        def data_bucket(purpose: str, expiration_days: int | None, *, eventbridge: bool) -> SecureBucket:
+            return SecureBucket(
                 self,
-                zone,
+                purpose,
                 config=SecureBucketConfig(
-                    bucket_name=label.bucket(zone, account, region),
+                    bucket_name=label.bucket(purpose, account, region),
                     kms_key_arn=self.key.arn,
                     access_log_bucket=self.access_log_bucket,
                     noncurrent_version_days=retention.noncurrent_version_days,
-                    expiration_days=retention.days_for(zone),
+                    expiration_days=expiration_days,
                     protect=protect,
-                    eventbridge=True,
+                    eventbridge=eventbridge,
+                    configured_only_by=deploy_role,
                 ),
             )
-            for zone in ZONES
-        }
-        boundary_arn = config.boundary_arn(environment)
+
+        self.zone_buckets = {zone: data_bucket(zone, retention.days_for(zone), eventbridge=True) for zone in ZONES}
+        # Job scripts, Python modules and Lambda packages: each repository under its own prefix.
+        self.assets_bucket = data_bucket("assets", None, eventbridge=False)
         self.network = PrivateNetwork(
             self,
             "network",
@@ -95,8 +102,9 @@ class DataLakeStack(DeploymentStack):
                 account_id=account,
                 log_key_arn=self.key.arn,
                 log_retention_days=FLOW_LOG_DAYS,
-                flow_log_role_name=label.role("flow-logs"),
-                permissions_boundary_arn=boundary_arn,
+                flow_log_group_name=label.flow_log_group(),
+                flow_log_role_name=label.role(infrastructure.name, "flow-logs"),
+                permissions_boundary_arn=config.boundary_arn(environment, infrastructure),
             ),
         )
         self.catalog = GlueCatalog(
@@ -112,14 +120,13 @@ class DataLakeStack(DeploymentStack):
                 protect=protect,
             ),
         )
-        buckets = {**self.zone_buckets, "access-logs": self.access_log_bucket}
+        buckets = {**self.zone_buckets, "assets": self.assets_bucket, "access-logs": self.access_log_bucket}
         values: dict[str, str | list[str]] = {"kms/key-arn": self.key.arn}
-        for zone, bucket in buckets.items():
-            values[f"buckets/{zone}/name"] = bucket.bucket_name
-            values[f"buckets/{zone}/arn"] = bucket_arn(bucket.bucket_name, region)
+        for purpose, bucket in buckets.items():
+            values[f"buckets/{purpose}/name"] = bucket.bucket_name
+            values[f"buckets/{purpose}/arn"] = bucket_arn(bucket.bucket_name, region)
         for zone, name in self.catalog.database_names.items():
             values[f"glue/databases/{zone}/name"] = name
-        values["iam/permissions-boundary-arn"] = boundary_arn
         values["vpc/id"] = self.network.vpc_id
         values["vpc/private-subnet-ids"] = self.network.private_subnet_ids
         values["vpc/endpoint-security-group-id"] = self.network.endpoint_security_group_id

@@ -1,49 +1,95 @@
-"""``bootstrap-<env>``: the deploy role of one data-lake account.
+"""``bootstrap-<env>``: both ends of one environment's trust, applied once by an administrator.
 
-Applied once by an administrator of that account (assuming ``admin_role_name`` from
-the environment's config); from then on only that environment's pipelines deploy.
+In the central account, one pipeline role per repository; in the environment's account,
+one deploy role per repository (trusted only by that repository's pipeline role), with
+its permissions boundary, and the account-wide S3 public access block. From then on only
+the pipelines deploy into the environment, each through its own deploy role.
+
+The administrator runs it with central-account credentials (the provider ``central``
+and the state) that may assume ``admin_role_name`` in the environment's account.
 """
 
 from __future__ import annotations
 
 from engine import Construct
-from envs.model import DeploymentConfig, Environment
-from envs.naming import account_root_arn, role_arn
-from modules.deploy_role import DeployRole, DeployRoleConfig
+from engine.aws import s3_account_public_access_block
+from envs.model import DeploymentConfig, Environment, Repository
+from envs.naming import bootstrap_stack_id, role_arn
+from modules.deploy_access import DeployAccess
+from modules.deploy_role import DeployRole
+from modules.pipeline_role import PipelineRole, PipelineRoleConfig
 from stacks.base import DeploymentStack
 
 
-def stack_id(environment: Environment) -> str:
-    return f"bootstrap-{environment.name}"
-
-
 class EnvironmentBootstrapStack(DeploymentStack):
-    """Property: ``deploy_role`` (:class:`DeployRole`)."""
+    """Properties: ``deploy_roles`` and ``pipeline_roles`` (repository name -> construct)."""
 
     def __init__(self, scope: Construct, *, config: DeploymentConfig, environment: Environment):
-        label = config.label(environment)
         super().__init__(
             scope,
-            stack_id(environment),
+            bootstrap_stack_id(environment.name),
             config=config,
-            label=label,
+            label=config.label(environment),
+            repository=config.repositories.infrastructure.name,
             account_id=environment.account_id,
             region=environment.region,
             role_arn=role_arn(environment.account_id, environment.admin_role_name, environment.region),
         )
-        central = config.central
-        self.deploy_role = DeployRole(
-            self,
-            "deploy-role",
-            config=DeployRoleConfig(
-                role_name=label.deploy_role(),
-                boundary_name=label.boundary_policy(),
-                policy_name=label.policy("deploy"),
-                account_id=environment.account_id,
-                region=environment.region,
-                trusted_account_root=account_root_arn(central.account_id, central.region),
-                trusted_principal_arns=config.pipeline_role_arns(environment),
-                name_prefix=label.name() + "-",
-                protect_data=environment.protect_data,
-            ),
+        central = self.add_provider(
+            "central", account_id=config.central.account_id, region=config.central.region, role_arn=None
         )
+        # No bucket in the account can be made public, whatever its own settings say.
+        s3_account_public_access_block.S3AccountPublicAccessBlock(
+            self,
+            "account-public-access-block",
+            account_id=environment.account_id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        self.pipeline_roles: dict[str, PipelineRole] = {}
+        self.deploy_roles: dict[str, DeployRole] = {}
+        for repository in config.repositories.all:
+            pipeline = PipelineRole(
+                self,
+                f"{repository.name}-pipeline",
+                config=pipeline_role_config(config, environment, repository),
+                provider=central,
+            )
+            self.pipeline_roles[repository.name] = pipeline
+            self.deploy_roles[repository.name] = DeployRole(
+                self,
+                f"{repository.name}-deploy",
+                access=deploy_access(config, environment, repository),
+                depends_on=[pipeline.role],
+            )
+
+
+def deploy_access(config: DeploymentConfig, environment: Environment, repository: Repository) -> DeployAccess:
+    """What ``repository``'s deploy role may do in ``environment``'s account."""
+    return DeployAccess(
+        label=config.label(environment),
+        account_id=environment.account_id,
+        region=environment.region,
+        repository=repository.name,
+        infrastructure=config.is_infrastructure(repository),
+        pipeline_role_arn=config.pipeline_role_arn(environment, repository),
+        protect_data=environment.protect_data,
+    )
+
+
+def pipeline_role_config(
+    config: DeploymentConfig, environment: Environment, repository: Repository
+) -> PipelineRoleConfig:
+    label = config.label(environment)
+    return PipelineRoleConfig(
+        role_name=label.pipeline_role(repository.name),
+        account_id=config.central.account_id,
+        region=config.central.region,
+        build_project_prefix=label.repository_prefix(repository.name),
+        deploy_role_arn=config.deploy_role_arn(environment, repository),
+        state_bucket=config.state_bucket,
+        state_stacks=config.deployed_stacks(environment, repository),
+        state_key_alias=config.state_key_alias,
+    )

@@ -21,7 +21,7 @@ def buckets_of(stack: SynthStack) -> list[str]:
 
 EXPECTED_BUCKETS = {
     "central-bootstrap": ["access-logs", "state", "artifacts"],
-    **{f"datalake-{e}": ["access-logs", "raw", "conformed", "purpose-built"] for e in ENVIRONMENTS},
+    **{f"datalake-{e}": ["access-logs", "raw", "conformed", "purpose-built", "assets"] for e in ENVIRONMENTS},
 }
 
 

@@ -1,5 +1,6 @@
-"""central-bootstrap: the state bucket and the artifact bucket + key that only the
-environments' deploy roles may read from outside the central account."""
+"""central-bootstrap: the state bucket and key, the artifact bucket and key, the
+access-log bucket. Nothing here admits a principal of another account (asked of the
+IAM evaluator in tests/test_iam_evaluation.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ from tests.conftest import DEFAULT
 from tests.support.synth import policy, statement
 
 CENTRAL = DEFAULT.central.account_id
-DEPLOY_ROLES = sorted(f"arn:aws:iam::{e.account_id}:role/datalake-{e.name}-deploy" for e in DEFAULT.environments)
-ENV_ROOTS = sorted(f"arn:aws:iam::{e.account_id}:root" for e in DEFAULT.environments)
 
 
 @pytest.fixture(scope="module")
@@ -66,30 +65,6 @@ def test_keys_rotate_and_have_aliases(central, key):
         alias["name"]
         == {"state-key": "alias/datalake-central-tfstate", "artifact-key": "alias/datalake-central-artifacts"}[key]
     )
-
-
-def test_artifact_key_admits_exactly_the_environments_deploy_roles(central):
-    doc = central.resource("aws_kms_key", "artifact-key/key")["policy"]
-    grant = statement(doc, "DeployRolesDecryptArtifacts")
-    assert grant["Principal"] == {"AWS": ENV_ROOTS}, grant
-    assert grant["Condition"] == {"ArnEquals": {"aws:PrincipalArn": DEPLOY_ROLES}}, grant
-    assert grant["Action"] == ["kms:Decrypt", "kms:DescribeKey"], grant
-    other_accounts = [s for s in policy(doc)["Statement"] if s["Principal"] != {"AWS": f"arn:aws:iam::{CENTRAL}:root"}]
-    assert other_accounts == [grant], "no other statement may reach outside the central account"
-
-
-def test_artifact_bucket_admits_exactly_the_environments_deploy_roles(central):
-    doc = central.resource("aws_s3_bucket_policy", "artifacts/policy")["policy"]
-    bucket = "arn:aws:s3:::datalake-central-artifacts-111111111111-eu-west-1"
-    read = statement(doc, "DeployRolesReadArtifacts")
-    listing = statement(doc, "DeployRolesListArtifacts")
-    for grant in (read, listing):
-        assert grant["Principal"] == {"AWS": ENV_ROOTS}, grant
-        assert grant["Condition"] == {"ArnEquals": {"aws:PrincipalArn": DEPLOY_ROLES}}, grant
-    assert read["Action"] == ["s3:GetObject", "s3:GetObjectVersion"] and read["Resource"] == f"{bucket}/*"
-    assert listing["Action"] == ["s3:ListBucket"] and listing["Resource"] == bucket
-    allows = [s["Sid"] for s in policy(doc)["Statement"] if s["Effect"] == "Allow"]
-    assert sorted(allows) == ["DeployRolesListArtifacts", "DeployRolesReadArtifacts"]
 
 
 def test_artifacts_are_encrypted_with_the_artifact_key(central):

@@ -86,7 +86,7 @@ def test_environment_lookup_by_name(default):
 
 
 def test_repositories_all_lists_infrastructure_first(default):
-    assert [r.name for r in default.repositories.all] == ["datalake-infra", "etl-sales"]
+    assert [r.name for r in default.repositories.all] == ["datalake-infra", "sales"]
 
 
 # Defaults: each stated default has its own test (test_default), and explicit values win

@@ -111,7 +111,7 @@ def test_data_key_rotates_and_lets_cloudwatch_logs_encrypt_only_this_accounts_gr
 def test_every_role_the_stack_creates_carries_the_boundary(lake, env):
     roles = lake.resources("aws_iam_role").values()
     assert roles, "the flow-log role at least"
-    boundary = f"arn:aws:iam::{env.account_id}:policy/datalake-{env.name}-boundary"
+    boundary = f"arn:aws:iam::{env.account_id}:policy/datalake-{env.name}-datalake-infra-boundary"
     for role in roles:
         assert role["permissions_boundary"] == boundary, role
         assert role["name"].startswith(f"datalake-{env.name}-"), "the deploy role may only manage its prefix"

@@ -2,10 +2,17 @@
 AWS (tests/support/emulator.py) in their own accounts, the way an administrator and
 then the pipeline would, and the result is checked in those accounts.
 
-Order, as in README.md "Bootstrapping": central-bootstrap with local state (it creates
-the state bucket), then bootstrap-dev and datalake-dev with their real S3 backend in
-that bucket. Every first apply must succeed in one pass and a second plan must be
-empty. Then the protected central stack must refuse `destroy` and dev must destroy.
+Order, as in README.md "Bootstrapping": an administrator applies central-bootstrap with
+local state (it creates the state bucket), then bootstrap-dev (pipeline roles in the
+central account, deploy roles in dev). datalake-dev is then applied as its pipeline
+does it: with the credentials of the central role `datalake-dev-datalake-infra-pipeline`
+for the state, its provider assuming `datalake-dev-datalake-infra-deploy` in dev. Every
+first apply must succeed in one pass and a second plan must be empty. Then the
+protected central stack must refuse `destroy` and dev must destroy.
+
+moto does not evaluate IAM, trust or key policies: the role chain here proves the wiring
+(names, accounts, state access path), and tests/test_iam_evaluation.py proves who may
+do what by evaluating the same documents.
 """
 
 from __future__ import annotations
@@ -25,8 +32,11 @@ from tests.support.tools import terraform_runner
 
 CENTRAL = DEFAULT.central.account_id
 DEV = DEFAULT.environment("dev")
+INFRA = DEFAULT.repositories.infrastructure
 ORDER = ("central-bootstrap", "bootstrap-dev", "datalake-dev")
 STEPS = ("init", "apply", "plan")
+PIPELINE_APPLIED = {"datalake-dev": INFRA}
+"""Stacks a pipeline applies (the others an administrator): stack -> repository."""
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +64,30 @@ def admin_credentials(emulator: Emulator) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def terraform(tmp_path_factory, admin_credentials):
-    return terraform_runner(tmp_path_factory.mktemp("e2e-cli"), AWS_REGION="eu-west-1", **admin_credentials)
+def terraform(tmp_path_factory, emulator, admin_credentials):
+    return terraform_runner(
+        tmp_path_factory.mktemp("e2e-cli"), AWS_REGION="eu-west-1", **admin_credentials, **emulator.terraform_env()
+    )
+
+
+def pipeline_credentials(emulator: Emulator, admin: dict[str, str], repository) -> dict[str, str]:
+    """A session of ``repository``'s dev pipeline role in the central account, as CodeBuild gets it."""
+    sts = emulator.client("sts", CENTRAL, key=admin["AWS_ACCESS_KEY_ID"], secret=admin["AWS_SECRET_ACCESS_KEY"])
+    role = DEFAULT.pipeline_role_arn(DEV, repository)
+    session = sts.assume_role(RoleArn=role, RoleSessionName="codebuild")["Credentials"]
+    identity = emulator.client(
+        "sts",
+        CENTRAL,
+        key=session["AccessKeyId"],
+        secret=session["SecretAccessKey"],
+        token=session["SessionToken"],
+    ).get_caller_identity()
+    assert identity["Arn"].startswith(role.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/")), identity
+    return {
+        "AWS_ACCESS_KEY_ID": session["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": session["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": session["SessionToken"],
+    }
 
 
 @dataclass
@@ -63,16 +95,22 @@ class Deployment:
     workdir: Path
     results: dict[str, dict[str, subprocess.CompletedProcess]] = field(default_factory=dict)
     """Every step's result, by stack and step."""
+    credentials: dict[str, dict[str, str] | None] = field(default_factory=dict)
+    """The pipeline session each stack was applied with (None: the administrator)."""
 
 
 @pytest.fixture(scope="module")
-def deployed(stacks, emulator, terraform, tmp_path_factory) -> Deployment:
+def deployed(stacks, emulator, terraform, admin_credentials, tmp_path_factory) -> Deployment:
     """Apply the three stacks in order, each in its own folder under ``workdir``."""
     deployment = Deployment(tmp_path_factory.mktemp("e2e"))
     for stack_id in ORDER:
+        repository = PIPELINE_APPLIED.get(stack_id)
+        env = pipeline_credentials(emulator, admin_credentials, repository) if repository else None
+        deployment.credentials[stack_id] = env
         workdir = deployment.workdir / stack_id
         shutil.copytree(stacks[stack_id].directory, workdir)
-        override = emulator.provider_override()
+        aliases = tuple(p["alias"] for p in stacks[stack_id].json["provider"]["aws"] if "alias" in p)
+        override = emulator.provider_override(aliases)
         if stack_id == "central-bootstrap":
             # First apply of the deployment: the state bucket is what it creates.
             override["terraform"] = {"backend": {"local": {"path": "terraform.tfstate"}}}
@@ -80,9 +118,9 @@ def deployed(stacks, emulator, terraform, tmp_path_factory) -> Deployment:
             override.update(emulator.backend_override(stacks[stack_id].backend["s3"]))
         (workdir / "zz_emulator_override.tf.json").write_text(json.dumps(override))
         steps = deployment.results[stack_id] = {}
-        steps["init"] = terraform("init", "-input=false", cwd=workdir)
-        steps["apply"] = terraform("apply", "-auto-approve", "-input=false", cwd=workdir)
-        steps["plan"] = terraform("plan", "-detailed-exitcode", "-input=false", cwd=workdir)
+        steps["init"] = terraform("init", "-input=false", cwd=workdir, env=env)
+        steps["apply"] = terraform("apply", "-auto-approve", "-input=false", cwd=workdir, env=env)
+        steps["plan"] = terraform("plan", "-detailed-exitcode", "-input=false", cwd=workdir, env=env)
         if any(r.returncode != 0 for r in steps.values()):
             break  # later stacks need this one
     return deployment
@@ -113,10 +151,29 @@ def test_state_is_locked_and_encrypted_with_the_state_key_in_the_state_bucket(de
     assert [o["Key"] for o in leftovers] == ["datalake-dev/terraform.tfstate"], "lock file released"
 
 
-def test_the_deploy_role_exists_in_the_dev_account_with_its_boundary(deployed, emulator):
-    role = emulator.client("iam", DEV.account_id).get_role(RoleName="datalake-dev-deploy")["Role"]
-    boundary = role["PermissionsBoundary"]["PermissionsBoundaryArn"]
-    assert boundary == f"arn:aws:iam::{DEV.account_id}:policy/datalake-dev-boundary"
+@pytest.mark.parametrize("repository", DEFAULT.repositories.all, ids=lambda r: r.name)
+def test_each_repository_has_its_roles_in_the_right_accounts(deployed, emulator, repository):
+    deploy = emulator.client("iam", DEV.account_id).get_role(RoleName=f"datalake-dev-{repository.name}-deploy")["Role"]
+    boundary = deploy["PermissionsBoundary"]["PermissionsBoundaryArn"]
+    assert boundary == f"arn:aws:iam::{DEV.account_id}:policy/datalake-dev-{repository.name}-boundary"
+    trusted = deploy["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["AWS"]
+    pipeline = emulator.client("iam", CENTRAL).get_role(RoleName=f"datalake-dev-{repository.name}-pipeline")["Role"]
+    assert trusted == pipeline["Arn"] == DEFAULT.pipeline_role_arn(DEV, repository)
+
+
+def test_the_data_lake_was_applied_through_the_pipeline_role_chain(deployed, emulator):
+    """The state was written by the pipeline's session; the resources were created in dev."""
+    assert deployed.credentials["datalake-dev"] is not None
+    assert deployed.credentials["bootstrap-dev"] is None
+    s3 = emulator.client("s3", DEV.account_id)
+    assert any(b["Name"].startswith("datalake-dev-raw-") for b in s3.list_buckets()["Buckets"])
+    central_buckets = [b["Name"] for b in emulator.client("s3", CENTRAL).list_buckets()["Buckets"]]
+    assert not [b for b in central_buckets if b.startswith("datalake-dev-")], central_buckets
+
+
+def test_no_bucket_of_the_dev_account_can_be_made_public(deployed, emulator):
+    block = emulator.client("s3control", DEV.account_id).get_public_access_block(AccountId=DEV.account_id)
+    assert all(block["PublicAccessBlockConfiguration"].values()), block
 
 
 def test_data_buckets_are_in_the_dev_account_and_encrypted_with_its_key(deployed, emulator):
@@ -153,7 +210,9 @@ def test_protected_central_bootstrap_refuses_to_be_destroyed(deployed, terraform
 
 def test_unprotected_dev_data_lake_destroys_completely(deployed, terraform, emulator):
     workdir = deployed.workdir / "datalake-dev"
-    result = terraform("destroy", "-auto-approve", "-input=false", cwd=workdir)
+    result = terraform(
+        "destroy", "-auto-approve", "-input=false", cwd=workdir, env=deployed.credentials["datalake-dev"]
+    )
     assert result.returncode == 0, output(result)
     buckets = emulator.client("s3", DEV.account_id).list_buckets()["Buckets"]
     assert not [b["Name"] for b in buckets if b["Name"].startswith("datalake-dev-")], buckets

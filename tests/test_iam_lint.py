@@ -109,22 +109,47 @@ def test_no_acceptance_outlives_its_finding(findings, accepted):
     assert not stale, "these acceptances match no finding any more; delete them:\n" + "\n".join(stale)
 
 
-def test_trust_policies_admit_one_service_or_pinned_roles(stacks):
+def test_trust_policies_admit_one_service_or_exact_roles(stacks):
     """A trust statement names one AWS service bound to the account (aws:SourceAccount),
-    or AWS principals pinned to exact role ARNs (aws:PrincipalArn); never "*"."""
+    or exact role ARNs; never "*", an account root or a wildcard. (Who may assume what
+    is evaluated in tests/test_iam_evaluation.py.)"""
     trusts = documents(stacks, {"aws_iam_role": "assume_role_policy"})
     assert trusts
     for where, document in trusts:
         for stmt in policy(document)["Statement"]:
             assert stmt["Effect"] == "Allow" and stmt["Action"] == "sts:AssumeRole", (where, stmt)
             principal = stmt["Principal"]
-            assert principal != "*" and "*" not in str(principal.get("AWS", "")), (where, stmt)
             if "Service" in principal:
-                assert list(stmt["Condition"]) == ["StringEquals"], (where, stmt)
                 assert re.fullmatch(r"\d{12}", stmt["Condition"]["StringEquals"]["aws:SourceAccount"]), (where, stmt)
             else:
-                pinned = stmt["Condition"]["ArnEquals"]["aws:PrincipalArn"]
-                assert pinned and all(re.fullmatch(r"arn:aws:iam::\d{12}:role/[\w+=,.@-]+", a) for a in pinned), (
-                    where,
-                    stmt,
-                )
+                assert list(principal) == ["AWS"], (where, stmt)
+                roles = principal["AWS"] if isinstance(principal["AWS"], list) else [principal["AWS"]]
+                assert all(re.fullmatch(r"arn:aws:iam::\d{12}:role/[\w+=,.@-]+", r) for r in roles), (where, stmt)
+
+
+IDENTITY_POLICIES = {"aws_iam_policy": "policy", "aws_iam_role_policy": "policy"}
+
+
+def test_no_identity_policy_allows_privilege_escalation_by_cloudsplaining(stacks):
+    """cloudsplaining weighs resource constraints: it looks for the published escalation
+    combinations among actions allowed on every resource without a condition."""
+    from cloudsplaining.scan.policy_document import PolicyDocument
+
+    found = documents(stacks, IDENTITY_POLICIES)
+    assert len(found) >= 3 * len(stacks), "every deploy role, boundary and pipeline role"
+    escalations = {
+        where: PolicyDocument(policy(resolve_references(document))).allows_privilege_escalation
+        for where, document in found
+    }
+    assert {where: e for where, e in escalations.items() if e} == {}
+
+
+def test_cloudsplaining_sees_an_escalation_when_there_is_one():
+    """The check above is live: the original deploy policy's shape (IAM writes on every role) is found."""
+    from cloudsplaining.scan.policy_document import PolicyDocument
+
+    wide = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["iam:CreatePolicyVersion", "iam:PassRole"], "Resource": "*"}],
+    }
+    assert PolicyDocument(wide).allows_privilege_escalation

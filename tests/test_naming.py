@@ -34,8 +34,14 @@ REGION = "eu-west-1"
         pytest.param(DEV.kms_alias("data"), "alias/datalake-dev-data", id="kms-alias"),
         pytest.param(DEV.glue_database("purpose-built"), "datalake_dev_purpose_built", id="glue-database"),
         pytest.param(DEV.ssm_path("outputs", "raw_bucket"), "/datalake/dev/outputs/raw_bucket", id="ssm-path"),
-        pytest.param(DEV.deploy_role(), "datalake-dev-deploy", id="deploy-role"),
-        pytest.param(DEV.pipeline_role("etl-sales"), "datalake-dev-etl-sales-pipeline", id="pipeline-role"),
+        pytest.param(DEV.deploy_role("sales"), "datalake-dev-sales-deploy", id="deploy-role"),
+        pytest.param(DEV.deploy_policy("sales"), "datalake-dev-sales-deploy", id="deploy-policy"),
+        pytest.param(DEV.boundary_policy("sales"), "datalake-dev-sales-boundary", id="boundary"),
+        pytest.param(DEV.pipeline_role("sales"), "datalake-dev-sales-pipeline", id="pipeline-role"),
+        pytest.param(DEV.repository_prefix("sales"), "datalake-dev-sales-", id="repository-prefix"),
+        pytest.param(DEV.log_group_path("sales"), "/datalake/dev/sales/", id="log-group-path"),
+        pytest.param(DEV.secret_path("sales"), "datalake/dev/sales/", id="secret-path"),
+        pytest.param(DEV.flow_log_group(), "/aws/vpc/datalake-dev/flow-logs", id="flow-log-group"),
         pytest.param(Label("datalake", CENTRAL_STAGE).name(), "datalake-central", id="central-stage"),
     ],
 )
@@ -69,7 +75,9 @@ def test_role_name_may_have_64_characters():
     assert len(DEV.role(attribute)) == IAM_ROLE_MAX == 64
 
 
-@pytest.mark.parametrize("build", [DEV.role, DEV.pipeline_role], ids=["role", "pipeline-role"])
+@pytest.mark.parametrize(
+    "build", [DEV.role, DEV.pipeline_role, DEV.deploy_role], ids=["role", "pipeline-role", "deploy-role"]
+)
 def test_role_name_over_64_characters_is_refused(build):
     with pytest.raises(NamingError, match=r"IAM role name '.*' is \d+ characters; the limit is 64"):
         build("r" * (IAM_ROLE_MAX - len(DEV.name())))
@@ -101,13 +109,13 @@ def test_partition(region, expected):
 @pytest.mark.parametrize(
     ("region", "expected"),
     [
-        ("eu-west-1", "arn:aws:iam::222222222222:role/datalake-dev-deploy"),
-        ("us-gov-west-1", "arn:aws-us-gov:iam::222222222222:role/datalake-dev-deploy"),
-        ("cn-north-1", "arn:aws-cn:iam::222222222222:role/datalake-dev-deploy"),
+        ("eu-west-1", "arn:aws:iam::222222222222:role/datalake-dev-sales-deploy"),
+        ("us-gov-west-1", "arn:aws-us-gov:iam::222222222222:role/datalake-dev-sales-deploy"),
+        ("cn-north-1", "arn:aws-cn:iam::222222222222:role/datalake-dev-sales-deploy"),
     ],
 )
 def test_role_arn(region, expected):
-    assert role_arn(ACCOUNT, DEV.deploy_role(), region) == expected
+    assert role_arn(ACCOUNT, DEV.deploy_role("sales"), region) == expected
 
 
 def test_account_root_arn():

@@ -73,19 +73,39 @@ def test_environment_providers_assume_roles_in_their_own_account(stacks, env_nam
     ]
     assert datalake["assume_role"] == [
         {
-            "role_arn": f"arn:aws:iam::{env.account_id}:role/datalake-{env_name}-deploy",
+            "role_arn": f"arn:aws:iam::{env.account_id}:role/datalake-{env_name}-datalake-infra-deploy",
             "session_name": f"datalake-{env_name}",
         }
     ]
 
 
-@pytest.mark.parametrize("stack_id", ["central-bootstrap", *(f"datalake-{e}" for e in ENVIRONMENTS)])
-def test_default_tags_name_project_stage_and_config_tags(stacks, stack_id):
-    (default_tags,) = stacks[stack_id].provider["default_tags"]
-    stage = stack_id.removeprefix("datalake-") if stack_id != "central-bootstrap" else "central"
-    assert default_tags["tags"] == {
+@pytest.mark.parametrize("env_name", ENVIRONMENTS)
+def test_bootstrap_reaches_the_central_account_as_the_administrator(stacks, env_name):
+    central = stacks[f"bootstrap-{env_name}"].aliased_provider("central")
+    assert central["allowed_account_ids"] == [DEFAULT.central.account_id], central
+    assert central["region"] == DEFAULT.central.region, central
+    assert "assume_role" not in central, "the administrator's own central-account credentials"
+    resources = [conf for _, _, conf in stacks[f"bootstrap-{env_name}"].all_resources()]
+    in_central = [conf["//"]["metadata"]["path"] for conf in resources if conf.get("provider") == "aws.central"]
+    assert sorted(in_central) == sorted(
+        f"bootstrap-{env_name}/{repo.name}-pipeline/{part}"
+        for repo in DEFAULT.repositories.all
+        for part in ("role", "permissions")
+    ), "only the pipeline roles live in the central account"
+
+
+@pytest.mark.parametrize(
+    "stack_id", ["central-bootstrap", *(f"{k}-{e}" for e in ENVIRONMENTS for k in ("bootstrap", "datalake"))]
+)
+def test_default_tags_name_project_stage_repository_and_config_tags(stacks, stack_id):
+    stage = stack_id.split("-", 1)[1] if stack_id != "central-bootstrap" else "central"
+    expected = {
         **DEFAULT.tags,
         "project": "datalake",
         "environment": stage,
         "managed-by": "cdktf",
+        "repository": DEFAULT.repositories.infrastructure.name,
     }
+    for aws in stacks[stack_id].json["provider"]["aws"]:
+        (default_tags,) = aws["default_tags"]
+        assert default_tags["tags"] == expected, aws

@@ -3,12 +3,16 @@
 Real Terraform and the real hashicorp/aws provider talk to it over HTTP; several
 account ids work through assume-role, as in a real organisation. Where moto differs
 from AWS in a way these stacks hit, the difference is patched here, and only here,
-each patch with its reason (see PATCHES).
+each patch with its reason (see PATCHES and _ForwardingProxy).
 """
 
 from __future__ import annotations
 
+import http.client
+import http.server
 import json
+import threading
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import botocore.config
 from moto.core.responses import ActionResult, EmptyResult
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.s3 import models as s3_models
@@ -23,7 +28,7 @@ from moto.s3 import responses as s3_responses
 from moto.server import ThreadedMotoServer
 
 REGION = "eu-west-1"
-SERVICES = ("ec2", "glue", "iam", "kms", "logs", "s3", "ssm", "sts")
+SERVICES = ("ec2", "glue", "iam", "kms", "logs", "s3", "s3control", "ssm", "sts")
 
 
 def _statements(policy: bytes) -> list[dict[str, Any]]:
@@ -102,9 +107,55 @@ PATCHES = (
 )
 
 
+class _ForwardingProxy(http.server.ThreadingHTTPServer):
+    """Gap 4: S3 Control calls go to ``<account id>.<endpoint host>`` (the SDK puts the
+    account in front of the host name), which does not resolve when the endpoint is an
+    IP address. Terraform sends them through this HTTP proxy (``HTTP_PROXY``), which
+    passes them to the emulator unchanged; moto routes them by their /v20180820/ path.
+    Go's HTTP client never proxies loopback addresses, so every other call goes direct."""
+
+    daemon_threads = True
+
+    def __init__(self, target: str):
+        self.target = urllib.parse.urlsplit(target)
+        super().__init__(("127.0.0.1", 0), _ForwardingHandler)
+
+
+class _ForwardingHandler(http.server.BaseHTTPRequestHandler):
+    server: _ForwardingProxy
+
+    def _forward(self) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        connection = http.client.HTTPConnection(self.server.target.hostname, self.server.target.port, timeout=60)
+        path = url.path + (f"?{url.query}" if url.query else "")
+        connection.request(self.command, path, body=body, headers=dict(self.headers.items()))
+        response = connection.getresponse()
+        payload = response.read()
+        self.send_response(response.status)
+        for name, value in response.getheaders():
+            if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+        connection.close()
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward
+
+    def log_message(self, format: str, *args: Any) -> None:  # the emulator logs enough
+        pass
+
+
 @dataclass(frozen=True)
 class Emulator:
     endpoint: str
+    proxy: str
+    """The forwarding proxy for host-prefixed calls (see _ForwardingProxy)."""
+
+    def terraform_env(self) -> dict[str, str]:
+        """Environment for Terraform runs against this emulator."""
+        return {"HTTP_PROXY": self.proxy, "HTTPS_PROXY": self.proxy}
 
     def client(self, service: str, account_id: str, **credentials: str):
         """A boto3 client acting in ``account_id`` (moto's x-moto-account-id header)."""
@@ -112,6 +163,8 @@ class Emulator:
             service,
             endpoint_url=self.endpoint,
             region_name=REGION,
+            # S3 Control puts the account id in front of the host name (see _ForwardingProxy).
+            config=botocore.config.Config(proxies={"http": self.proxy} if service == "s3control" else None),
             aws_access_key_id=credentials.get("key", "testing"),
             aws_secret_access_key=credentials.get("secret", "testing"),
             aws_session_token=credentials.get("token"),
@@ -124,23 +177,19 @@ class Emulator:
             client.meta.events.register("before-send.*.*", in_account)
         return client
 
-    def provider_override(self) -> dict[str, Any]:
-        """Terraform override: this emulator's endpoints merged into the stack's own
-        aws provider (its allowed_account_ids and assume_role stay as they are)."""
-        return {
-            "provider": {
-                "aws": [
-                    {
-                        "endpoints": [dict.fromkeys(SERVICES, self.endpoint)],
-                        "s3_use_path_style": True,
-                        "skip_credentials_validation": True,
-                        "skip_metadata_api_check": True,
-                        "skip_region_validation": True,
-                        "max_retries": 2,
-                    }
-                ]
-            }
+    def provider_override(self, aliases: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Terraform override: this emulator's endpoints merged into the stack's own aws
+        providers, the default one and each of ``aliases`` (their allowed_account_ids and
+        assume_role stay as they are)."""
+        settings = {
+            "endpoints": [dict.fromkeys(SERVICES, self.endpoint)],
+            "s3_use_path_style": True,
+            "skip_credentials_validation": True,
+            "skip_metadata_api_check": True,
+            "skip_region_validation": True,
+            "max_retries": 2,
         }
+        return {"provider": {"aws": [settings, *({**settings, "alias": alias} for alias in aliases)]}}
 
     def backend_override(self, s3_backend: dict[str, Any]) -> dict[str, Any]:
         """Terraform override: the stack's own S3 backend settings, sent to this emulator.
@@ -172,13 +221,19 @@ def running_emulator() -> Iterator[Emulator]:
         setattr(owner, name, replacement)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    proxy = None
     try:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
         reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
         urllib.request.urlopen(reset, timeout=10).close()
-        yield Emulator(endpoint)
+        proxy = _ForwardingProxy(endpoint)
+        threading.Thread(target=proxy.serve_forever, daemon=True).start()
+        yield Emulator(endpoint, f"http://127.0.0.1:{proxy.server_address[1]}")
     finally:
+        if proxy is not None:
+            proxy.shutdown()
+            proxy.server_close()
         server.stop()
         for owner, name, original in originals:
             setattr(owner, name, original)

@@ -52,7 +52,12 @@ class SynthStack:
 
     @property
     def provider(self) -> dict[str, Any]:
-        (aws,) = self.json["provider"]["aws"]
+        """The stack's default AWS provider (the one without an alias)."""
+        (aws,) = [p for p in self.json["provider"]["aws"] if "alias" not in p]
+        return aws
+
+    def aliased_provider(self, alias: str) -> dict[str, Any]:
+        (aws,) = [p for p in self.json["provider"]["aws"] if p.get("alias") == alias]
         return aws
 
     @property

@@ -76,13 +76,14 @@ def provider_mirror() -> Path:
 
 
 def terraform_runner(workdir: Path, **extra_env: str):
-    """``run(*args, cwd=...)``: the real Terraform, offline, providers from the mirror.
+    """``run(*args, cwd=..., env=None)``: the real Terraform, offline, providers from the
+    mirror; ``env`` adds variables for one call (e.g. another principal's credentials).
 
     Fails in CI (skips elsewhere) when Terraform or the mirror is missing.
     """
     binary = terraform_binary()
     config = write_cli_config(workdir / "terraform.rc", provider_mirror())
-    env = {
+    base_env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
         "TF_CLI_CONFIG_FILE": str(config),
         "CHECKPOINT_DISABLE": "1",
@@ -90,9 +91,14 @@ def terraform_runner(workdir: Path, **extra_env: str):
         **extra_env,
     }
 
-    def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [binary, *args, "-no-color"], cwd=cwd, env=env, capture_output=True, text=True, check=False
+            [binary, *args, "-no-color"],
+            cwd=cwd,
+            env={**base_env, **(env or {})},
+            capture_output=True,
+            text=True,
+            check=False,
         )
 
     return run

@@ -1,0 +1,316 @@
+"""Who may do what, evaluated: the synthesized IAM documents as principalmapper's model.
+
+principalmapper (nccgroup/PMapper) simulates IAM authorization locally: identity
+policies, permissions boundaries, resource policies (bucket, key and trust policies),
+explicit denies and condition operators. Here every role, managed and inline policy,
+boundary, trust policy, bucket policy and key policy of the synthesized stacks becomes
+its model of the accounts, with Terraform references resolved to the ARNs AWS would
+assign. Tests ask it questions ("can the ETL deploy role of dev put a bucket policy on
+the raw bucket?") and its graph analysis looks for privilege-escalation paths.
+
+What is added to the documents, as AWS has it in every account:
+
+- each data-lake account's administrator role (``admin_role_name``), with
+  AdministratorAccess and trusted by the central account, which the escalation
+  analysis must never reach;
+- a key that belongs to someone else (``foreign_key_arn``), with the default key
+  policy (the account administers it through IAM).
+"""
+
+from __future__ import annotations
+
+import collections
+import collections.abc
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from envs import naming
+from tests.support.synth import SynthStack
+
+# principalmapper 1.1.5 (its latest release) imports Mapping from collections, which
+# Python 3.10 removed (nccgroup/PMapper#131); the fix is merged upstream, unreleased.
+for _name in ("Mapping", "MutableMapping"):
+    if not hasattr(collections, _name):
+        setattr(collections, _name, getattr(collections.abc, _name))
+
+import principalmapper  # noqa: E402
+from principalmapper.common import Edge, Graph, Node, Policy  # noqa: E402
+from principalmapper.graphing import cross_account_edges, gathering, iam_edges, sts_edges  # noqa: E402
+from principalmapper.querying.local_policy_simulation import policy_has_matching_statement  # noqa: E402
+from principalmapper.querying.query_interface import _infer_condition_keys as _inferred_keys  # noqa: E402
+from principalmapper.querying.query_interface import local_check_authorization_full  # noqa: E402
+from principalmapper.util.case_insensitive_dict import CaseInsensitiveDict  # noqa: E402
+
+ADMINISTRATOR_ACCESS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+FOREIGN_KEY_ID = "foreign"
+
+
+def default_key_policy(account_id: str) -> dict[str, Any]:
+    """The policy AWS gives a key created without one: the account administers it through IAM."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ],
+    }
+
+
+def account_trust(account_id: str) -> dict[str, Any]:
+    """A trust policy that delegates to ``account_id`` (how AWS Organizations' admin role trusts)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+
+
+@dataclass
+class AccessModel:
+    """Every principal and resource policy of a deployment, by ARN."""
+
+    nodes: dict[str, Node] = field(default_factory=dict)
+    bucket_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    key_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    key_aliases: dict[str, str] = field(default_factory=dict)
+    """Alias ARN -> key ARN."""
+    managed_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    regions: dict[str, str] = field(default_factory=dict)
+    """Account id -> region (each account of the deployment lives in one region)."""
+
+    # Building -------------------------------------------------------------------
+
+    @classmethod
+    def from_stacks(cls, stacks: dict[str, SynthStack], admin_roles: dict[str, str]) -> AccessModel:
+        """``admin_roles``: account id -> the administrator role name AWS Organizations puts there."""
+        model = cls()
+        pending_roles = []
+        for stack in stacks.values():
+            resolver = _Resolver(stack)
+            model.regions.update(resolver.regions())
+            for name, conf in stack.resources("aws_iam_policy").items():
+                model.managed_policies[resolver.arn("aws_iam_policy", name)] = json.loads(
+                    resolver.resolve(conf["policy"])
+                )
+            for conf in stack.resources("aws_s3_bucket_policy").values():
+                model.bucket_policies[resolver.resolve(conf["bucket"])] = json.loads(resolver.resolve(conf["policy"]))
+            for name, conf in stack.resources("aws_kms_key").items():
+                model.key_policies[resolver.arn("aws_kms_key", name)] = json.loads(resolver.resolve(conf["policy"]))
+            for conf in stack.resources("aws_kms_alias").values():
+                account, region = resolver.account_of(conf)
+                key_id = resolver.resolve(conf["target_key_id"])
+                model.key_aliases[naming.kms_alias_arn(account, region, conf["name"])] = naming.arn(
+                    "kms", region, account, f"key/{key_id}"
+                )
+            pending_roles += [(resolver, name, conf) for name, conf in stack.resources("aws_iam_role").items()]
+        for resolver, name, conf in pending_roles:
+            model._add_role(resolver, name, conf)
+        (central,) = [a for a in model.regions if a not in admin_roles]
+        for account_id, role_name in admin_roles.items():
+            model.add_role(
+                naming.role_arn(account_id, role_name, model.regions[account_id]),
+                trust=account_trust(central),
+                policies=[ADMINISTRATOR_ACCESS],
+                is_admin=True,
+            )
+        return model
+
+    def _add_role(self, resolver: _Resolver, name: str, conf: dict[str, Any]) -> None:
+        arn = resolver.arn("aws_iam_role", name)
+        role_name = conf["name"]
+        policies = []
+        for stack_resources in (resolver.stack.resources("aws_iam_role_policy_attachment"),):
+            for attachment in stack_resources.values():
+                if resolver.resolve(attachment["role"]) == role_name:
+                    policies.append(self.managed_policies[resolver.resolve(attachment["policy_arn"])])
+        for inline in resolver.stack.resources("aws_iam_role_policy").values():
+            if resolver.resolve(inline["role"]) == role_name:
+                policies.append(json.loads(resolver.resolve(inline["policy"])))
+        boundary = conf.get("permissions_boundary")
+        self.add_role(
+            arn,
+            trust=json.loads(resolver.resolve(conf["assume_role_policy"])),
+            policies=policies,
+            boundary=self.managed_policies[resolver.resolve(boundary)] if boundary else None,
+        )
+
+    def add_role(
+        self,
+        arn: str,
+        *,
+        trust: dict[str, Any],
+        policies: list[dict[str, Any]],
+        boundary: dict[str, Any] | None = None,
+        is_admin: bool = False,
+    ) -> Node:
+        """A role in the model (also: hypothetical roles a test wants to reason about)."""
+        node = Node(
+            arn,
+            "AROA" + re.sub(r"[^A-Z0-9]", "", arn.upper())[-16:],
+            [Policy(arn, f"policy-{i}", doc) for i, doc in enumerate(policies)],
+            [],
+            trust,
+            None,
+            0,
+            False,
+            is_admin,
+            Policy(arn, "boundary", boundary) if boundary else None,
+            False,
+            {},
+        )
+        self.nodes[arn] = node
+        return node
+
+    # Questions ------------------------------------------------------------------
+
+    def can(self, principal: str, action: str, resource: str, **context: Any) -> bool:
+        """Is ``principal`` (a role ARN in the model) allowed ``action`` on ``resource``?
+
+        Condition keys come from ``context`` (``iam:PassedToService="glue.amazonaws.com"``);
+        ``aws:RequestedRegion`` defaults to the region of the principal's account. The
+        resource's own policy (bucket, key or trust policy) takes part where it has one.
+        """
+        node = self.nodes[principal]
+        keys = {"aws:RequestedRegion": self.regions[_account(principal)], **context}
+        policy, owner = self.resource_policy(action, resource)
+        allowed = local_check_authorization_full(node, action, resource, keys, policy, owner)
+        if allowed and node.permissions_boundary is not None:
+            # principalmapper lets a resource policy that names a principal skip its
+            # boundary. AWS does that for IAM users only: "resource-based policies that
+            # grant permissions to an IAM role ARN are limited by an implicit deny in a
+            # permissions boundary" (IAM User Guide, policy evaluation logic).
+            context_keys = CaseInsensitiveDict({**_inferred_keys(node, CaseInsensitiveDict(keys)), **keys})
+            allowed = policy_has_matching_statement(node.permissions_boundary, "Allow", action, resource, context_keys)
+        return allowed
+
+    def resource_policy(self, action: str, resource: str) -> tuple[dict[str, Any] | None, str | None]:
+        if not resource.startswith("arn:"):
+            return None, None
+        service = resource.split(":")[2]
+        if service == "s3":
+            bucket = resource.split(":::", 1)[1].split("/", 1)[0]
+            owner = next((a for a in self.regions if f"-{a}-" in bucket), None)
+            return self.bucket_policies.get(bucket), owner
+        if service == "kms" and ":key/" in resource:
+            owner = _account(resource)
+            return self.key_policies.get(resource, default_key_policy(owner)), owner
+        if action == "sts:AssumeRole":
+            return self.nodes[resource].trust_policy, _account(resource)
+        return None, None
+
+    def foreign_key_arn(self, account_id: str) -> str:
+        """A key of ``account_id`` that no stack created (its policy is AWS's default)."""
+        return naming.arn("kms", self.regions[account_id], account_id, f"key/{FOREIGN_KEY_ID}")
+
+    def key_arn(self, alias_arn: str) -> str:
+        return self.key_aliases[alias_arn]
+
+    # Escalation analysis --------------------------------------------------------
+
+    def escalation_paths(self) -> list[str]:
+        """Every path by which a principal that is not an administrator reaches one.
+
+        principalmapper decides who is an administrator (may edit its own policies,
+        attach AdministratorAccess, create an administrator role, rewrite an attached
+        policy), then finds edges: A can update B's trust policy, or A may assume B
+        (identity policy and B's trust both allow it, across accounts too). A path
+        from a non-administrator to an administrator is an escalation.
+        """
+        graphs = {}
+        for account in self.regions:
+            nodes = [n for arn, n in self.nodes.items() if _account(arn) == account]
+            gathering.update_admin_status(nodes)
+            edges = iam_edges.generate_edges_locally(nodes) + sts_edges.generate_edges_locally(nodes)
+            graphs[account] = Graph(
+                nodes, edges, [], [], {"account_id": account, "pmapper_version": principalmapper.__version__}
+            )
+        edges: list[Edge] = [edge for graph in graphs.values() for edge in graph.edges]
+        accounts = list(graphs)
+        for i, a in enumerate(accounts):
+            for b in accounts[i + 1 :]:
+                edges += cross_account_edges.get_edges_between_graphs(graphs[a], graphs[b])
+        outgoing: dict[str, list[Edge]] = {}
+        for edge in edges:
+            outgoing.setdefault(edge.source.arn, []).append(edge)
+        paths = []
+        for start in self.nodes.values():
+            if start.is_admin:
+                continue
+            seen, frontier = {start.arn}, [(start, [start.arn])]
+            while frontier:
+                node, path = frontier.pop()
+                for edge in outgoing.get(node.arn, []):
+                    target = edge.destination
+                    if target.arn in seen:
+                        continue
+                    seen.add(target.arn)
+                    step = [*path, f"--({edge.reason})--> {target.arn}"]
+                    if target.is_admin:
+                        paths.append(" ".join(step))
+                    frontier.append((target, step))
+        return paths
+
+
+def _account(arn: str) -> str:
+    return arn.split(":")[4]
+
+
+class _Resolver:
+    """Terraform references of one stack, as the ARNs and names AWS assigns."""
+
+    def __init__(self, stack: SynthStack):
+        self.stack = stack
+        self.providers = {}
+        for provider in stack.json["provider"]["aws"]:
+            (account,) = provider["allowed_account_ids"]
+            self.providers["aws." + provider["alias"] if "alias" in provider else "aws"] = (account, provider["region"])
+
+    def regions(self) -> dict[str, str]:
+        return dict(self.providers.values())
+
+    def account_of(self, conf: dict[str, Any]) -> tuple[str, str]:
+        return self.providers[conf.get("provider", "aws")]
+
+    def arn(self, resource_type: str, name: str) -> str:
+        conf = self.stack.resources(resource_type)[name]
+        account, region = self.account_of(conf)
+        if resource_type == "aws_iam_role":
+            return naming.role_arn(account, conf["name"], region)
+        if resource_type == "aws_iam_policy":
+            return naming.policy_arn(account, conf["name"], region)
+        if resource_type == "aws_s3_bucket":
+            return naming.bucket_arn(conf["bucket"], region)
+        if resource_type == "aws_kms_key":
+            return naming.arn("kms", region, account, f"key/{self.key_id(name)}")
+        if resource_type == "aws_cloudwatch_log_group":
+            return naming.arn("logs", region, account, f"log-group:{conf['name']}")
+        raise AssertionError(f"no ARN rule for {resource_type}: add one to tests/support/iam.py")
+
+    def key_id(self, name: str) -> str:
+        return f"{self.stack.stack_id}-{name}"
+
+    def attribute(self, resource_type: str, name: str, attribute: str) -> str:
+        if attribute == "arn":
+            return self.arn(resource_type, name)
+        conf = self.stack.resources(resource_type)[name]
+        if resource_type == "aws_iam_role" and attribute in ("name", "id"):
+            return conf["name"]
+        if resource_type == "aws_s3_bucket" and attribute in ("id", "bucket"):
+            return conf["bucket"]
+        if resource_type == "aws_kms_key" and attribute in ("key_id", "id"):
+            return self.key_id(name)
+        raise AssertionError(f"no rule for ${{{resource_type}.{name}.{attribute}}}: add one to tests/support/iam.py")
+
+    def resolve(self, text: str) -> str:
+        def replace(match: re.Match) -> str:
+            resource_type, name, attribute = match.group(1).split(".")
+            return self.attribute(resource_type, name, attribute)
+
+        return re.sub(r"\$\{([^}]+)\}", replace, text)

@@ -1,0 +1,685 @@
+"""Who may do what, answered by evaluating the synthesized documents (tests/support/iam.py).
+
+Each question names a principal, an action, a resource and the request's condition
+keys; principalmapper evaluates the role's policies, its permissions boundary and the
+resource's own policy (bucket, key or trust policy), as AWS would. Nothing here compares
+a statement with the text the code wrote.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from envs import naming
+from tests.conftest import DEFAULT
+from tests.support.iam import ADMINISTRATOR_ACCESS, AccessModel, account_trust
+
+CENTRAL = DEFAULT.central.account_id
+INFRA = DEFAULT.repositories.infrastructure
+(SALES,) = DEFAULT.repositories.etl
+GLUE, LAMBDA, STATES, EC2 = (f"{s}.amazonaws.com" for s in ("glue", "lambda", "states", "ec2"))
+
+
+@pytest.fixture(scope="module")
+def model(stacks) -> AccessModel:
+    return AccessModel.from_stacks(stacks, {env.account_id: env.admin_role_name for env in DEFAULT.environments})
+
+
+@dataclass(frozen=True)
+class In:
+    """Names and ARNs of one environment, as a question reads them."""
+
+    env: str
+
+    @property
+    def environment(self):
+        return DEFAULT.environment(self.env)
+
+    @property
+    def account(self) -> str:
+        return self.environment.account_id
+
+    @property
+    def label(self) -> naming.Label:
+        return DEFAULT.label(self.environment)
+
+    def deploy(self, repository=INFRA) -> str:
+        return DEFAULT.deploy_role_arn(self.environment, repository)
+
+    def pipeline(self, repository=INFRA) -> str:
+        return DEFAULT.pipeline_role_arn(self.environment, repository)
+
+    def boundary(self, repository=INFRA) -> str:
+        return DEFAULT.boundary_arn(self.environment, repository)
+
+    def deploy_policy(self, repository=INFRA) -> str:
+        return naming.policy_arn(self.account, self.label.deploy_policy(repository.name), "eu-west-1")
+
+    def role(self, name: str) -> str:
+        return naming.role_arn(self.account, name, "eu-west-1")
+
+    def admin(self) -> str:
+        return self.role(self.environment.admin_role_name)
+
+    def bucket(self, purpose: str, key: str | None = None) -> str:
+        arn = naming.bucket_arn(self.label.bucket(purpose, self.account, "eu-west-1"), "eu-west-1")
+        return f"{arn}/{key}" if key is not None else arn
+
+    def arn(self, service: str, resource: str) -> str:
+        return naming.arn(service, "eu-west-1", self.account, resource)
+
+    def data_key_alias(self) -> str:
+        return naming.kms_alias_arn(self.account, "eu-west-1", self.label.kms_alias("data"))
+
+
+DEV, TEST, PROD = In("dev"), In("test"), In("prod")
+STATE = naming.bucket_arn(DEFAULT.state_bucket, "eu-west-1")
+STATE_ALIAS = DEFAULT.state_key_alias
+
+
+@dataclass(frozen=True)
+class Q:
+    """One question: may ``principal`` do ``action`` on ``resource`` (with ``context``)?"""
+
+    why: str
+    principal: str
+    action: str
+    resource: str
+    allowed: bool
+    context: dict[str, Any] = field(default_factory=dict)
+    key_alias: str | None = None
+    """Set when ``resource`` is a key named by its alias (resolved through the model)."""
+
+
+def question(q: Q) -> Any:
+    return pytest.param(q, id=q.why)
+
+
+QUESTIONS = [
+    # --- The infrastructure deploy role cannot make itself more than it is.
+    Q("infra rewrites its own permissions policy", DEV.deploy(), "iam:CreatePolicyVersion", DEV.deploy_policy(), False),
+    Q("infra rewrites its boundary", DEV.deploy(), "iam:CreatePolicyVersion", DEV.boundary(), False),
+    Q("infra deletes its boundary", DEV.deploy(), "iam:DeletePolicy", DEV.boundary(), False),
+    Q("infra adds an inline policy to itself", DEV.deploy(), "iam:PutRolePolicy", DEV.deploy(), False),
+    Q(
+        "infra attaches its own policy again to itself",
+        DEV.deploy(),
+        "iam:AttachRolePolicy",
+        DEV.deploy(),
+        False,
+        {"iam:PolicyARN": DEV.deploy_policy()},
+    ),
+    Q("infra rewrites its own trust", DEV.deploy(), "iam:UpdateAssumeRolePolicy", DEV.deploy(), False),
+    Q("infra removes its own boundary", DEV.deploy(), "iam:DeleteRolePermissionsBoundary", DEV.deploy(), False),
+    Q("infra rewrites the admin role's trust", DEV.deploy(), "iam:UpdateAssumeRolePolicy", DEV.admin(), False),
+    Q(
+        "infra attaches AdministratorAccess to the admin role",
+        DEV.deploy(),
+        "iam:AttachRolePolicy",
+        DEV.admin(),
+        False,
+        {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"},
+    ),
+    Q(
+        "infra attaches AdministratorAccess to a role of its own",
+        DEV.deploy(),
+        "iam:AttachRolePolicy",
+        DEV.role("datalake-dev-datalake-infra-flow-logs"),
+        False,
+        {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"},
+    ),
+    Q(
+        "infra creates a role of its prefix with its boundary",
+        DEV.deploy(),
+        "iam:CreateRole",
+        DEV.role("datalake-dev-datalake-infra-crawler"),
+        True,
+        {"iam:PermissionsBoundary": DEV.boundary()},
+    ),
+    Q("infra creates a role without a boundary", DEV.deploy(), "iam:CreateRole", DEV.role("datalake-dev-x"), False),
+    Q(
+        "infra creates a role with the ETL boundary",
+        DEV.deploy(),
+        "iam:CreateRole",
+        DEV.role("datalake-dev-x"),
+        False,
+        {"iam:PermissionsBoundary": DEV.boundary(SALES)},
+    ),
+    Q(
+        "infra creates a role outside its prefix",
+        DEV.deploy(),
+        "iam:CreateRole",
+        DEV.role("admin-x"),
+        False,
+        {"iam:PermissionsBoundary": DEV.boundary()},
+    ),
+    Q(
+        "infra edits an ETL repository's role",
+        DEV.deploy(),
+        "iam:PutRolePolicy",
+        DEV.role("datalake-dev-sales-job"),
+        False,
+    ),
+    Q(
+        "infra rewrites the ETL deploy role's trust",
+        DEV.deploy(),
+        "iam:UpdateAssumeRolePolicy",
+        DEV.deploy(SALES),
+        False,
+    ),
+    Q("infra rewrites the ETL boundary", DEV.deploy(), "iam:CreatePolicyVersion", DEV.boundary(SALES), False),
+    Q(
+        "infra passes the flow-log role to flow logs",
+        DEV.deploy(),
+        "iam:PassRole",
+        DEV.role("datalake-dev-datalake-infra-flow-logs"),
+        True,
+        {"iam:PassedToService": "vpc-flow-logs.amazonaws.com"},
+    ),
+    Q(
+        "infra passes a role to EC2 instances",
+        DEV.deploy(),
+        "iam:PassRole",
+        DEV.role("datalake-dev-datalake-infra-flow-logs"),
+        False,
+        {"iam:PassedToService": EC2},
+    ),
+    Q("infra creates a user", DEV.deploy(), "iam:CreateUser", f"arn:aws:iam::{DEV.account}:user/x", False),
+    Q("infra creates an access key", DEV.deploy(), "iam:CreateAccessKey", f"arn:aws:iam::{DEV.account}:user/x", False),
+    # --- ... and does what the data lake needs, nothing more.
+    Q("infra configures the raw bucket's policy", DEV.deploy(), "s3:PutBucketPolicy", DEV.bucket("raw"), True),
+    Q("infra reads data", DEV.deploy(), "s3:GetObject", DEV.bucket("raw", "sales/2026/x.csv"), False),
+    Q(
+        "infra edits the data key's policy",
+        DEV.deploy(),
+        "kms:PutKeyPolicy",
+        "",
+        True,
+        key_alias=DEV.data_key_alias(),
+    ),
+    Q("infra edits a key it did not create", DEV.deploy(), "kms:PutKeyPolicy", "foreign", False),
+    Q("infra creates a VPC", DEV.deploy(), "ec2:CreateVpc", "*", True),
+    Q(
+        "infra creates a VPC in another region",
+        DEV.deploy(),
+        "ec2:CreateVpc",
+        "*",
+        False,
+        {"aws:RequestedRegion": "us-east-1"},
+    ),
+    Q("infra creates an internet gateway", DEV.deploy(), "ec2:CreateInternetGateway", "*", False),
+    Q("infra attaches an internet gateway", DEV.deploy(), "ec2:AttachInternetGateway", "*", False),
+    Q("infra creates a NAT gateway", DEV.deploy(), "ec2:CreateNatGateway", "*", False),
+    Q("infra peers the VPC", DEV.deploy(), "ec2:CreateVpcPeeringConnection", "*", False),
+    Q("infra shares a snapshot", DEV.deploy(), "ec2:ModifySnapshotAttribute", "*", False),
+    Q(
+        "infra publishes the contract",
+        DEV.deploy(),
+        "ssm:PutParameter",
+        DEV.arn("ssm", "parameter/datalake/dev/datalake/kms/key-arn"),
+        True,
+    ),
+    Q(
+        "infra writes an ETL repository's parameters",
+        DEV.deploy(),
+        "ssm:PutParameter",
+        DEV.arn("ssm", "parameter/datalake/dev/sales/x"),
+        False,
+    ),
+    Q(
+        "infra reads a secret",
+        DEV.deploy(),
+        "secretsmanager:GetSecretValue",
+        DEV.arn("secretsmanager", "secret:x"),
+        False,
+    ),
+    # --- An ETL deploy role manages its own repository's resources only.
+    Q(
+        "ETL creates its Glue job",
+        DEV.deploy(SALES),
+        "glue:CreateJob",
+        DEV.arn("glue", "job/datalake-dev-sales-load"),
+        True,
+    ),
+    Q(
+        "ETL creates another repository's Glue job",
+        DEV.deploy(SALES),
+        "glue:CreateJob",
+        DEV.arn("glue", "job/datalake-dev-other-load"),
+        False,
+    ),
+    Q(
+        "ETL creates its state machine",
+        DEV.deploy(SALES),
+        "states:CreateStateMachine",
+        DEV.arn("states", "stateMachine:datalake-dev-sales-flow"),
+        True,
+    ),
+    Q(
+        "ETL creates a function outside its prefix",
+        DEV.deploy(SALES),
+        "lambda:CreateFunction",
+        DEV.arn("lambda", "function:datalake-dev-raw-check"),
+        False,
+    ),
+    Q(
+        "ETL creates a role with its boundary",
+        DEV.deploy(SALES),
+        "iam:CreateRole",
+        DEV.role("datalake-dev-sales-job"),
+        True,
+        {"iam:PermissionsBoundary": DEV.boundary(SALES)},
+    ),
+    Q(
+        "ETL creates a role without a boundary",
+        DEV.deploy(SALES),
+        "iam:CreateRole",
+        DEV.role("datalake-dev-sales-job"),
+        False,
+    ),
+    Q(
+        "ETL creates a role with the infrastructure boundary",
+        DEV.deploy(SALES),
+        "iam:CreateRole",
+        DEV.role("datalake-dev-sales-job"),
+        False,
+        {"iam:PermissionsBoundary": DEV.boundary()},
+    ),
+    Q(
+        "ETL creates a role in the infrastructure repository's prefix",
+        DEV.deploy(SALES),
+        "iam:CreateRole",
+        DEV.role("datalake-dev-datalake-infra-crawler"),
+        False,
+        {"iam:PermissionsBoundary": DEV.boundary(SALES)},
+    ),
+    Q(
+        "ETL passes its job role to Glue",
+        DEV.deploy(SALES),
+        "iam:PassRole",
+        DEV.role("datalake-dev-sales-job"),
+        True,
+        {"iam:PassedToService": GLUE},
+    ),
+    Q(
+        "ETL passes its role to EC2",
+        DEV.deploy(SALES),
+        "iam:PassRole",
+        DEV.role("datalake-dev-sales-job"),
+        False,
+        {"iam:PassedToService": EC2},
+    ),
+    Q(
+        "ETL passes the flow-log role to Glue",
+        DEV.deploy(SALES),
+        "iam:PassRole",
+        DEV.role("datalake-dev-datalake-infra-flow-logs"),
+        False,
+        {"iam:PassedToService": GLUE},
+    ),
+    Q("ETL edits its own deploy role", DEV.deploy(SALES), "iam:PutRolePolicy", DEV.deploy(SALES), False),
+    Q("ETL rewrites its own policy", DEV.deploy(SALES), "iam:CreatePolicyVersion", DEV.deploy_policy(SALES), False),
+    Q("ETL rewrites its boundary", DEV.deploy(SALES), "iam:CreatePolicyVersion", DEV.boundary(SALES), False),
+    Q("ETL edits the infrastructure deploy role", DEV.deploy(SALES), "iam:PutRolePolicy", DEV.deploy(), False),
+    Q("ETL rewrites the admin role's trust", DEV.deploy(SALES), "iam:UpdateAssumeRolePolicy", DEV.admin(), False),
+    Q(
+        "ETL edits the data key's policy",
+        DEV.deploy(SALES),
+        "kms:PutKeyPolicy",
+        "",
+        False,
+        key_alias=DEV.data_key_alias(),
+    ),
+    Q("ETL puts a policy on the raw bucket", DEV.deploy(SALES), "s3:PutBucketPolicy", DEV.bucket("raw"), False),
+    Q(
+        "ETL turns off the raw bucket's public access block",
+        DEV.deploy(SALES),
+        "s3:PutBucketPublicAccessBlock",
+        DEV.bucket("raw"),
+        False,
+    ),
+    Q("ETL uploads its script", DEV.deploy(SALES), "s3:PutObject", DEV.bucket("assets", "sales/jobs/load.py"), True),
+    Q(
+        "ETL uploads into another repository's assets",
+        DEV.deploy(SALES),
+        "s3:PutObject",
+        DEV.bucket("assets", "other/jobs/load.py"),
+        False,
+    ),
+    Q("ETL deploy role writes data", DEV.deploy(SALES), "s3:PutObject", DEV.bucket("raw", "x.csv"), False),
+    Q(
+        "ETL encrypts its assets with the data key",
+        DEV.deploy(SALES),
+        "kms:GenerateDataKey",
+        "",
+        True,
+        {
+            "kms:ViaService": "s3.eu-west-1.amazonaws.com",
+            "kms:EncryptionContext:aws:s3:arn": DEV.bucket("assets"),
+            "kms:ResourceAliases": ["alias/datalake-dev-data"],
+        },
+        key_alias=DEV.data_key_alias(),
+    ),
+    Q(
+        "ETL decrypts raw data with the data key",
+        DEV.deploy(SALES),
+        "kms:Decrypt",
+        "",
+        False,
+        {
+            "kms:ViaService": "s3.eu-west-1.amazonaws.com",
+            "kms:EncryptionContext:aws:s3:arn": DEV.bucket("raw"),
+            "kms:ResourceAliases": ["alias/datalake-dev-data"],
+        },
+        key_alias=DEV.data_key_alias(),
+    ),
+    Q("ETL creates a security group", DEV.deploy(SALES), "ec2:CreateSecurityGroup", "*", False),
+    Q("ETL creates a VPC endpoint", DEV.deploy(SALES), "ec2:CreateVpcEndpoint", "*", False),
+    Q(
+        "ETL reads the contract",
+        DEV.deploy(SALES),
+        "ssm:GetParameter",
+        DEV.arn("ssm", "parameter/datalake/dev/datalake/buckets/raw/name"),
+        True,
+    ),
+    Q(
+        "ETL changes the contract",
+        DEV.deploy(SALES),
+        "ssm:PutParameter",
+        DEV.arn("ssm", "parameter/datalake/dev/datalake/buckets/raw/name"),
+        False,
+    ),
+    Q(
+        "ETL describes its own secret",
+        DEV.deploy(SALES),
+        "secretsmanager:DescribeSecret",
+        DEV.arn("secretsmanager", "secret:datalake/dev/sales/db-AbCdEf"),
+        True,
+    ),
+    Q(
+        "ETL reads a secret outside the project's paths",
+        DEV.deploy(SALES),
+        "secretsmanager:GetSecretValue",
+        DEV.arn("secretsmanager", "secret:datalake/source-connection-token-AbCdEf"),
+        False,
+    ),
+    Q(
+        "ETL reads a SecureString outside its paths",
+        DEV.deploy(SALES),
+        "ssm:GetParameter",
+        DEV.arn("ssm", "parameter/prod/db/password"),
+        False,
+    ),
+    # --- Pipelines: each assumes only its own deploy role, touches only its own state.
+    Q("dev infra pipeline assumes the dev infra deploy role", DEV.pipeline(), "sts:AssumeRole", DEV.deploy(), True),
+    Q("dev infra pipeline assumes the prod infra deploy role", DEV.pipeline(), "sts:AssumeRole", PROD.deploy(), False),
+    Q("dev ETL pipeline assumes the dev infra deploy role", DEV.pipeline(SALES), "sts:AssumeRole", DEV.deploy(), False),
+    Q("dev ETL pipeline assumes its deploy role", DEV.pipeline(SALES), "sts:AssumeRole", DEV.deploy(SALES), True),
+    Q(
+        "test ETL pipeline assumes the prod ETL deploy role",
+        TEST.pipeline(SALES),
+        "sts:AssumeRole",
+        PROD.deploy(SALES),
+        False,
+    ),
+    Q("a pipeline assumes an environment's admin role", PROD.pipeline(), "sts:AssumeRole", PROD.admin(), False),
+    Q(
+        "dev infra pipeline writes its state",
+        DEV.pipeline(),
+        "s3:PutObject",
+        f"{STATE}/datalake-dev/terraform.tfstate",
+        True,
+    ),
+    Q(
+        "dev infra pipeline writes prod state",
+        DEV.pipeline(),
+        "s3:PutObject",
+        f"{STATE}/datalake-prod/terraform.tfstate",
+        False,
+    ),
+    Q(
+        "dev infra pipeline reads prod state",
+        DEV.pipeline(),
+        "s3:GetObject",
+        f"{STATE}/datalake-prod/terraform.tfstate",
+        False,
+    ),
+    Q(
+        "dev ETL pipeline writes the data lake's state",
+        DEV.pipeline(SALES),
+        "s3:PutObject",
+        f"{STATE}/datalake-dev/terraform.tfstate",
+        False,
+    ),
+    Q(
+        "dev ETL pipeline writes its own state",
+        DEV.pipeline(SALES),
+        "s3:PutObject",
+        f"{STATE}/etl-sales-dev/terraform.tfstate",
+        True,
+    ),
+    Q(
+        "a pipeline writes the bootstrap's state",
+        PROD.pipeline(),
+        "s3:PutObject",
+        f"{STATE}/bootstrap-prod/terraform.tfstate",
+        False,
+    ),
+    Q(
+        "a pipeline decrypts state through S3",
+        DEV.pipeline(),
+        "kms:Decrypt",
+        "",
+        True,
+        {"kms:ViaService": "s3.eu-west-1.amazonaws.com", "kms:ResourceAliases": [STATE_ALIAS]},
+        key_alias=DEFAULT.state_key_alias_arn,
+    ),
+    Q(
+        "a pipeline decrypts with the state key directly",
+        DEV.pipeline(),
+        "kms:Decrypt",
+        "",
+        False,
+        {"kms:ResourceAliases": [STATE_ALIAS]},
+        key_alias=DEFAULT.state_key_alias_arn,
+    ),
+    # --- Nothing in the central account admits the data-lake accounts' roles.
+    Q(
+        "a deploy role reads pipeline artifacts",
+        DEV.deploy(),
+        "s3:GetObject",
+        naming.bucket_arn(DEFAULT.central_bucket("artifacts"), "eu-west-1") + "/x.zip",
+        False,
+    ),
+    Q("a deploy role reads state", PROD.deploy(), "s3:GetObject", f"{STATE}/datalake-prod/terraform.tfstate", False),
+    Q(
+        "a deploy role decrypts state",
+        PROD.deploy(),
+        "kms:Decrypt",
+        "",
+        False,
+        {"kms:ViaService": "s3.eu-west-1.amazonaws.com", "kms:ResourceAliases": [STATE_ALIAS]},
+        key_alias=DEFAULT.state_key_alias_arn,
+    ),
+    # --- Protected data: nobody destroys it, only the infrastructure role reconfigures it.
+    Q("prod infra deletes an object version", PROD.deploy(), "s3:DeleteObjectVersion", PROD.bucket("raw", "x"), False),
+    Q("prod admin deletes an object version", PROD.admin(), "s3:DeleteObjectVersion", PROD.bucket("raw", "x"), False),
+    Q("prod infra deletes a bucket", PROD.deploy(), "s3:DeleteBucket", PROD.bucket("raw"), False),
+    Q(
+        "prod infra schedules the data key's deletion",
+        PROD.deploy(),
+        "kms:ScheduleKeyDeletion",
+        "",
+        False,
+        key_alias=PROD.data_key_alias(),
+    ),
+    Q(
+        "prod infra deletes a catalog database",
+        PROD.deploy(),
+        "glue:DeleteDatabase",
+        PROD.arn("glue", "database/datalake_prod_raw"),
+        False,
+    ),
+    Q("prod admin changes the raw bucket's policy", PROD.admin(), "s3:PutBucketPolicy", PROD.bucket("raw"), False),
+    Q("prod admin suspends versioning", PROD.admin(), "s3:PutBucketVersioning", PROD.bucket("conformed"), False),
+    Q("prod infra changes the raw bucket's policy", PROD.deploy(), "s3:PutBucketPolicy", PROD.bucket("raw"), True),
+    Q(
+        "prod admin edits the data key's policy (break glass)",
+        PROD.admin(),
+        "kms:PutKeyPolicy",
+        "",
+        True,
+        key_alias=PROD.data_key_alias(),
+    ),
+    Q("dev infra empties an unprotected bucket", DEV.deploy(), "s3:DeleteObjectVersion", DEV.bucket("raw", "x"), True),
+    Q(
+        "dev infra destroys the unprotected data key",
+        DEV.deploy(),
+        "kms:ScheduleKeyDeletion",
+        "",
+        True,
+        key_alias=DEV.data_key_alias(),
+    ),
+]
+
+
+@pytest.mark.parametrize("q", [question(q) for q in QUESTIONS])
+def test_question(model, q):
+    resource = q.resource
+    if q.key_alias:
+        resource = model.key_arn(q.key_alias)
+    elif resource == "foreign":
+        resource = model.foreign_key_arn(DEV.account)
+    answer = model.can(q.principal, q.action, resource, **q.context)
+    assert answer is q.allowed, f"{q.why}: {q.principal} {q.action} {resource} {q.context} -> {answer}"
+
+
+def test_the_questions_cover_every_deploy_and_pipeline_role():
+    asked = {q.principal for q in QUESTIONS}
+    for env in (DEV,):
+        for repository in DEFAULT.repositories.all:
+            assert env.deploy(repository) in asked and env.pipeline(repository) in asked
+
+
+def test_no_principal_can_reach_an_administrator(model):
+    """principalmapper's escalation analysis over every role of every account."""
+    assert model.escalation_paths() == []
+
+
+def test_the_escalation_analysis_finds_a_planted_path(model, stacks):
+    """The analysis is live: a role anyone in the account may assume, holding AdministratorAccess
+    without a boundary, is found as the administrator it is, and its trust as the path."""
+    planted = AccessModel.from_stacks(stacks, {env.account_id: env.admin_role_name for env in DEFAULT.environments})
+    planted.add_role(
+        DEV.role("datalake-dev-sales-mistake"),
+        trust=account_trust(DEV.account),
+        policies=[ADMINISTRATOR_ACCESS],
+    )
+    planted.add_role(
+        DEV.role("datalake-dev-sales-reader"),
+        trust=account_trust(DEV.account),
+        policies=[
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+        ],
+    )
+    paths = planted.escalation_paths()
+    assert any(p.startswith(DEV.role("datalake-dev-sales-reader")) for p in paths), paths
+
+
+@pytest.mark.parametrize("env", [DEV, PROD], ids=["dev", "prod"])
+@pytest.mark.parametrize("repository", [INFRA, SALES], ids=["infra", "etl"])
+def test_a_role_the_deploy_role_creates_is_capped_by_the_boundary(model, env, repository):
+    """Whatever policy a pipeline writes into a role it creates, the boundary is the ceiling."""
+    role = model.add_role(
+        env.role(env.label.repository_prefix(repository.name) + "anything"),
+        trust=account_trust(env.account),
+        policies=[ADMINISTRATOR_ACCESS],
+        boundary=model.managed_policies[env.boundary(repository)],
+    )
+    try:
+        for action, resource in [
+            ("iam:CreateUser", f"arn:aws:iam::{env.account}:user/x"),
+            ("iam:UpdateAssumeRolePolicy", env.admin()),
+            ("iam:PutRolePolicy", env.deploy(repository)),
+            ("iam:CreatePolicyVersion", env.boundary(repository)),
+            ("ec2:AttachInternetGateway", "*"),
+            ("ec2:RunInstances", "*"),
+            ("kms:PutKeyPolicy", model.key_arn(env.data_key_alias())),
+            ("kms:PutKeyPolicy", model.foreign_key_arn(env.account)),
+            ("secretsmanager:GetSecretValue", env.arn("secretsmanager", "secret:other-AbCdEf")),
+            ("s3:GetObject", naming.bucket_arn(DEFAULT.state_bucket, "eu-west-1") + "/datalake-dev/terraform.tfstate"),
+            ("organizations:LeaveOrganization", "*"),
+        ]:
+            assert not model.can(role.arn, action, resource), (role.arn, action, resource)
+        # ... and it can still do its work: an ETL job reads raw data, flow logs write theirs.
+        if repository is SALES:
+            assert model.can(role.arn, "s3:GetObject", env.bucket("raw", "sales/x.csv"))
+            assert not model.can(role.arn, "s3:PutBucketPolicy", env.bucket("raw"))
+        else:
+            group = env.arn("logs", f"log-group:{env.label.flow_log_group()}:log-stream:eni-1")
+            assert model.can(role.arn, "logs:PutLogEvents", group)
+            assert not model.can(role.arn, "s3:GetObject", env.bucket("raw", "sales/x.csv"))
+    finally:
+        del model.nodes[role.arn]
+
+
+def test_no_data_lake_role_trusts_a_principal_outside_the_central_account(model):
+    """Every trust of every role in a data-lake account, evaluated for a stranger."""
+    stranger = model.add_role(
+        "arn:aws:iam::999999999999:role/stranger",
+        trust=account_trust("999999999999"),
+        policies=[ADMINISTRATOR_ACCESS],
+    )
+    model.regions["999999999999"] = "eu-west-1"
+    try:
+        for arn, node in model.nodes.items():
+            if arn.split(":")[4] in (CENTRAL, "999999999999") or node.is_admin:
+                continue
+            assert not model.can(stranger.arn, "sts:AssumeRole", arn), arn
+    finally:
+        del model.nodes[stranger.arn]
+        del model.regions["999999999999"]
+
+
+def satisfying(condition: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Request context that meets an Allow statement's condition (first value of each key)."""
+    context: dict[str, Any] = {}
+    for operator, keys in condition.items():
+        for key, values in keys.items():
+            value = values[0] if isinstance(values, list) else values
+            if "Like" in operator:
+                value = value.replace("*", "x")
+            context[key] = [value] if operator.startswith("ForAnyValue") else value
+    return context
+
+
+def sample(resource: str) -> str:
+    return resource if resource == "*" else resource.replace("*", "x")
+
+
+@pytest.mark.parametrize("env", DEFAULT.environments, ids=lambda e: e.name)
+@pytest.mark.parametrize("repository", DEFAULT.repositories.all, ids=lambda r: r.name)
+def test_the_boundary_admits_everything_the_permissions_grant(model, stacks, env, repository):
+    """A grant the boundary blocks would fail in the middle of an apply: ask, for every
+    action of every statement of the deploy role's policies, on a resource the statement
+    names and with its conditions met, whether the deploy role may do it."""
+    role = DEFAULT.deploy_role_arn(env, repository)
+    bootstrap = stacks[f"bootstrap-{env.name}"]
+    blocked = []
+    for name in ("deploy", "deploy-services"):
+        document = bootstrap.resource("aws_iam_policy", f"{repository.name}-deploy/{name}")["policy"]
+        for statement in json.loads(document)["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            context = satisfying(statement.get("Condition", {}))
+            for action in actions:
+                if action in ("iam:CreateRole", "iam:PutRolePermissionsBoundary"):  # as Terraform asks
+                    context["iam:PermissionsBoundary"] = DEFAULT.boundary_arn(env, repository)
+                for resource in resources:
+                    if not model.can(role, action, sample(resource), **context):
+                        blocked.append(f"{statement['Sid']}: {action} on {sample(resource)}")
+    assert not blocked, "\n".join(blocked)
