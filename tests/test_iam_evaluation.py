@@ -16,7 +16,7 @@ import pytest
 
 from envs import naming
 from tests.conftest import DEFAULT
-from tests.support.iam import ADMINISTRATOR_ACCESS, AccessModel, account_trust
+from tests.support.iam import ADMINISTRATOR_ACCESS, AccessModel, account_trust, sample, satisfying
 
 CENTRAL = DEFAULT.central.account_id
 INFRA = DEFAULT.repositories.infrastructure
@@ -643,22 +643,6 @@ def test_no_data_lake_role_trusts_a_principal_outside_the_central_account(model)
     finally:
         del model.nodes[stranger.arn]
         del model.regions["999999999999"]
-
-
-def satisfying(condition: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Request context that meets an Allow statement's condition (first value of each key)."""
-    context: dict[str, Any] = {}
-    for operator, keys in condition.items():
-        for key, values in keys.items():
-            value = values[0] if isinstance(values, list) else values
-            if "Like" in operator:
-                value = value.replace("*", "x")
-            context[key] = [value] if operator.startswith("ForAnyValue") else value
-    return context
-
-
-def sample(resource: str) -> str:
-    return resource if resource == "*" else resource.replace("*", "x")
 
 
 @pytest.mark.parametrize("env", DEFAULT.environments, ids=lambda e: e.name)

@@ -21,6 +21,7 @@ from typing import Any
 
 import boto3
 import botocore.config
+from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.responses import ActionResult, EmptyResult
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.s3 import models as s3_models
@@ -100,10 +101,57 @@ def _get_permission(self, action, resource):
     return IAMPolicy(json.dumps(document)).is_action_permitted(action, resource)
 
 
+@dataclass(frozen=True)
+class Call:
+    """One API call the emulator served: who (the caller's ARN), which IAM action, on
+    what, and the request's values of IAM condition keys (as ``(key, value)`` pairs)."""
+
+    principal: str
+    action: str
+    resource: str
+    context: tuple[tuple[str, str], ...] = ()
+
+
+# Request parameters that IAM evaluates as condition keys.
+CONDITION_PARAMETERS = {"PermissionsBoundary": "iam:PermissionsBoundary", "PolicyArn": "iam:PolicyARN"}
+
+
+CALLS: list[Call] = []
+"""Every signed call since the emulator started (moto does not enforce IAM; it records)."""
+
+
+def _record_call(self, iam_request_cls: type, resource: str = "*") -> None:
+    """Not a gap but a witness: moto computes the IAM action and resource of each request
+    for its optional IAM enforcement; record them with the caller instead, so a test can
+    ask the IAM evaluator whether the caller's policies allow every call it made."""
+    if "Authorization" not in self.headers or "Credential=" not in self.headers["Authorization"]:
+        return
+    try:
+        request = iam_request_cls(
+            account_id=self.current_account,
+            method=self.method,
+            path=self.raw_path,
+            data=self.data,
+            body=self.raw_body,
+            headers=self.headers,
+            action=self._get_action(),
+        )
+    except Exception:  # an unknown access key (the harness's own clients): nobody to record
+        return
+    data = self.data if isinstance(self.data, dict) else {}
+    context = tuple(
+        (key, value if isinstance(value, str) else value[0])
+        for parameter, key in CONDITION_PARAMETERS.items()
+        if (value := data.get(parameter))
+    )
+    CALLS.append(Call(request._access_key.arn, request._action, resource, context))
+
+
 PATCHES = (
     (s3_models.FakeBucket, "_log_permissions_enabled_policy", staticmethod(_log_permissions_enabled_policy)),
     (s3_responses.S3Response, "get_bucket_notification", _get_bucket_notification),
     (s3_models.FakeBucket, "get_permission", _get_permission),
+    (ActionAuthenticatorMixin, "_authenticate_and_authorize_action", _record_call),
 )
 
 
@@ -152,6 +200,10 @@ class Emulator:
     endpoint: str
     proxy: str
     """The forwarding proxy for host-prefixed calls (see _ForwardingProxy)."""
+
+    @property
+    def calls(self) -> list[Call]:
+        return CALLS
 
     def terraform_env(self) -> dict[str, str]:
         """Environment for Terraform runs against this emulator."""
@@ -227,6 +279,7 @@ def running_emulator() -> Iterator[Emulator]:
         endpoint = f"http://{host}:{port}"
         reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
         urllib.request.urlopen(reset, timeout=10).close()
+        CALLS.clear()
         proxy = _ForwardingProxy(endpoint)
         threading.Thread(target=proxy.serve_forever, daemon=True).start()
         yield Emulator(endpoint, f"http://127.0.0.1:{proxy.server_address[1]}")

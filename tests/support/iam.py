@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import collections
 import collections.abc
+import fnmatch
 import json
 import re
 from dataclasses import dataclass, field
@@ -190,6 +191,22 @@ class AccessModel:
             allowed = policy_has_matching_statement(node.permissions_boundary, "Allow", action, resource, context_keys)
         return allowed
 
+    def can_somewhere(self, principal: str, action: str, **context: Any) -> bool:
+        """Is ``action`` allowed to ``principal`` on some resource its own policies name?
+
+        For calls whose resource is not known (the emulator reports "*" for most
+        services): every Allow statement of the principal that lists the action is tried
+        on a resource of the statement's own, with the statement's conditions met."""
+        for policy in self.nodes[principal].attached_policies:
+            for statement in _listed(policy.policy_doc["Statement"]):
+                actions = [a.lower() for a in _listed(statement["Action"])] if "Action" in statement else []
+                if statement["Effect"] != "Allow" or not any(fnmatch.fnmatchcase(action.lower(), a) for a in actions):
+                    continue
+                keys = {**satisfying(statement.get("Condition", {})), **context}
+                if any(self.can(principal, action, sample(r), **keys) for r in _listed(statement["Resource"])):
+                    return True
+        return False
+
     def resource_policy(self, action: str, resource: str) -> tuple[dict[str, Any] | None, str | None]:
         if not resource.startswith("arn:"):
             return None, None
@@ -256,6 +273,27 @@ class AccessModel:
                         paths.append(" ".join(step))
                     frontier.append((target, step))
         return paths
+
+
+def satisfying(condition: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Request context that meets an Allow statement's condition (first value of each key)."""
+    context: dict[str, Any] = {}
+    for operator, keys in condition.items():
+        for key, values in keys.items():
+            value = _listed(values)[0]
+            if "Like" in operator:
+                value = value.replace("*", "x")
+            context[key] = [value] if operator.startswith("ForAnyValue") else value
+    return context
+
+
+def sample(resource: str) -> str:
+    """A resource a pattern names: ``arn:aws:s3:::datalake-dev-*`` -> ``...datalake-dev-x``."""
+    return resource if resource == "*" else resource.replace("*", "x")
+
+
+def _listed(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
 
 
 def _account(arn: str) -> str:
