@@ -173,6 +173,29 @@ BUCKET_WRITE = (
 EMPTY_BUCKET = ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:ListBucketVersions")
 """What ``terraform destroy`` needs to empty an unprotected bucket (``force_destroy``)."""
 
+PARAMETER_MANAGEMENT = (
+    "ssm:AddTagsToResource",
+    "ssm:DeleteParameter",
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "ssm:ListTagsForResource",
+    "ssm:PutParameter",
+    "ssm:RemoveTagsFromResource",
+)
+LOG_GROUP_MANAGEMENT = (
+    "logs:AssociateKmsKey",
+    "logs:CreateLogGroup",
+    "logs:DeleteLogGroup",
+    "logs:DeleteRetentionPolicy",
+    "logs:DisassociateKmsKey",
+    "logs:ListTagsForResource",
+    "logs:ListTagsLogGroup",
+    "logs:PutRetentionPolicy",
+    "logs:TagLogGroup",
+    "logs:TagResource",
+    "logs:UntagLogGroup",
+    "logs:UntagResource",
+)
 KEY_ADMINISTRATION = (
     "kms:CreateAlias",
     "kms:DeleteAlias",
@@ -400,15 +423,7 @@ class DeployAccess:
             ),
             _allow(
                 "PublishTheContract",
-                [
-                    "ssm:AddTagsToResource",
-                    "ssm:DeleteParameter",
-                    "ssm:GetParameter",
-                    "ssm:GetParameters",
-                    "ssm:ListTagsForResource",
-                    "ssm:PutParameter",
-                    "ssm:RemoveTagsFromResource",
-                ],
+                list(PARAMETER_MANAGEMENT),
                 self._contract,
             ),
             _allow("DescribeParameters", ["ssm:DescribeParameters"], "*", self._in_region),
@@ -432,20 +447,7 @@ class DeployAccess:
             ),
             _allow(
                 "FlowLogGroup",
-                [
-                    "logs:AssociateKmsKey",
-                    "logs:CreateLogGroup",
-                    "logs:DeleteLogGroup",
-                    "logs:DeleteRetentionPolicy",
-                    "logs:DisassociateKmsKey",
-                    "logs:ListTagsForResource",
-                    "logs:ListTagsLogGroup",
-                    "logs:PutRetentionPolicy",
-                    "logs:TagLogGroup",
-                    "logs:TagResource",
-                    "logs:UntagLogGroup",
-                    "logs:UntagResource",
-                ],
+                list(LOG_GROUP_MANAGEMENT),
                 self._flow_log_group,
             ),
             _allow("DescribeLogGroups", ["logs:DescribeLogGroups"], "*", self._in_region),
@@ -527,15 +529,7 @@ class DeployAccess:
             ),
             _allow(
                 "OwnParameters",
-                [
-                    "ssm:AddTagsToResource",
-                    "ssm:DeleteParameter",
-                    "ssm:GetParameter",
-                    "ssm:GetParameters",
-                    "ssm:ListTagsForResource",
-                    "ssm:PutParameter",
-                    "ssm:RemoveTagsFromResource",
-                ],
+                list(PARAMETER_MANAGEMENT),
                 self._own["ssm"],
             ),
             _allow("DescribeOwnSecrets", ["secretsmanager:DescribeSecret"], self._own["secretsmanager"]),
@@ -706,19 +700,7 @@ class DeployAccess:
             ),
             _allow(
                 "OwnLogGroups",
-                [
-                    "logs:AssociateKmsKey",
-                    "logs:CreateLogGroup",
-                    "logs:DeleteLogGroup",
-                    "logs:DeleteRetentionPolicy",
-                    "logs:ListTagsForResource",
-                    "logs:ListTagsLogGroup",
-                    "logs:PutRetentionPolicy",
-                    "logs:TagLogGroup",
-                    "logs:TagResource",
-                    "logs:UntagLogGroup",
-                    "logs:UntagResource",
-                ],
+                list(LOG_GROUP_MANAGEMENT),
                 own["logs"],
             ),
         ]

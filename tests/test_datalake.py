@@ -8,6 +8,7 @@ import pytest
 
 from modules.private_network import INTERFACE_ENDPOINTS, private_subnet_cidrs
 from modules.published_outputs import DATALAKE_KEYS
+from tests.support.iam import endpoint_allows
 from tests.support.synth import policy, statement
 
 
@@ -74,6 +75,30 @@ def test_aws_apis_are_reached_through_private_interface_endpoints(lake, env):
         assert endpoint["private_dns_enabled"] is True
         assert endpoint["security_group_ids"] == [sg]
         assert len(endpoint["subnet_ids"]) == len(env.availability_zones)
+
+
+def endpoint_policy(lake, name: str) -> dict:
+    return policy(lake.resource("aws_vpc_endpoint", f"network/{name}")["policy"])
+
+
+def test_the_s3_endpoint_reaches_only_this_accounts_buckets_and_glues_own(lake, env):
+    s3 = endpoint_policy(lake, "s3")
+    own = f"arn:aws:s3:::datalake-{env.name}-raw-{env.account_id}-eu-west-1/x.csv"
+    assert endpoint_allows(s3, "s3:GetObject", own, **{"aws:ResourceAccount": env.account_id})
+    assert endpoint_allows(s3, "s3:PutObject", own, **{"aws:ResourceAccount": env.account_id})
+    stranger = "arn:aws:s3:::exfiltration/x.csv"
+    assert not endpoint_allows(s3, "s3:PutObject", stranger, **{"aws:ResourceAccount": "999999999999"})
+    glue_assets = "arn:aws:s3:::aws-glue-jes-prod-eu-west-1-assets/x.jar"
+    assert endpoint_allows(s3, "s3:GetObject", glue_assets, **{"aws:ResourceAccount": "999999999999"})
+    assert not endpoint_allows(s3, "s3:PutObject", glue_assets, **{"aws:ResourceAccount": "999999999999"})
+
+
+@pytest.mark.parametrize("service", INTERFACE_ENDPOINTS)
+def test_interface_endpoints_serve_only_this_accounts_principals(lake, env, service):
+    endpoint = endpoint_policy(lake, service)
+    anything = f"arn:aws:{service}:eu-west-1:{env.account_id}:x"
+    assert endpoint_allows(endpoint, f"{service}:Get", anything, **{"aws:PrincipalAccount": env.account_id})
+    assert not endpoint_allows(endpoint, f"{service}:Get", anything, **{"aws:PrincipalAccount": "999999999999"})
 
 
 def test_endpoints_accept_only_https_from_the_vpc(lake, env):

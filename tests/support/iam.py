@@ -126,11 +126,11 @@ class AccessModel:
     def _add_role(self, resolver: _Resolver, name: str, conf: dict[str, Any]) -> None:
         arn = resolver.arn("aws_iam_role", name)
         role_name = conf["name"]
-        policies = []
-        for stack_resources in (resolver.stack.resources("aws_iam_role_policy_attachment"),):
-            for attachment in stack_resources.values():
-                if resolver.resolve(attachment["role"]) == role_name:
-                    policies.append(self.managed_policies[resolver.resolve(attachment["policy_arn"])])
+        policies = [
+            self.managed_policies[resolver.resolve(attachment["policy_arn"])]
+            for attachment in resolver.stack.resources("aws_iam_role_policy_attachment").values()
+            if resolver.resolve(attachment["role"]) == role_name
+        ]
         for inline in resolver.stack.resources("aws_iam_role_policy").values():
             if resolver.resolve(inline["role"]) == role_name:
                 policies.append(json.loads(resolver.resolve(inline["policy"])))
@@ -273,6 +273,13 @@ class AccessModel:
                         paths.append(" ".join(step))
                     frontier.append((target, step))
         return paths
+
+
+def endpoint_allows(policy: dict[str, Any], action: str, resource: str, **context: Any) -> bool:
+    """Does a VPC endpoint policy (Principal "*") let a request through?"""
+    keys = CaseInsensitiveDict(context)
+    allowed = policy_has_matching_statement(policy, "Allow", action, resource, keys)
+    return allowed and not policy_has_matching_statement(policy, "Deny", action, resource, keys)
 
 
 def satisfying(condition: dict[str, dict[str, Any]]) -> dict[str, Any]:
