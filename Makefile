@@ -1,5 +1,6 @@
 # The project's commands. `make synth` and `make test` set everything up on a fresh
-# clone (Python 3.11+, Node 20+ and, for the tests, Terraform >= 1.10 must be installed).
+# clone (Python 3.11+, Node.js with npm and, for the tests, Terraform >= 1.10 must be
+# installed; the engine runs on the Node.js 22 LTS that package-lock.json pins).
 
 PYTHON ?= python3
 PIPENV_VERSION := 2026.10.3
@@ -10,12 +11,14 @@ export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_IGNORE_VIRTUALENVS := 1
 export PIPENV_VERBOSITY := -1
 export CHECKPOINT_DISABLE := 1
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+# Python commands run with jsii pointed at the pinned Node.js 22 (scripts/with-pinned-node).
+RUN := scripts/with-pinned-node $(PIPENV) run
 
 .PHONY: setup synth test schema format bench bench-quick clean
 
-## setup: pipenv in .tools/, the locked Python packages in .venv/, the cdktf CLI in
-## node_modules/ (each only when its lock file changed)
+## setup: pipenv in .tools/, the locked Python packages in .venv/, the cdktf CLI and
+## Node.js 22 in node_modules/ (each only when its lock file changed)
 setup: .venv/.synced node_modules/.installed
 
 $(PIPENV):
@@ -34,15 +37,15 @@ node_modules/.installed: package-lock.json
 
 ## synth: synthesize every stack from the default config (envs/) and print a summary
 synth: setup
-	$(PIPENV) run python main.py
+	$(RUN) python main.py
 
 ## test: run the whole test suite (unit, terraform validate, checkov, IAM lint)
 test: setup
-	$(PIPENV) run python -m pytest $(PYTEST_ARGS)
+	$(RUN) python -m pytest $(PYTEST_ARGS)
 
 ## schema: rewrite envs/schema/*.json from the config model
 schema: setup
-	$(PIPENV) run python -m envs.json_schema
+	$(PIPENV) run python -m datalake_cdktf.config.schema
 
 ## format: apply ruff's fixes and formatting (the test suite checks both)
 format: setup
@@ -51,11 +54,11 @@ format: setup
 
 ## bench: measure synth time and memory (writes benchmarks/results.md; ~5 minutes)
 bench: setup
-	$(PIPENV) run python benchmarks/run.py
+	$(RUN) python benchmarks/run.py
 
 ## bench-quick: the same, one repetition and 10 jobs, no results file
 bench-quick: setup
-	$(PIPENV) run python benchmarks/run.py --quick
+	$(RUN) python benchmarks/run.py --quick
 
 clean:
 	rm -rf cdktf.out .pytest_cache

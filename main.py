@@ -4,7 +4,9 @@
     python main.py --config-dir other/   # another config folder
     cdktf synth / cdktf deploy <stack>   # the same, through the cdktf CLI
 
-Wiring only: load config, build stacks, synth, summarize.
+Wiring only: load config, build stacks, synth, summarize. The config is validated
+before the CDKTF engine (jsii and Node.js) is loaded, so a config error comes back at
+once.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import os
 import sys
 from pathlib import Path
 
-from envs import ConfigError, load_config
-from stacks import build_app
+from datalake_cdktf.config.loader import ConfigError, config_dir_from_environment, load_config
+
+CONFIG_DIR = Path(__file__).resolve().parent / "envs"
 
 LOCAL_STATE_VARIABLE = "DATALAKE_BOOTSTRAP_LOCAL_STATE"
 """Set to 1 to synthesize ``central-bootstrap`` with local state (first apply only)."""
@@ -27,10 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config-dir", type=Path, default=None, help="config folder (default: envs/)")
     args = parser.parse_args(argv)
     try:
-        config = load_config(args.config_dir)
+        config = load_config(args.config_dir or config_dir_from_environment(CONFIG_DIR))
     except ConfigError as err:
         print(err, file=sys.stderr)
         return 2
+    from stacks import build_app  # the engine starts here, after the config is known good
+
     app, stacks = build_app(config, local_bootstrap_state=os.environ.get(LOCAL_STATE_VARIABLE) == "1")
     app.synth()
     outdir = Path(app.outdir)

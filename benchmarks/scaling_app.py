@@ -15,15 +15,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import App
-from engine.aws import glue_job, s3_object
-from envs import DEFAULT_CONFIG_DIR, load_config
-from envs.naming import role_arn
-from stacks.base import DeploymentStack
+from datalake_cdktf.config import load_config
+from datalake_cdktf.engine import App
+from datalake_cdktf.engine.aws import glue_job, s3_object
+from datalake_cdktf.naming import role_arn
+from datalake_cdktf.stack import DeploymentStack
+
+from main import CONFIG_DIR
 
 
 def build(jobs: int, outdir: str) -> App:
-    config = load_config(DEFAULT_CONFIG_DIR)
+    config = load_config(CONFIG_DIR)
     app = App(outdir=outdir)
     for env in config.environments:
         label = config.label(env)

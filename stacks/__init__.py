@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine import App
-from envs.model import DeploymentConfig
-from stacks.base import DeploymentStack
+from datalake_cdktf.config.model import DeploymentConfig
+from datalake_cdktf.engine import App, new_app
+from datalake_cdktf.stack import DeploymentStack
+
 from stacks.central_bootstrap import CentralBootstrapStack
 from stacks.datalake import DataLakeStack
 from stacks.environment_bootstrap import EnvironmentBootstrapStack
@@ -28,7 +29,7 @@ def build_app(
 
     ``outdir`` defaults to the engine's (``$CDKTF_OUTDIR`` under the cdktf CLI, else
     ``cdktf.out``)."""
-    app = App(outdir=str(outdir)) if outdir is not None else App()
+    app = new_app(outdir)
     stacks: list[DeploymentStack] = [CentralBootstrapStack(app, config=config, local_state=local_bootstrap_state)]
     for environment in config.environments:
         stacks.append(EnvironmentBootstrapStack(app, config=config, environment=environment))

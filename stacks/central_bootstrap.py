@@ -7,13 +7,13 @@ created (``terraform init -migrate-state``). See README.md, "Bootstrapping".
 
 from __future__ import annotations
 
-from engine import Construct
-from envs.model import DeploymentConfig
-from envs.naming import account_root_arn
-from modules.encryption_key import EncryptionKey, EncryptionKeyConfig
-from modules.policy import server_access_logging
-from modules.secure_bucket import SecureBucket, SecureBucketConfig
-from stacks.base import DeploymentStack
+from datalake_cdktf.config.model import DeploymentConfig
+from datalake_cdktf.constructs.encryption_key import EncryptionKey, EncryptionKeyConfig
+from datalake_cdktf.constructs.policy import server_access_logging
+from datalake_cdktf.constructs.secure_bucket import SecureBucket, SecureBucketConfig
+from datalake_cdktf.engine import Construct
+from datalake_cdktf.naming import account_root_arn
+from datalake_cdktf.stack import DeploymentStack
 
 STACK_ID = "central-bootstrap"
 STATE_VERSION_DAYS = 365

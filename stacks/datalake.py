@@ -6,16 +6,16 @@ ETL repositories need is published to SSM (see :mod:`modules.published_outputs`)
 
 from __future__ import annotations
 
-from engine import Construct
-from envs.model import DeploymentConfig, Environment
-from envs.naming import DATALAKE_PUBLISHER, ZONES, account_root_arn, bucket_arn, datalake_stack_id, role_arn
-from modules.encryption_key import EncryptionKey, EncryptionKeyConfig
-from modules.glue_catalog import GlueCatalog, GlueCatalogConfig
-from modules.policy import cloudwatch_logs_use_key, server_access_logging
-from modules.private_network import PrivateNetwork, PrivateNetworkConfig
-from modules.published_outputs import PublishedOutputs
-from modules.secure_bucket import SecureBucket, SecureBucketConfig
-from stacks.base import DeploymentStack
+from datalake_cdktf.config.model import DeploymentConfig, Environment
+from datalake_cdktf.constructs.encryption_key import EncryptionKey, EncryptionKeyConfig
+from datalake_cdktf.constructs.glue_catalog import GlueCatalog, GlueCatalogConfig
+from datalake_cdktf.constructs.policy import cloudwatch_logs_use_key, server_access_logging
+from datalake_cdktf.constructs.private_network import PrivateNetwork, PrivateNetworkConfig
+from datalake_cdktf.constructs.published_outputs import PublishedOutputs
+from datalake_cdktf.constructs.secure_bucket import SecureBucket, SecureBucketConfig
+from datalake_cdktf.engine import Construct
+from datalake_cdktf.naming import DATALAKE_PUBLISHER, ZONES, account_root_arn, bucket_arn, datalake_stack_id, role_arn
+from datalake_cdktf.stack import DeploymentStack
 
 FLOW_LOG_DAYS = 365
 

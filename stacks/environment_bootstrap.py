@@ -11,14 +11,14 @@ and the state) that may assume ``admin_role_name`` in the environment's account.
 
 from __future__ import annotations
 
-from engine import Construct
-from engine.aws import s3_account_public_access_block
-from envs.model import DeploymentConfig, Environment, Repository
-from envs.naming import bootstrap_stack_id, role_arn
-from modules.deploy_access import DeployAccess
-from modules.deploy_role import DeployRole
-from modules.pipeline_role import PipelineRole, PipelineRoleConfig
-from stacks.base import DeploymentStack
+from datalake_cdktf.access import DeployAccess
+from datalake_cdktf.config.model import DeploymentConfig, Environment, Repository
+from datalake_cdktf.constructs.deploy_role import DeployRole
+from datalake_cdktf.constructs.pipeline_role import PipelineRole, PipelineRoleConfig
+from datalake_cdktf.engine import Construct
+from datalake_cdktf.engine.aws import s3_account_public_access_block
+from datalake_cdktf.naming import bootstrap_stack_id, role_arn
+from datalake_cdktf.stack import DeploymentStack
 
 
 class EnvironmentBootstrapStack(DeploymentStack):

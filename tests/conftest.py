@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from datalake_cdktf.config import DeploymentConfig, load_config
 
-from envs import DEFAULT_CONFIG_DIR, DeploymentConfig, load_config
+from main import CONFIG_DIR
 from tests.support.synth import SynthStack, synthesize
 
-DEFAULT = load_config(DEFAULT_CONFIG_DIR)
+DEFAULT = load_config(CONFIG_DIR)
 ENVIRONMENTS = [env.name for env in DEFAULT.environments]
 
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from datalake_cdktf.config import CONFIG_DIR_VARIABLE, DeploymentConfig, Environment, load_config
+from datalake_cdktf.config.model import Retention
+from datalake_cdktf.naming import ZONES
 from pydantic import BaseModel, ValidationError
 
-from envs import CONFIG_DIR_VARIABLE, DEFAULT_CONFIG_DIR, DeploymentConfig, Environment, load_config
-from envs.model import Retention
-from envs.naming import ZONES
+from main import CONFIG_DIR
 
 MINIMAL_DEPLOYMENT = {
     "project": {"name": "lake"},
@@ -49,7 +50,7 @@ def minimal(tmp_path) -> DeploymentConfig:
 
 @pytest.fixture(scope="module")
 def default() -> DeploymentConfig:
-    return load_config(DEFAULT_CONFIG_DIR)
+    return load_config(CONFIG_DIR)
 
 
 # The default files.
@@ -199,18 +200,20 @@ def test_load_config_without_argument_reads_the_environment_variable(tmp_path, m
     assert load_config().project.name == "elsewhere"
 
 
-def test_load_config_without_argument_or_variable_reads_envs(monkeypatch):
+def test_load_config_without_argument_or_variable_reads_envs_of_the_current_folder(monkeypatch):
+    """A CDKTF project runs from its root, where its envs/ folder is."""
     monkeypatch.delenv(CONFIG_DIR_VARIABLE, raising=False)
-    assert load_config() == load_config(DEFAULT_CONFIG_DIR)
+    monkeypatch.chdir(CONFIG_DIR.parent)
+    assert load_config() == load_config(CONFIG_DIR)
 
 
 def test_an_explicit_folder_wins_over_the_variable(tmp_path, monkeypatch):
     monkeypatch.setenv(CONFIG_DIR_VARIABLE, str(tmp_path / "nowhere"))
-    assert load_config(DEFAULT_CONFIG_DIR).project.name == "datalake"
+    assert load_config(CONFIG_DIR).project.name == "datalake"
 
 
 def test_config_folder_may_be_anywhere(tmp_path):
     """Only the YAML files are needed: no Python next to them."""
     only_yaml = shutil.ignore_patterns("*.py", "__pycache__", "schema")
-    shutil.copytree(DEFAULT_CONFIG_DIR, tmp_path / "cfg", ignore=only_yaml)
-    assert load_config(tmp_path / "cfg") == load_config(DEFAULT_CONFIG_DIR)
+    shutil.copytree(CONFIG_DIR, tmp_path / "cfg", ignore=only_yaml)
+    assert load_config(tmp_path / "cfg") == load_config(CONFIG_DIR)

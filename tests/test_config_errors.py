@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 import yaml
+from datalake_cdktf.config.loader import ConfigError, load_config
 
-from envs.loader import DEFAULT_CONFIG_DIR, ConfigError, load_config
+from main import CONFIG_DIR
 
 Mutation = Callable[[Path], None]
 
@@ -28,8 +29,8 @@ PEM_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAsecretbits\n-----END
 def copy_default_files(folder: Path) -> Path:
     """The default YAML files (not the Python package) in ``folder``."""
     (folder / "environments").mkdir(parents=True)
-    shutil.copy(DEFAULT_CONFIG_DIR / "deployment.yaml", folder / "deployment.yaml")
-    for path in (DEFAULT_CONFIG_DIR / "environments").glob("*.yaml"):
+    shutil.copy(CONFIG_DIR / "deployment.yaml", folder / "deployment.yaml")
+    for path in (CONFIG_DIR / "environments").glob("*.yaml"):
         shutil.copy(path, folder / "environments" / path.name)
     return folder
 
@@ -136,7 +137,7 @@ def delete_file(file: str) -> Mutation:
 
 def _line_of(file: str, text: str) -> int:
     """1-based line number of ``text`` in the default ``file``."""
-    lines = (DEFAULT_CONFIG_DIR / file).read_text().splitlines()
+    lines = (CONFIG_DIR / file).read_text().splitlines()
     return next(i for i, line in enumerate(lines, 1) if text in line)
 
 

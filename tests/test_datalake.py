@@ -5,9 +5,9 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+from datalake_cdktf.constructs.private_network import INTERFACE_ENDPOINTS, private_subnet_cidrs
+from datalake_cdktf.constructs.published_outputs import DATALAKE_KEYS
 
-from modules.private_network import INTERFACE_ENDPOINTS, private_subnet_cidrs
-from modules.published_outputs import DATALAKE_KEYS
 from tests.support.iam import endpoint_allows
 from tests.support.synth import policy, statement
 

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from datalake_cdktf import naming
+from datalake_cdktf.constructs.published_outputs import DATALAKE_KEYS
 
-from envs import naming
-from modules.published_outputs import DATALAKE_KEYS
 from tests.conftest import DEFAULT
 from tests.support.emulator import Emulator, running_emulator
 from tests.support.tools import terraform_runner

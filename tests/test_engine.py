@@ -18,15 +18,19 @@ ROOT = Path(__file__).resolve().parents[1]
 ENGINE_IMPORT = re.compile(r"^\s*(from|import)\s+(cdktf|constructs|cdktf_cdktf_provider_aws)\b", re.MULTILINE)
 
 
+ENGINE = ROOT / "modules" / "datalake_cdktf" / "engine"
+
+
 def test_only_the_engine_imports_cdktf_constructs_or_the_bindings():
     offenders = [
         str(path.relative_to(ROOT))
         for folder in ("envs", "modules", "stacks", "tests", "benchmarks")
         for path in (ROOT / folder).rglob("*.py")
-        if ENGINE_IMPORT.search(path.read_text())
+        # this file plays a consumer of the bindings in its subprocesses
+        if ENGINE not in path.parents and path != Path(__file__) and ENGINE_IMPORT.search(path.read_text())
     ]
     offenders += ["main.py"] if ENGINE_IMPORT.search((ROOT / "main.py").read_text()) else []
-    assert offenders == [], "import these through engine / engine.aws instead"
+    assert offenders == [], "import these through datalake_cdktf.engine / datalake_cdktf.engine.aws instead"
 
 
 def fake_bindings(root: Path, *, with_jsii: bool) -> None:
@@ -58,7 +62,7 @@ def test_submodules_load_without_running_the_package_init(tmp_path):
         tmp_path,
         """
         import builtins
-        from engine.aws import register_package_lazily
+        from datalake_cdktf.engine.aws import register_package_lazily
         assert register_package_lazily("fakebindings")
         import fakebindings.thing
         assert fakebindings.thing.VALUE == "assembly loaded"
@@ -75,7 +79,7 @@ def test_unexpected_layout_falls_back_to_the_eager_import_with_a_warning(tmp_pat
         tmp_path,
         """
         import builtins
-        from engine.aws import load_package, register_package_lazily
+        from datalake_cdktf.engine.aws import load_package, register_package_lazily
         assert not register_package_lazily("fakebindings")
         load_package("fakebindings")
         assert builtins.EAGER_INIT_RAN
@@ -87,7 +91,45 @@ def test_unexpected_layout_falls_back_to_the_eager_import_with_a_warning(tmp_pat
 
 
 def test_an_unknown_binding_module_is_an_attribute_error():
-    from engine import aws
+    from datalake_cdktf.engine import aws
 
     with pytest.raises(AttributeError, match="no module 'not_a_resource'"):
         aws.not_a_resource  # noqa: B018
+
+
+def test_both_idioms_of_the_bindings_keep_working_after_the_lazy_load(tmp_path):
+    """A consumer's own code may use the bindings package as documented, either way."""
+    result = run(
+        tmp_path,
+        """
+        import datalake_cdktf.engine.aws  # registers the package lazily
+        import cdktf_cdktf_provider_aws as aws
+        from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+        assert aws.s3_bucket.S3Bucket is S3Bucket
+        assert aws.sqs_queue.SqsQueue.__name__ == "SqsQueue"  # never imported before
+        print("idioms ok")
+        """,
+    )
+    assert result.returncode == 0 and "idioms ok" in result.stdout, result.stderr
+
+
+def test_importing_the_library_or_a_construct_changes_nothing_in_the_process(tmp_path):
+    """No environment variable is set and the config loader (and YAML) is not imported."""
+    result = run(
+        tmp_path,
+        """
+        import os, sys
+        before = dict(os.environ)
+        import datalake_cdktf
+        assert "cdktf" not in sys.modules and "jsii" not in sys.modules, "the package loads no engine"
+        from datalake_cdktf.constructs.secure_bucket import SecureBucket
+        from datalake_cdktf.stack import DeploymentStack
+        assert dict(os.environ) == before, set(os.environ.items()) ^ set(before.items())
+        assert "datalake_cdktf.config.loader" not in sys.modules and "yaml" not in sys.modules
+        from datalake_cdktf import new_app
+        new_app(os.path.join(os.environ["TMP_OUT"], "out"))
+        assert os.environ["CHECKPOINT_DISABLE"] == "1", "applied when an app is created"
+        print("quiet ok")
+        """.replace('os.environ["TMP_OUT"]', repr(str(tmp_path))),
+    )
+    assert result.returncode == 0 and "quiet ok" in result.stdout, result.stderr

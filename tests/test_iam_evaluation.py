@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from datalake_cdktf import naming
 
-from envs import naming
 from tests.conftest import DEFAULT
 from tests.support.iam import ADMINISTRATOR_ACCESS, AccessModel, account_trust, sample, satisfying
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from envs.naming import (
+from datalake_cdktf.naming import (
     CENTRAL_STAGE,
     IAM_POLICY_MAX,
     IAM_ROLE_MAX,

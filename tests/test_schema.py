@@ -9,13 +9,15 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from datalake_cdktf.config.schema import DEPLOYMENT_SCHEMA, ENVIRONMENT_SCHEMA, schemas
 
-from envs.json_schema import DEPLOYMENT_SCHEMA, ENVIRONMENT_SCHEMA, SCHEMA_DIR, schemas
-from envs.loader import DEFAULT_CONFIG_DIR
+from main import CONFIG_DIR
 
-ENVIRONMENT_FILES = sorted((DEFAULT_CONFIG_DIR / "environments").glob("*.yaml"))
+SCHEMA_DIR = CONFIG_DIR / "schema"
+
+ENVIRONMENT_FILES = sorted((CONFIG_DIR / "environments").glob("*.yaml"))
 YAML_FILES = [
-    pytest.param(DEFAULT_CONFIG_DIR / "deployment.yaml", DEPLOYMENT_SCHEMA, id="deployment"),
+    pytest.param(CONFIG_DIR / "deployment.yaml", DEPLOYMENT_SCHEMA, id="deployment"),
     *(pytest.param(path, ENVIRONMENT_SCHEMA, id=path.stem) for path in ENVIRONMENT_FILES),
 ]
 
@@ -70,7 +72,7 @@ def test_default_yaml_file_is_valid_for_its_schema(path: Path, schema_name: str)
 
 def test_schema_flags_a_typo_as_an_editor_would():
     schema = json.loads((SCHEMA_DIR / ENVIRONMENT_SCHEMA).read_text())
-    body = yaml.safe_load((DEFAULT_CONFIG_DIR / "environments" / "test.yaml").read_text())
+    body = yaml.safe_load((CONFIG_DIR / "environments" / "test.yaml").read_text())
     body["vpc_cdir"] = body.pop("vpc_cidr")
     messages = [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(body)]
     assert any("vpc_cdir" in m for m in messages), messages

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from datalake_cdktf.naming import state_key
 
-from envs.naming import state_key
 from stacks import build_app
 from tests.conftest import DEFAULT, ENVIRONMENTS
 

@@ -27,7 +27,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from envs import naming
+from datalake_cdktf import naming
+
 from tests.support.synth import SynthStack
 
 # principalmapper 1.1.5 (its latest release) imports Mapping from collections, which

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from envs.model import DeploymentConfig
+from datalake_cdktf.config.model import DeploymentConfig
+
 from stacks import build_app
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine import Construct, TerraformResourceLifecycle
-from engine.aws import (
+from datalake_cdktf.constructs.policy import Statement, deny_insecure_transport, document
+from datalake_cdktf.engine import Construct, TerraformResourceLifecycle
+from datalake_cdktf.engine.aws import (
     s3_bucket,
     s3_bucket_lifecycle_configuration,
     s3_bucket_logging,
@@ -16,7 +17,6 @@ from engine.aws import (
     s3_bucket_server_side_encryption_configuration,
     s3_bucket_versioning,
 )
-from modules.policy import Statement, deny_insecure_transport, document
 
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
 

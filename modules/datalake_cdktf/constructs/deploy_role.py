@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from engine import Construct
-from engine.aws import iam_policy, iam_role, iam_role_policy_attachment
-from modules.deploy_access import DeployAccess
-from modules.policy import document
+from datalake_cdktf.access import DeployAccess
+from datalake_cdktf.constructs.policy import document
+from datalake_cdktf.engine import Construct
+from datalake_cdktf.engine.aws import iam_policy, iam_role, iam_role_policy_attachment
 
 MAX_SESSION_SECONDS = 3600
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine import Construct, TerraformProvider
-from engine.aws import iam_role, iam_role_policy
-from envs import naming
-from modules.policy import Statement, document
+from datalake_cdktf import naming
+from datalake_cdktf.constructs.policy import Statement, document
+from datalake_cdktf.engine import Construct, TerraformProvider
+from datalake_cdktf.engine.aws import iam_role, iam_role_policy
 
 MAX_SESSION_SECONDS = 3600
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from engine import Construct
-from engine.aws import (
+from datalake_cdktf.constructs.policy import Statement, document
+from datalake_cdktf.engine import Construct
+from datalake_cdktf.engine.aws import (
     cloudwatch_log_group,
     default_security_group,
     flow_log,
@@ -20,8 +21,7 @@ from engine.aws import (
     vpc_endpoint,
     vpc_security_group_ingress_rule,
 )
-from envs.naming import bucket_arn
-from modules.policy import Statement, document
+from datalake_cdktf.naming import bucket_arn
 
 INTERFACE_ENDPOINTS = ("glue", "kms", "logs", "secretsmanager", "ssm", "states", "sts")
 """AWS APIs that Glue jobs, Lambda helpers and Step Functions reach from the VPC."""

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from envs.naming import (
+from datalake_cdktf.naming import (
     CENTRAL_STAGE,
     DATALAKE_NAMES,
     ZONES,

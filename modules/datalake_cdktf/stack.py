@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from engine import Construct, LocalBackend, S3Backend, TerraformProvider, TerraformStack
-from engine.aws import provider
-from envs.model import DeploymentConfig
-from envs.naming import Label, state_key
-from modules.deploy_access import OWNER_TAG
+from datalake_cdktf.access import OWNER_TAG
+from datalake_cdktf.config.model import DeploymentConfig
+from datalake_cdktf.engine import Construct, LocalBackend, S3Backend, TerraformProvider, TerraformStack
+from datalake_cdktf.engine.aws import provider
+from datalake_cdktf.naming import Label, state_key
 
 REQUIRED_TERRAFORM = ">= 1.10"
 """S3-native state locking (``use_lockfile``) needs Terraform 1.10."""

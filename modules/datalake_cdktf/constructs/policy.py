@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from envs.naming import bucket_arn, partition
+from datalake_cdktf.naming import bucket_arn, partition
 
 Statement = dict[str, Any]
 

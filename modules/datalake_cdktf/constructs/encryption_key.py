@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine import Construct, TerraformResourceLifecycle
-from engine.aws import kms_alias, kms_key
-from modules.deploy_access import KEY_ADMINISTRATION
-from modules.policy import Statement, document, key_administration
+from datalake_cdktf.access import KEY_ADMINISTRATION
+from datalake_cdktf.constructs.policy import Statement, document, key_administration
+from datalake_cdktf.engine import Construct, TerraformResourceLifecycle
+from datalake_cdktf.engine.aws import kms_alias, kms_key
 
 DELETION_WINDOW_DAYS = 30
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from engine import Construct
-from engine.aws import ssm_parameter
-from envs.naming import ZONES, Label
+from datalake_cdktf.engine import Construct
+from datalake_cdktf.engine.aws import ssm_parameter
+from datalake_cdktf.naming import ZONES, Label
 
 DATALAKE_BUCKETS = (*ZONES, "assets", "access-logs")
 """Buckets of ``datalake-<env>``: the zones, the assets (job scripts and packages, each

@@ -1,6 +1,6 @@
 """JSON Schemas of the two kinds of config file, generated from the config model.
 
-``python -m envs.json_schema`` (or ``make schema``) rewrites ``envs/schema/*.json``; a test
+``python -m datalake_cdktf.config.schema`` (or ``make schema``) rewrites ``envs/schema/*.json``; a test
 fails when the committed files differ from what the model generates. The YAML files
 name their schema in a ``# yaml-language-server: $schema=...`` comment, so editors
 complete keys, show each field's description and flag typos while typing.
@@ -13,7 +13,7 @@ The schemas follow the files, not the Python model:
   (the file name is the environment name).
 
 A schema checks each file on its own. Rules across fields or files (overlapping CIDRs,
-shared accounts, name lengths) are checked only by :func:`envs.loader.load_config`.
+shared accounts, name lengths) are checked only by :func:`datalake_cdktf.config.load_config`.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from envs.model import DeploymentConfig, Environment, EnvironmentName
+from datalake_cdktf.config.model import DeploymentConfig, Environment, EnvironmentName
 
-SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
+SCHEMA_DIR = Path("envs") / "schema"
+"""Where a project keeps the schemas, beside its YAML files (relative to its root)."""
 DEPLOYMENT_SCHEMA = "deployment.schema.json"
 ENVIRONMENT_SCHEMA = "environment.schema.json"
 

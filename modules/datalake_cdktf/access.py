@@ -30,9 +30,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from envs import naming
-from envs.naming import Label
-from modules.policy import Statement
+from datalake_cdktf import naming
+from datalake_cdktf.constructs.policy import Statement
+from datalake_cdktf.naming import Label
 
 PASSED_TO_SERVICES_INFRASTRUCTURE = ("vpc-flow-logs.amazonaws.com",)
 """The infrastructure repository passes roles only to VPC flow logs."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine import Construct, TerraformResourceLifecycle
-from engine.aws import glue_catalog_database, glue_data_catalog_encryption_settings
+from datalake_cdktf.engine import Construct, TerraformResourceLifecycle
+from datalake_cdktf.engine.aws import glue_catalog_database, glue_data_catalog_encryption_settings
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from envs.model import ConfigRuleError, DeploymentConfig, Environment, EnvironmentName
+from datalake_cdktf.config.model import ConfigRuleError, DeploymentConfig, Environment, EnvironmentName
 
-DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent
+DEFAULT_CONFIG_DIR = Path("envs")
+"""The config folder of a CDKTF project, relative to where it runs (its root)."""
 CONFIG_DIR_VARIABLE = "DATALAKE_CONFIG_DIR"
-"""Environment variable naming another config folder (default: this ``envs/``)."""
+"""Environment variable naming another config folder (default: ``envs/``)."""
 
 ROOT_FILE = "deployment.yaml"
 ENVIRONMENTS_DIR = "environments"
@@ -59,9 +60,9 @@ class ConfigError(Exception):
 _NO_VALUE = object()
 
 
-def config_dir_from_environment() -> Path:
-    """``$DATALAKE_CONFIG_DIR`` if set, else the default ``envs/`` folder."""
-    return Path(os.environ.get(CONFIG_DIR_VARIABLE) or DEFAULT_CONFIG_DIR)
+def config_dir_from_environment(default: Path = DEFAULT_CONFIG_DIR) -> Path:
+    """``$DATALAKE_CONFIG_DIR`` if set, else ``default`` (``envs/`` in the current folder)."""
+    return Path(os.environ.get(CONFIG_DIR_VARIABLE) or default)
 
 
 def load_config(config_dir: Path | str | None = None) -> DeploymentConfig:

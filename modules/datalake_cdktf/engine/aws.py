@@ -4,7 +4,7 @@
 costs seconds and hundreds of MB on every synth. The submodules themselves only need
 the package's ``_jsii`` module (it loads the jsii assembly once). So we register the
 package in ``sys.modules`` without running its ``__init__`` and import submodules on
-first use: ``from engine.aws import s3_bucket`` imports exactly that one (PEP 562).
+first use: ``from datalake_cdktf.engine.aws import s3_bucket`` imports exactly that one (PEP 562).
 
 If the installed bindings are not laid out as expected, or
 ``DATALAKE_EAGER_BINDINGS=1`` is set (the benchmark's baseline), we fall back to the
@@ -26,7 +26,12 @@ EAGER_VARIABLE = "DATALAKE_EAGER_BINDINGS"
 
 def register_package_lazily(package: str = PACKAGE) -> bool:
     """Put ``package`` in ``sys.modules`` without running its ``__init__`` and load its
-    ``_jsii`` module; False (and nothing registered) if the layout is not the expected one."""
+    ``_jsii`` module; False (and nothing registered) if the layout is not the expected one.
+
+    The registered module loads its submodules on first attribute access, so both
+    idioms of the bindings keep working for any code in the process:
+    ``from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket`` and
+    ``import cdktf_cdktf_provider_aws as aws; aws.s3_bucket.S3Bucket``."""
     if package in sys.modules:
         return True  # already imported (eagerly, or by us): nothing to do
     spec = importlib.util.find_spec(package)
@@ -36,7 +41,9 @@ def register_package_lazily(package: str = PACKAGE) -> bool:
     has_jsii = any(os.path.isfile(os.path.join(p, "_jsii", "__init__.py")) for p in locations)
     if not has_jsii:
         return False
-    sys.modules[package] = importlib.util.module_from_spec(spec)
+    module = importlib.util.module_from_spec(spec)
+    module.__getattr__ = _submodule_loader(package)  # PEP 562, as the real __init__ would offer
+    sys.modules[package] = module
     try:
         importlib.import_module(f"{package}._jsii")  # loads the assembly into jsii once
     except Exception:
@@ -59,15 +66,24 @@ def load_package(package: str = PACKAGE) -> None:
         importlib.import_module(package)
 
 
+def _submodule_loader(package: str):
+    def load(name: str) -> ModuleType:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return importlib.import_module(f"{package}.{name}")
+        except ModuleNotFoundError as err:
+            raise AttributeError(f"the AWS provider bindings have no module {name!r}") from err
+
+    return load
+
+
 load_package()
+
+_load_submodule = _submodule_loader(PACKAGE)
 
 
 def __getattr__(name: str) -> ModuleType:
-    if name.startswith("__"):
-        raise AttributeError(name)
-    try:
-        module = importlib.import_module(f"{PACKAGE}.{name}")
-    except ModuleNotFoundError as err:
-        raise AttributeError(f"the AWS provider bindings have no module {name!r}") from err
+    module = _load_submodule(name)
     globals()[name] = module
     return module

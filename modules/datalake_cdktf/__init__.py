@@ -1,0 +1,43 @@
+"""datalake-cdktf: a multi-account AWS data lake and its ETL jobs, as CDK for Terraform.
+
+The public API, each name loaded on first use (importing the package loads nothing
+heavy: no YAML loader, no jsii engine):
+
+- config: :class:`DeploymentConfig` and its parts, :func:`load_config`, :class:`ConfigError`;
+- naming: :class:`Label` (every physical name);
+- stacks: :class:`DeploymentStack` (provider pinned to an account, role assumption,
+  default tags, S3 backend with lock file), :func:`new_app`;
+- access: :class:`DeployAccess` (what a repository's deploy role may do);
+- constructs: see :mod:`datalake_cdktf.constructs`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.2.0"
+
+_NAMES = {
+    "ConfigError": "datalake_cdktf.config",
+    "DeploymentConfig": "datalake_cdktf.config",
+    "Environment": "datalake_cdktf.config",
+    "Repository": "datalake_cdktf.config",
+    "load_config": "datalake_cdktf.config",
+    "Label": "datalake_cdktf.naming",
+    "DeploymentStack": "datalake_cdktf.stack",
+    "new_app": "datalake_cdktf.engine",
+    "DeployAccess": "datalake_cdktf.access",
+}
+
+__all__ = ["__version__", *sorted(_NAMES)]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NAMES:
+        return getattr(importlib.import_module(_NAMES[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

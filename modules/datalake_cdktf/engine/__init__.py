@@ -1,0 +1,38 @@
+"""The engine: every import of CDK for Terraform and of the AWS provider bindings.
+
+Nothing else in the library imports ``cdktf``, ``constructs`` or
+``cdktf_cdktf_provider_aws`` directly, so the engine can be swapped for the community
+fork (CDK Terrain, ``cdktn``) by editing this package alone.
+
+Resources come from :mod:`datalake_cdktf.engine.aws`, which loads only the binding
+modules used (``from datalake_cdktf.engine.aws import s3_bucket``) instead of all
+~2,100 of them. Importing this package changes nothing in the process: settings are
+applied by :func:`new_app`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cdktf import App, LocalBackend, S3Backend, TerraformProvider, TerraformResourceLifecycle, TerraformStack
+from constructs import Construct
+
+__all__ = [
+    "App",
+    "Construct",
+    "LocalBackend",
+    "S3Backend",
+    "TerraformProvider",
+    "TerraformResourceLifecycle",
+    "TerraformStack",
+    "new_app",
+]
+
+
+def new_app(outdir: str | Path | None = None) -> App:
+    """A CDKTF app writing to ``outdir`` (default: the engine's, ``$CDKTF_OUTDIR`` under
+    the cdktf CLI, else ``cdktf.out``), with Terraform's and the CLI's calls home off
+    (``CHECKPOINT_DISABLE=1`` unless already set) for every process it starts."""
+    os.environ.setdefault("CHECKPOINT_DISABLE", "1")
+    return App(outdir=str(outdir)) if outdir is not None else App()
