@@ -135,6 +135,14 @@ def delete_file(file: str) -> Mutation:
     return lambda folder: (folder / file).unlink()
 
 
+def write_bytes(file: str, change: Callable[[bytes], bytes]) -> Mutation:
+    def mutate(folder: Path) -> None:
+        path = folder / file
+        path.write_bytes(change(path.read_bytes()))
+
+    return mutate
+
+
 def _line_of(file: str, text: str) -> int:
     """1-based line number of ``text`` in the default ``file``."""
     lines = (CONFIG_DIR / file).read_text().splitlines()
@@ -261,6 +269,21 @@ CASES = [
         ["= False", "'live' is production", "set approval_required: true"],
         id="production-flag-without-approval",
     ),
+    # Files that are not UTF-8 text.
+    pytest.param(
+        write_bytes(TEST, lambda data: data.replace(b"branch: test", b"branch: t\xe9st")),
+        TEST,
+        f"line {_line_of(TEST, 'branch: test')}",
+        ["not UTF-8 text", "byte 0xe9", "save the file as UTF-8"],
+        id="latin-1-byte-in-a-file",
+    ),
+    pytest.param(
+        write_bytes(PROD, lambda data: data.decode().encode("utf-16")),
+        PROD,
+        "(file)",
+        ["saved as UTF-16", "save it as UTF-8"],
+        id="file-saved-as-utf-16",
+    ),
     # Regions and zones.
     pytest.param(
         set_key(TEST, "region", "europe-west1"),
@@ -268,6 +291,20 @@ CASES = [
         "region",
         ["= 'europe-west1'", "AWS region code", "e.g. 'eu-west-1'"],
         id="bad-region",
+    ),
+    pytest.param(
+        all_of(set_key(TEST, "region", "eu-west-9"), set_key(TEST, "availability_zones", ["eu-west-9a", "eu-west-9b"])),
+        TEST,
+        "region",
+        ["= 'eu-west-9'", "is not an AWS region", "did you mean 'eu-west-1'?"],
+        id="region-of-the-right-shape-that-does-not-exist",
+    ),
+    pytest.param(
+        set_key(ROOT, "central.region", "us-esat-1"),
+        ROOT,
+        "central.region",
+        ["= 'us-esat-1'", "is not an AWS region", "did you mean 'us-east-1'?"],
+        id="misspelt-central-region",
     ),
     pytest.param(
         set_key(TEST, "availability_zones", ["eu-west-1a", "eu-west-2b"]),

@@ -94,3 +94,19 @@ def test_config_dir_can_come_from_the_environment(tmp_path):
     result = run_main(tmp_path, DATALAKE_CONFIG_DIR=str(bad))
     assert result.returncode == 2
     assert "deployment.yaml: (file)" in result.stderr and "file not found" in result.stderr, result.stderr
+
+
+def test_a_config_error_comes_back_before_the_engine_starts(tmp_path):
+    """Validation runs before jsii and Node.js are loaded (the engine costs seconds)."""
+    bad = tmp_path / "envs"
+    bad.mkdir()
+    probe = (
+        "import sys, main\n"
+        f"code = main.main(['--config-dir', {str(bad)!r}])\n"
+        "loaded = sorted(m for m in ('jsii', 'cdktf', 'constructs', 'stacks') if m in sys.modules)\n"
+        "print(code, loaded)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=MAIN.parent, capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.stdout.strip() == "2 []", result.stdout + result.stderr

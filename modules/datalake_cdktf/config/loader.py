@@ -13,6 +13,7 @@ nothing can be destroyed.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import os
 import typing
@@ -146,7 +147,7 @@ def _read_mapping(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError([ConfigProblem(path, "(file)", _NO_VALUE, "file not found: create it or fix the name")])
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+        data = yaml.load(_read_text(path), Loader=_UniqueKeyLoader)
     except yaml.YAMLError as err:
         where = getattr(err, "problem_mark", None)
         line = f"line {where.line + 1}" if where else "(file)"
@@ -155,6 +156,31 @@ def _read_mapping(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError([ConfigProblem(path, "(file)", data, "must be a YAML mapping of keys to values")])
     return data
+
+
+_OTHER_ENCODINGS = {
+    codecs.BOM_UTF32_LE: "UTF-32",
+    codecs.BOM_UTF32_BE: "UTF-32",
+    codecs.BOM_UTF16_LE: "UTF-16",
+    codecs.BOM_UTF16_BE: "UTF-16",
+}
+
+
+def _read_text(path: Path) -> str:
+    """The file as UTF-8 text (a UTF-8 byte-order mark is fine); anything else is a
+    located problem, never a UnicodeDecodeError."""
+    data = path.read_bytes()
+    for bom, encoding in _OTHER_ENCODINGS.items():  # UTF-32 first: its LE mark starts like UTF-16's
+        if data.startswith(bom):
+            fix = f"the file is saved as {encoding}: save it as UTF-8 (in most editors: 'Save with encoding')"
+            raise ConfigError([ConfigProblem(path, "(file)", _NO_VALUE, fix)])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        byte = data[err.start : err.start + 1].hex()
+        fix = f"not UTF-8 text: byte 0x{byte} cannot be read: remove it or save the file as UTF-8"
+        raise ConfigError([ConfigProblem(path, f"line {line}", _NO_VALUE, fix)]) from None
 
 
 def _unlisted_files(folder: Path, listed: list[Path], root_file: Path) -> list[ConfigProblem]:

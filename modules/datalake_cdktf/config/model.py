@@ -11,12 +11,13 @@ name the file and field; used from Python, its message reads on its own.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from datalake_cdktf.naming import (
     CENTRAL_STAGE,
@@ -39,13 +40,46 @@ AccountId = Annotated[
         examples=["111111111111"],
     ),
 ]
+
+
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Every region of every AWS partition, from botocore's endpoint data (kept current
+    by AWS with each botocore release), not from a list typed here."""
+    from botocore.loaders import Loader  # only when a config is validated
+
+    partitions = Loader().load_data("endpoints")["partitions"]
+    return frozenset(region for partition in partitions for region in partition["regions"])
+
+
+def _known_region(region: str) -> str:
+    if region not in known_regions():
+        distance, nearest = min((_typing_distance(region, known), known) for known in known_regions())
+        hint = f"did you mean {nearest!r}?" if distance <= 3 else "use a region code such as 'eu-west-1'"
+        raise ValueError(f"is not an AWS region: {hint} (regions known to botocore)")
+    return region
+
+
+def _typing_distance(a: str, b: str) -> int:
+    """Edits between two strings, a swap of neighbours counting as one (a typo's distance)."""
+    rows = [list(range(len(b) + 1))] + [[i] + [0] * len(b) for i in range(1, len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            rows[i][j] = min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                rows[i][j] = min(rows[i][j], rows[i - 2][j - 2] + 1)
+    return rows[len(a)][len(b)]
+
+
 Region = Annotated[
     str,
     Field(
-        pattern=r"^(us|eu|ap|sa|ca|me|af|il|mx)(-gov|-iso[a-z]*)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d$",
+        pattern=r"^[a-z]{2}(-[a-z]+)+-\d$",
         description="AWS region code, e.g. 'eu-west-1' or 'us-east-1'.",
         examples=["eu-west-1"],
     ),
+    AfterValidator(_known_region),
 ]
 
 # Physical names are built as <prefix>-<env>-...; keep both parts short, lower-case,
