@@ -13,6 +13,7 @@ from datalake_cdktf.constructs.policy import cloudwatch_logs_use_key, server_acc
 from datalake_cdktf.constructs.private_network import PrivateNetwork, PrivateNetworkConfig
 from datalake_cdktf.constructs.published_outputs import PublishedOutputs
 from datalake_cdktf.constructs.secure_bucket import SecureBucket, SecureBucketConfig
+from datalake_cdktf.contract import CONTRACT_VERSION, VERSION_KEY
 from datalake_cdktf.engine import Construct
 from datalake_cdktf.naming import DATALAKE_PUBLISHER, ZONES, account_root_arn, bucket_arn, datalake_stack_id, role_arn
 from datalake_cdktf.stack import DeploymentStack
@@ -121,7 +122,7 @@ class DataLakeStack(DeploymentStack):
             ),
         )
         buckets = {**self.zone_buckets, "assets": self.assets_bucket, "access-logs": self.access_log_bucket}
-        values: dict[str, str | list[str]] = {"kms/key-arn": self.key.arn}
+        values: dict[str, str | list[str]] = {VERSION_KEY: str(CONTRACT_VERSION), "kms/key-arn": self.key.arn}
         for purpose, bucket in buckets.items():
             values[f"buckets/{purpose}/name"] = bucket.bucket_name
             values[f"buckets/{purpose}/arn"] = bucket_arn(bucket.bucket_name, region)

@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 from datalake_cdktf.constructs.private_network import INTERFACE_ENDPOINTS, private_subnet_cidrs
-from datalake_cdktf.constructs.published_outputs import DATALAKE_KEYS
+from datalake_cdktf.contract import DATALAKE_KEYS
 
 from tests.support.iam import endpoint_allows
 from tests.support.synth import policy, statement

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 from datalake_cdktf import naming
-from datalake_cdktf.constructs.published_outputs import DATALAKE_KEYS
+from datalake_cdktf.contract import DATALAKE_KEYS
 
 from tests.conftest import DEFAULT
 from tests.support.emulator import Emulator, running_emulator
@@ -34,6 +34,7 @@ from tests.support.tools import terraform_runner
 CENTRAL = DEFAULT.central.account_id
 DEV = DEFAULT.environment("dev")
 INFRA = DEFAULT.repositories.infrastructure
+(SALES,) = DEFAULT.repositories.etl
 ORDER = ("central-bootstrap", "bootstrap-dev", "datalake-dev")
 STEPS = ("init", "apply", "plan")
 PIPELINE_APPLIED = {"datalake-dev": INFRA}
@@ -199,6 +200,45 @@ def test_the_outputs_contract_is_readable_in_the_dev_account(deployed, emulator)
     vpc_id = found["/datalake/dev/datalake/vpc/id"]
     vpc = emulator.client("ec2", DEV.account_id).describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0]
     assert vpc["CidrBlock"] == str(DEV.vpc_cidr)
+
+
+def contract_reader(outdir: Path) -> Path:
+    """An ETL repository's dev stack that reads the data lake's contract (as in the README)."""
+    from datalake_cdktf import DataLakeContract, EtlStack, new_app
+
+    app = new_app(outdir)
+    stack = EtlStack(app, config=DEFAULT, environment=DEV, repository=SALES.name)
+    DataLakeContract(stack, "lake", label=stack.label)
+    app.synth()
+    return outdir / "stacks" / stack.stack_id
+
+
+def test_a_plan_against_an_unsupported_contract_version_is_refused(
+    deployed, emulator, terraform, admin_credentials, tmp_path
+):
+    """The ETL stack plans through its own pipeline and deploy role; when the data lake
+    publishes a contract version the library does not read, the plan fails and says why."""
+    workdir = contract_reader(tmp_path / "out")
+    override = emulator.provider_override()
+    override.update(
+        emulator.backend_override(json.loads((workdir / "cdk.tf.json").read_text())["terraform"]["backend"]["s3"])
+    )
+    (workdir / "zz_emulator_override.tf.json").write_text(json.dumps(override))
+    env = pipeline_credentials(emulator, admin_credentials, SALES)
+    assert terraform("init", "-input=false", cwd=workdir, env=env).returncode == 0
+    supported = terraform("plan", "-input=false", cwd=workdir, env=env)
+    assert supported.returncode == 0, output(supported)
+    ssm = emulator.client("ssm", DEV.account_id)
+    name = "/datalake/dev/datalake/contract/version"
+    ssm.put_parameter(Name=name, Value="2", Type="String", Overwrite=True)
+    try:
+        refused = terraform("plan", "-input=false", cwd=workdir, env=env)
+    finally:
+        ssm.put_parameter(Name=name, Value="1", Type="String", Overwrite=True)
+    assert refused.returncode != 0, output(refused)
+    message = " ".join(refused.stderr.split())
+    assert "The dev data lake publishes SSM contract version 2" in message, output(refused)
+    assert "Upgrade datalake-cdktf in this repository" in message, output(refused)
 
 
 def test_protected_central_bootstrap_refuses_to_be_destroyed(deployed, terraform, emulator):

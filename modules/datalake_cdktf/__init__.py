@@ -6,7 +6,10 @@ heavy: no YAML loader, no jsii engine):
 - config: :class:`DeploymentConfig` and its parts, :func:`load_config`, :class:`ConfigError`;
 - naming: :class:`Label` (every physical name);
 - stacks: :class:`DeploymentStack` (provider pinned to an account, role assumption,
-  default tags, S3 backend with lock file), :func:`new_app`;
+  default tags, S3 backend with lock file), :class:`EtlStack` (an ETL repository's stack
+  in one environment), :func:`new_app`;
+- the data lake's SSM contract: :class:`DataLakeContract` (typed, version-checked);
+- the deployment as an ETL repository's build sees it: :func:`load_deployment`;
 - access: :class:`DeployAccess` (what a repository's deploy role may do);
 - constructs: see :mod:`datalake_cdktf.constructs`.
 """
@@ -26,6 +29,9 @@ _NAMES = {
     "load_config": "datalake_cdktf.config",
     "Label": "datalake_cdktf.naming",
     "DeploymentStack": "datalake_cdktf.stack",
+    "EtlStack": "datalake_cdktf.stack",
+    "DataLakeContract": "datalake_cdktf.constructs.datalake_contract",
+    "load_deployment": "datalake_cdktf.config",
     "new_app": "datalake_cdktf.engine",
     "DeployAccess": "datalake_cdktf.access",
 }

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datalake_cdktf.access import OWNER_TAG
-from datalake_cdktf.config.model import DeploymentConfig
+from datalake_cdktf.config.model import DeploymentConfig, Environment, Repository
 from datalake_cdktf.engine import Construct, LocalBackend, S3Backend, TerraformProvider, TerraformStack
 from datalake_cdktf.engine.aws import provider
-from datalake_cdktf.naming import Label, state_key
+from datalake_cdktf.naming import Label, etl_stack_id, state_key
+
+__all__ = ["REQUIRED_TERRAFORM", "DeploymentStack", "EtlStack"]
 
 REQUIRED_TERRAFORM = ">= 1.10"
 """S3-native state locking (``use_lockfile``) needs Terraform 1.10."""
@@ -83,3 +85,37 @@ class DeploymentStack(TerraformStack):
             else None,
             default_tags=[provider.AwsProviderDefaultTags(tags=self.tags)],
         )
+
+
+class EtlStack(DeploymentStack):
+    """``etl-<repository>-<env>``: what an ETL repository deploys into one environment.
+
+    In the environment's account, through the repository's deploy role
+    (``<project>-<env>-<repository>-deploy``), its state under its own key in the central
+    state bucket, every resource tagged with the repository. Name what it creates with
+    ``prefix`` (``<project>-<env>-<repository>-``): the deploy role may manage nothing else.
+
+    Properties: ``config``, ``environment``, ``repository``, ``label``, ``prefix``.
+    """
+
+    def __init__(
+        self, scope: Construct, *, config: DeploymentConfig, environment: Environment, repository: Repository | str
+    ):
+        if isinstance(repository, str):
+            repository = config.etl_repository(repository)
+        label = config.label(environment)
+        super().__init__(
+            scope,
+            etl_stack_id(repository.name, environment.name),
+            config=config,
+            label=label,
+            repository=repository.name,
+            account_id=environment.account_id,
+            region=environment.region,
+            role_arn=config.deploy_role_arn(environment, repository),
+        )
+        self.config = config
+        self.environment = environment
+        self.repository = repository
+        self.label = label
+        self.prefix = label.repository_prefix(repository.name)

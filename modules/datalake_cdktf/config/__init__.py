@@ -12,6 +12,7 @@ from datalake_cdktf.config.model import DeploymentConfig, Environment, Repositor
 
 if TYPE_CHECKING:
     from datalake_cdktf.config.loader import ConfigError, load_config
+    from datalake_cdktf.config.manifest import load_deployment, write_manifest
 
 __all__ = [
     "CONFIG_DIR_VARIABLE",
@@ -21,9 +22,14 @@ __all__ = [
     "Environment",
     "Repository",
     "load_config",
+    "load_deployment",
+    "write_manifest",
 ]
 
 _FROM_LOADER = {"CONFIG_DIR_VARIABLE", "DEFAULT_CONFIG_DIR", "ConfigError", "load_config"}
+
+
+_FROM_MANIFEST = {"load_deployment", "write_manifest"}
 
 
 def __getattr__(name: str) -> Any:
@@ -31,4 +37,8 @@ def __getattr__(name: str) -> Any:
         from datalake_cdktf.config import loader
 
         return getattr(loader, name)
+    if name in _FROM_MANIFEST:
+        from datalake_cdktf.config import manifest
+
+        return getattr(manifest, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -239,7 +239,7 @@ def _explain(err: ValidationError, root_file: Path, env_files: list[Path]) -> li
 
 
 def _locate(loc, value, message, root_file: Path, env_files: list[Path]) -> ConfigProblem:
-    if len(loc) >= 2 and loc[0] == "environments" and isinstance(loc[1], int):
+    if env_files and len(loc) >= 2 and loc[0] == "environments" and isinstance(loc[1], int):
         file, rest = env_files[loc[1]], loc[2:]
     else:
         file, rest = root_file, loc

@@ -410,6 +410,12 @@ class DeploymentConfig(StrictModel):
             return (datalake_stack_id(environment.name),)
         return (etl_stack_id(repository.name, environment.name),)
 
+    def etl_repository(self, name: str) -> Repository:
+        for repository in self.repositories.etl:
+            if repository.name == name:
+                return repository
+        raise KeyError(f"no ETL repository named {name!r}; known: {[r.name for r in self.repositories.etl]}")
+
     def environment(self, name: str) -> Environment:
         for env in self.environments:
             if env.name == name:

@@ -11,6 +11,7 @@ import importlib
 from typing import Any
 
 _MODULES = {
+    "DataLakeContract": "datalake_contract",
     "DeployRole": "deploy_role",
     "EncryptionKey": "encryption_key",
     "EncryptionKeyConfig": "encryption_key",

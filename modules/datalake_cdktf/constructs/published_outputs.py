@@ -2,7 +2,7 @@
 
 Stacks never share Terraform state. A data-lake stack publishes what ETL stacks need
 under ``/<project>/<env>/<publisher>/<key>``; they read it with an
-``aws_ssm_parameter`` data source. :data:`DATALAKE_KEYS` is that contract for
+``aws_ssm_parameter`` data source. :mod:`datalake_cdktf.contract` is that contract for
 ``datalake-<env>``; README.md documents it.
 """
 
@@ -10,28 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from datalake_cdktf.contract import parameter_name
 from datalake_cdktf.engine import Construct
 from datalake_cdktf.engine.aws import ssm_parameter
-from datalake_cdktf.naming import ZONES, Label
-
-DATALAKE_BUCKETS = (*ZONES, "assets", "access-logs")
-"""Buckets of ``datalake-<env>``: the zones, the assets (job scripts and packages, each
-repository under its own prefix) and the access logs."""
-
-DATALAKE_KEYS = (
-    "kms/key-arn",
-    *(f"buckets/{bucket}/{attr}" for bucket in DATALAKE_BUCKETS for attr in ("name", "arn")),
-    *(f"glue/databases/{zone}/name" for zone in ZONES),
-    "vpc/id",
-    "vpc/private-subnet-ids",
-    "vpc/endpoint-security-group-id",
-)
-"""Keys ``datalake-<env>`` publishes. ``vpc/private-subnet-ids`` is a StringList."""
-
-
-def parameter_name(label: Label, publisher: str, key: str) -> str:
-    """``/<project>/<env>/<publisher>/<key>``."""
-    return label.ssm_path(publisher, *key.split("/"))
+from datalake_cdktf.naming import Label
 
 
 class PublishedOutputs(Construct):
@@ -53,7 +35,7 @@ class PublishedOutputs(Construct):
         super().__init__(scope, construct_id)
         self.parameter_names: dict[str, str] = {}
         for key, value in values.items():
-            name = parameter_name(label, publisher, key)
+            name = parameter_name(label, key, publisher)
             is_list = not isinstance(value, str)
             ssm_parameter.SsmParameter(
                 self,

@@ -15,13 +15,24 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from cdktf import App, LocalBackend, S3Backend, TerraformProvider, TerraformResourceLifecycle, TerraformStack
+from cdktf import (
+    App,
+    Fn,
+    LocalBackend,
+    Postcondition,
+    S3Backend,
+    TerraformProvider,
+    TerraformResourceLifecycle,
+    TerraformStack,
+)
 from constructs import Construct
 
 __all__ = [
     "App",
     "Construct",
+    "Fn",
     "LocalBackend",
+    "Postcondition",
     "S3Backend",
     "TerraformProvider",
     "TerraformResourceLifecycle",
