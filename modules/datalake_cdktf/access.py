@@ -34,6 +34,8 @@ from datalake_cdktf import naming
 from datalake_cdktf.constructs.policy import Statement
 from datalake_cdktf.naming import Label
 
+__all__ = ["KEY_ADMINISTRATION", "OWNER_TAG", "DeployAccess"]
+
 PASSED_TO_SERVICES_INFRASTRUCTURE = ("vpc-flow-logs.amazonaws.com",)
 """The infrastructure repository passes roles only to VPC flow logs."""
 PASSED_TO_SERVICES_ETL = ("events.amazonaws.com", "glue.amazonaws.com", "lambda.amazonaws.com", "states.amazonaws.com")
@@ -213,6 +215,8 @@ KEY_ADMINISTRATION = (
     "kms:UpdateAlias",
     "kms:UpdateKeyDescription",
 )
+"""What administering a key takes: the deploy role that creates a key is named with these
+in the key's own policy (:mod:`datalake_cdktf.constructs.encryption_key`)."""
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ CONTRACT_VERSION = 1
 SUPPORTED_VERSIONS = (1,)
 """The versions this library's reader can read."""
 VERSION_KEY = "contract/version"
+"""The key under which ``datalake-<env>`` publishes :data:`CONTRACT_VERSION`."""
 
 DATALAKE_BUCKETS = (*ZONES, "assets", "access-logs")
 """Buckets of ``datalake-<env>``: the zones, the assets (job scripts and packages, each

@@ -12,6 +12,26 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+__all__ = [
+    "CENTRAL_STAGE",
+    "DATALAKE_NAMES",
+    "DATALAKE_PUBLISHER",
+    "ZONES",
+    "Label",
+    "NamingError",
+    "account_root_arn",
+    "arn",
+    "bootstrap_stack_id",
+    "bucket_arn",
+    "datalake_stack_id",
+    "etl_stack_id",
+    "kms_alias_arn",
+    "partition",
+    "policy_arn",
+    "role_arn",
+    "state_key",
+]
+
 S3_BUCKET_MAX = 63
 IAM_ROLE_MAX = 64
 IAM_POLICY_MAX = 128

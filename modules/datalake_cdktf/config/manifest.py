@@ -48,8 +48,11 @@ __all__ = [
 ]
 
 MANIFEST_FORMAT = 1
+"""The manifest's own format; a reader refuses any other."""
 DEPLOYMENT_VARIABLE = "DATALAKE_DEPLOYMENT"
+"""Environment variable: a manifest file or a config folder."""
 DEFAULT_MANIFEST = Path("deployment.json")
+"""Where a build finds the manifest the central pipeline hands it."""
 
 
 def write_manifest(config: DeploymentConfig, path: Path | str) -> Path:
@@ -71,7 +74,8 @@ def read_manifest(path: Path | str) -> DeploymentConfig:
     try:
         document = json.loads(_read_text(path))
     except json.JSONDecodeError as err:
-        raise ConfigError([ConfigProblem(path, f"line {err.lineno}", _NO_VALUE, f"not valid JSON: {err.msg}")]) from None
+        problem = ConfigProblem(path, f"line {err.lineno}", _NO_VALUE, f"not valid JSON: {err.msg}")
+        raise ConfigError([problem]) from None
     if not isinstance(document, dict) or "deployment" not in document:
         fix = "not a deployment manifest: write it with `python -m datalake_cdktf.config.manifest`"
         raise ConfigError([ConfigProblem(path, "(file)", _NO_VALUE, fix)])
