@@ -202,6 +202,42 @@ def test_the_outputs_contract_is_readable_in_the_dev_account(deployed, emulator)
     assert vpc["CidrBlock"] == str(DEV.vpc_cidr)
 
 
+def planned_summary(terraform, workdir: Path, env, *args: str):
+    """``terraform plan -out`` then ``show -json``, summarized (the pipeline's own steps)."""
+    from datalake_cdktf.plan_summary import summarize
+
+    plan = terraform("plan", "-input=false", "-lock=false", "-out=review.tfplan", *args, cwd=workdir, env=env)
+    assert plan.returncode == 0, output(plan)
+    shown = terraform("show", "-json", "review.tfplan", cwd=workdir, env=env)
+    assert shown.returncode == 0, output(shown)
+    return summarize([(workdir.name, json.loads(shown.stdout))])
+
+
+def test_the_plan_summary_of_real_plans_of_the_data_lake(deployed, terraform, tmp_path):
+    """An empty plan, a bucket replaced (its name changed) and a destroy, as the
+    summary shows them to the approver: data-bearing replaces and destroys first."""
+    env = deployed.credentials["datalake-dev"]
+    live = deployed.workdir / "datalake-dev"
+    assert planned_summary(terraform, live, env).headline() == "no changes in 1 stack"
+
+    renamed = tmp_path / "datalake-dev"
+    shutil.copytree(live, renamed, symlinks=True)
+    stack = json.loads((renamed / "cdk.tf.json").read_text())
+    (raw,) = [n for n, conf in stack["resource"]["aws_s3_bucket"].items() if "-raw-" in conf["bucket"]]
+    stack["resource"]["aws_s3_bucket"][raw]["bucket"] += "-v2"
+    (renamed / "cdk.tf.json").write_text(json.dumps(stack))
+    replaced = planned_summary(terraform, renamed, env)
+    assert ("datalake-dev", "replace", f"aws_s3_bucket.{raw}") in replaced.at_risk(), replaced.markdown()
+    assert replaced.total("destroy") == 0, replaced.markdown()
+
+    destroyed = planned_summary(terraform, live, env, "-destroy")
+    risky = {(kind, address.split(".")[0]) for _, kind, address in destroyed.at_risk()}
+    assert {("destroy", "aws_kms_key"), ("destroy", "aws_s3_bucket"), ("destroy", "aws_glue_catalog_database")} <= risky
+    text = destroyed.markdown()
+    assert text.index("Data at risk") < text.index("| stack |"), text
+    assert "arn:aws:kms" not in text and DEV.account_id not in text, "addresses only, never values"
+
+
 def contract_reader(outdir: Path) -> Path:
     """An ETL repository's dev stack that reads the data lake's contract (as in the README)."""
     from datalake_cdktf import DataLakeContract, EtlStack, new_app
