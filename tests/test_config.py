@@ -24,6 +24,7 @@ MINIMAL_DEPLOYMENT = {
         "infrastructure": {"name": "infra", "full_repository_id": "org/infra"},
         "etl": [{"name": "etl", "full_repository_id": "org/etl"}],
     },
+    "secrets": {"pull_request_token": "lake/pull-request-token"},
 }
 MINIMAL_ENVIRONMENT = {
     "account_id": "222222222222",
@@ -111,9 +112,13 @@ def test_default_environment_flags(minimal):
     assert env.admin_role_name == "OrganizationAccountAccessRole"
 
 
-def test_default_tags_and_secrets_are_empty(minimal):
+def test_defaults_of_tags_source_and_pipelines(minimal):
     assert minimal.tags == {}
-    assert minimal.secrets == {}
+    assert minimal.source.provider == "GitHub" and minimal.source.uses_connection
+    assert minimal.pipelines.build_image == "aws/codebuild/amazonlinux-x86_64-standard:5.0"
+    assert minimal.pipelines.drift_schedule == "cron(0 6 * * ? *)"
+    assert minimal.pipelines.log_retention_days == 365
+    assert minimal.pipelines.pull_request_comments is True
 
 
 def test_explicit_values_win(default):

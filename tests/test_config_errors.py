@@ -172,7 +172,10 @@ CASES = [
         set_key(ROOT, "regoin", "eu-west-1"),
         ROOT,
         "regoin",
-        ["fix its spelling", "allowed here: central, environments, project, repositories, secrets, tags"],
+        [
+            "fix its spelling",
+            "allowed here: central, environments, pipelines, project, repositories, secrets, source, tags",
+        ],
         id="unknown-key-in-deployment-file",
     ),
     pytest.param(
@@ -354,9 +357,9 @@ CASES = [
     ),
     # Secrets: names only. The value must never be repeated into a CI log.
     pytest.param(
-        set_key(ROOT, "secrets.source_connection_token", GITHUB_TOKEN),
+        set_key(ROOT, "secrets.pull_request_token", GITHUB_TOKEN),
         ROOT,
-        "secrets.source_connection_token",
+        "secrets.pull_request_token",
         ["looks like a secret value", "rotate it", "put the secret's name here"],
         id="secret-value-instead-of-name",
     ),
@@ -480,6 +483,27 @@ CASES = [
         id="etl-repository-name-prefixes-a-data-lake-name",
     ),
     pytest.param(
+        edit(ROOT, lambda data: data.pop("secrets")),
+        ROOT,
+        "secrets",
+        ["needs a token", "add 'pull_request_token: <Secrets Manager secret name>'", "pull_request_comments: false"],
+        id="pull-request-comments-without-a-token",
+    ),
+    pytest.param(
+        set_key(ROOT, "source.provider", "Github"),
+        ROOT,
+        "source.provider",
+        ["= 'Github'", "'GitHub'"],
+        id="misspelt-source-provider",
+    ),
+    pytest.param(
+        set_key(ROOT, "pipelines.build_image", "aws/codebuild/amazonlinux-x86_64-standard:latest"),
+        ROOT,
+        "pipelines.build_image",
+        ["pinned to a version"],
+        id="unpinned-build-image",
+    ),
+    pytest.param(
         set_key(ROOT, "tags", {"repository": "x"}),
         ROOT,
         "tags",
@@ -553,7 +577,7 @@ def test_allowed_keys_of_an_environment_file_leave_out_name(tmp_path):
 @pytest.mark.parametrize(
     ("mutate", "secret"),
     [
-        pytest.param(set_key(ROOT, "secrets.source_connection_token", GITHUB_TOKEN), GITHUB_TOKEN, id="github-token"),
+        pytest.param(set_key(ROOT, "secrets.pull_request_token", GITHUB_TOKEN), GITHUB_TOKEN, id="github-token"),
         pytest.param(set_key(ROOT, "secrets.tls_key", PEM_KEY), "MIIEpAIBAAKCAQEAsecretbits", id="private-key"),
         pytest.param(set_key(ROOT, "secrets.db", "correct horse battery staple"), "horse battery", id="password"),
     ],

@@ -404,7 +404,7 @@ QUESTIONS = [
         "ETL reads a secret outside the project's paths",
         DEV.deploy(SALES),
         "secretsmanager:GetSecretValue",
-        DEV.arn("secretsmanager", "secret:datalake/source-connection-token-AbCdEf"),
+        DEV.arn("secretsmanager", "secret:datalake/pull-request-token-AbCdEf"),
         False,
     ),
     Q(

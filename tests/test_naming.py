@@ -41,6 +41,9 @@ REGION = "eu-west-1"
         pytest.param(DEV.log_group_path("sales"), "/datalake/dev/sales/", id="log-group-path"),
         pytest.param(DEV.secret_path("sales"), "datalake/dev/sales/", id="secret-path"),
         pytest.param(DEV.flow_log_group(), "/aws/vpc/datalake-dev/flow-logs", id="flow-log-group"),
+        pytest.param(
+            DEV.pipeline_bucket("sales", "111111111111"), "datalake-dev-sales-ci-111111111111", id="ci-bucket"
+        ),
         pytest.param(Label("datalake", CENTRAL_STAGE).name(), "datalake-central", id="central-stage"),
     ],
 )

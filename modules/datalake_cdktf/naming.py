@@ -98,6 +98,13 @@ class Label:
             pattern=_S3_BUCKET,
         )
 
+    def pipeline_bucket(self, repository: str, account_id: str) -> str:
+        """``<ns>-<stage>-<repository>-ci-<account>``: one pipeline's artifacts, in the central
+        account (one region, so the account alone makes the name unique; at most 63)."""
+        return _check(
+            self.name(repository, "ci", account_id), kind="S3 bucket", limit=S3_BUCKET_MAX, pattern=_S3_BUCKET
+        )
+
     def role(self, *attributes: str) -> str:
         """IAM role ``<ns>-<stage>-<attr>...`` (at most 64 characters)."""
         return _check(self.name(*attributes), kind="IAM role", limit=IAM_ROLE_MAX, pattern=_IAM_NAME)

@@ -15,7 +15,7 @@ import functools
 import ipaddress
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -342,6 +342,52 @@ class Repositories(StrictModel):
         return (self.infrastructure, *self.etl)
 
 
+SourceProvider = Literal["GitHub", "GitHubEnterpriseServer", "GitLab", "Bitbucket", "CodeCommit"]
+
+
+class Source(StrictModel):
+    """Where the repositories are and how the pipelines reach them."""
+
+    provider: SourceProvider = Field(
+        default="GitHub",
+        description=(
+            "Git host of every repository (default GitHub). GitHub, GitHub Enterprise Server, GitLab and "
+            "Bitbucket are reached through one AWS CodeConnections connection that central-bootstrap creates "
+            "(an administrator completes its handshake once in the console); CodeCommit needs none."
+        ),
+    )
+
+    @property
+    def uses_connection(self) -> bool:
+        return self.provider != "CodeCommit"
+
+
+class Pipelines(StrictModel):
+    """How every pipeline builds. Defaults are stated per field."""
+
+    build_image: str = Field(
+        default="aws/codebuild/amazonlinux-x86_64-standard:5.0",
+        pattern=r"^aws/codebuild/[a-z0-9._-]+:[0-9][0-9.]*$",
+        description="CodeBuild image, pinned to a version (default aws/codebuild/amazonlinux-x86_64-standard:5.0).",
+    )
+    drift_schedule: str = Field(
+        default="cron(0 6 * * ? *)",
+        pattern=r"^(cron|rate)\(.+\)$",
+        description="When each environment is checked for drift (EventBridge expression, default daily 06:00 UTC).",
+    )
+    log_retention_days: Literal[
+        30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
+    ] = Field(default=365, description="Days build logs are kept (a CloudWatch Logs retention, default 365).")
+    pull_request_comments: bool = Field(
+        default=True,
+        strict=True,
+        description=(
+            "Post each pull request's plan summary as a comment (default true); needs the secret name "
+            "'pull_request_token' under secrets."
+        ),
+    )
+
+
 class DeploymentConfig(StrictModel):
     """The whole deployment: the central account, every environment, every repository."""
 
@@ -349,6 +395,8 @@ class DeploymentConfig(StrictModel):
     central: CentralAccount
     environments: tuple[Environment, ...] = Field(min_length=1)
     repositories: Repositories
+    source: Source = Field(default_factory=Source)
+    pipelines: Pipelines = Field(default_factory=Pipelines)
     tags: dict[str, str] = Field(
         default_factory=dict,
         description="Tags on every resource (project, environment, managed-by and repository are added).",
@@ -465,6 +513,7 @@ class DeploymentConfig(StrictModel):
             *self._unique_repositories(),
             *self._separate_name_prefixes(),
             *self._names_fit(),
+            *self._pull_request_token(),
         ]
         if problems:
             raise ConfigRuleError(problems)
@@ -541,6 +590,19 @@ class DeploymentConfig(StrictModel):
             seen.add(repo.name)
         return problems
 
+    def _pull_request_token(self) -> list[Problem]:
+        if self.pipelines.pull_request_comments and "pull_request_token" not in self.secrets:
+            return [
+                Problem(
+                    ("secrets",),
+                    sorted(self.secrets),
+                    "pipelines post plan summaries on pull requests, which needs a token: add "
+                    "'pull_request_token: <Secrets Manager secret name>' here, or set "
+                    "pipelines.pull_request_comments: false",
+                )
+            ]
+        return []
+
     def _separate_name_prefixes(self) -> list[Problem]:
         """Each repository owns the names under ``<project>-<env>-<repository>-``; no
         repository's prefix may cover another's names or the data lake's own."""
@@ -589,6 +651,7 @@ class DeploymentConfig(StrictModel):
                 for repo in self.repositories.all:
                     label.pipeline_role(repo.name)
                     label.deploy_role(repo.name)
+                    label.pipeline_bucket(repo.name, self.central.account_id)
                 label.role(self.repositories.infrastructure.name, "flow-logs")
             except NamingError as err:
                 problems.append(Problem(("environments", i, "name"), env.name, f"{err}: {fix} or the repository names"))
