@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datalake_cdktf.config.model import DeploymentConfig
 from datalake_cdktf.constructs.encryption_key import EncryptionKey, EncryptionKeyConfig
-from datalake_cdktf.constructs.policy import server_access_logging
+from datalake_cdktf.constructs.policy import notifications_use_key, server_access_logging
 from datalake_cdktf.constructs.secure_bucket import SecureBucket, SecureBucketConfig
 from datalake_cdktf.engine import Construct
+from datalake_cdktf.engine.aws import codestarconnections_connection
 from datalake_cdktf.naming import account_root_arn
 from datalake_cdktf.stack import DeploymentStack
 
@@ -19,17 +20,17 @@ STACK_ID = "central-bootstrap"
 STATE_VERSION_DAYS = 365
 """Earlier versions of every state file are kept a year: a bad apply can be rolled back."""
 ACCESS_LOG_DAYS = 365
-ARTIFACT_DAYS = 90
-"""Pipeline artifacts are rebuilt from Git; keep them 90 days."""
 
 
 class CentralBootstrapStack(DeploymentStack):
-    """State bucket and key, access-log bucket, artifact bucket and key.
+    """State bucket and key, access-log bucket, the pipelines' artifact and notification
+    keys, and the source connection (each pipeline's artifact bucket and roles are in
+    ``bootstrap-<env>``).
 
-    Properties: ``state_bucket``, ``state_key``, ``artifact_bucket``, ``artifact_key``,
-    ``access_log_bucket``. Nothing here admits a principal outside the central account:
-    pipelines read artifacts and state as roles of this account, and only their
-    Terraform providers cross into the environments.
+    Properties: ``state_bucket``, ``state_key``, ``artifact_key``, ``notification_key``,
+    ``access_log_bucket``, ``source_connection`` (None for CodeCommit). Nothing here
+    admits a principal outside the central account: pipelines use them as roles of this
+    account, and only their Terraform providers cross into the environments.
     """
 
     def __init__(self, scope: Construct, *, config: DeploymentConfig, local_state: bool = False):
@@ -84,21 +85,30 @@ class CentralBootstrapStack(DeploymentStack):
             self,
             "artifact-key",
             config=EncryptionKeyConfig(
-                alias=label.kms_alias("artifacts"),
+                alias=config.artifact_key_alias,
                 description="Encrypts pipeline artifacts",
                 account_root=root,
                 protect=False,  # artifacts are rebuilt from Git
             ),
         )
-        self.artifact_bucket = SecureBucket(
+        self.notification_key = EncryptionKey(
             self,
-            "artifacts",
-            config=SecureBucketConfig(
-                bucket_name=config.central_bucket("artifacts"),
-                kms_key_arn=self.artifact_key.arn,
-                access_log_bucket=self.access_log_bucket,
-                noncurrent_version_days=ARTIFACT_DAYS,
-                expiration_days=ARTIFACT_DAYS,
-                protect=False,
+            "notification-key",
+            config=EncryptionKeyConfig(
+                alias=config.notification_key_alias,
+                description="Encrypts the pipelines' notification topics",
+                account_root=root,
+                policy_statements=(notifications_use_key(central.account_id),),
+                protect=False,  # notifications are transient
             ),
         )
+        self.source_connection = None
+        if config.source.uses_connection:
+            # Created PENDING: an administrator completes the handshake with the Git host
+            # once, in the console (README.md, "Bootstrapping").
+            self.source_connection = codestarconnections_connection.CodestarconnectionsConnection(
+                self,
+                "source",
+                name=config.source_connection_name,
+                provider_type=config.source.provider,
+            )

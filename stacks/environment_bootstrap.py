@@ -14,15 +14,16 @@ from __future__ import annotations
 from datalake_cdktf.access import DeployAccess
 from datalake_cdktf.config.model import DeploymentConfig, Environment, Repository
 from datalake_cdktf.constructs.deploy_role import DeployRole
-from datalake_cdktf.constructs.pipeline_role import PipelineRole, PipelineRoleConfig
+from datalake_cdktf.constructs.pipeline_identities import PipelineIdentities
 from datalake_cdktf.engine import Construct
 from datalake_cdktf.engine.aws import s3_account_public_access_block
-from datalake_cdktf.naming import bootstrap_stack_id, role_arn
+from datalake_cdktf.naming import bootstrap_stack_id, pipeline_stack_id, role_arn
+from datalake_cdktf.pipeline_access import PipelineAccess
 from datalake_cdktf.stack import DeploymentStack
 
 
 class EnvironmentBootstrapStack(DeploymentStack):
-    """Properties: ``deploy_roles`` and ``pipeline_roles`` (repository name -> construct)."""
+    """Properties: ``deploy_roles`` and ``pipelines`` (repository name -> construct)."""
 
     def __init__(self, scope: Construct, *, config: DeploymentConfig, environment: Environment):
         super().__init__(
@@ -48,21 +49,22 @@ class EnvironmentBootstrapStack(DeploymentStack):
             ignore_public_acls=True,
             restrict_public_buckets=True,
         )
-        self.pipeline_roles: dict[str, PipelineRole] = {}
+        self.pipelines: dict[str, PipelineIdentities] = {}
         self.deploy_roles: dict[str, DeployRole] = {}
         for repository in config.repositories.all:
-            pipeline = PipelineRole(
+            pipeline = PipelineIdentities(
                 self,
                 f"{repository.name}-pipeline",
-                config=pipeline_role_config(config, environment, repository),
+                access=pipeline_access(config, environment, repository),
+                access_log_bucket=config.central_bucket("access-logs"),
                 provider=central,
             )
-            self.pipeline_roles[repository.name] = pipeline
+            self.pipelines[repository.name] = pipeline
             self.deploy_roles[repository.name] = DeployRole(
                 self,
                 f"{repository.name}-deploy",
                 access=deploy_access(config, environment, repository),
-                depends_on=[pipeline.role],
+                depends_on=[pipeline.build_role, pipeline.pull_request_role],
             )
 
 
@@ -75,21 +77,32 @@ def deploy_access(config: DeploymentConfig, environment: Environment, repository
         repository=repository.name,
         infrastructure=config.is_infrastructure(repository),
         pipeline_role_arn=config.pipeline_role_arn(environment, repository),
+        pull_request_role_arn=config.pull_request_role_arn(environment, repository),
         protect_data=environment.protect_data,
     )
 
 
-def pipeline_role_config(
-    config: DeploymentConfig, environment: Environment, repository: Repository
-) -> PipelineRoleConfig:
-    label = config.label(environment)
-    return PipelineRoleConfig(
-        role_name=label.pipeline_role(repository.name),
-        account_id=config.central.account_id,
-        region=config.central.region,
-        build_project_prefix=label.repository_prefix(repository.name),
+def pipeline_access(config: DeploymentConfig, environment: Environment, repository: Repository) -> PipelineAccess:
+    """What ``repository``'s pipeline of ``environment`` may do in the central account."""
+    central = config.central
+    infrastructure = config.repositories.infrastructure
+    sources = (repository.full_repository_id,)
+    if repository != infrastructure:  # an ETL pipeline reads its definition from there
+        sources += (infrastructure.full_repository_id,)
+    return PipelineAccess(
+        label=config.label(environment),
+        repository=repository.name,
+        account_id=central.account_id,
+        region=central.region,
         deploy_role_arn=config.deploy_role_arn(environment, repository),
+        plan_role_arn=config.plan_role_arn(environment, repository),
         state_bucket=config.state_bucket,
-        state_stacks=config.deployed_stacks(environment, repository),
         state_key_alias=config.state_key_alias,
+        deployed_stacks=config.deployed_stacks(environment, repository),
+        pipeline_stack=pipeline_stack_id(repository.name, environment.name),
+        artifact_key_alias=config.artifact_key_alias,
+        notification_key_alias=config.notification_key_alias,
+        source_repositories=sources,
+        codecommit=not config.source.uses_connection,
+        pull_request_token=config.secrets.get("pull_request_token") if config.pipelines.pull_request_comments else None,
     )

@@ -7,7 +7,8 @@ import pytest
 from tests.conftest import DEFAULT, ENVIRONMENTS
 from tests.support.synth import SynthStack, policy, statement
 
-STACK_IDS = ["central-bootstrap", *(f"datalake-{e}" for e in ENVIRONMENTS)]
+STACK_IDS = ["central-bootstrap", *(f"{k}-{e}" for e in ENVIRONMENTS for k in ("bootstrap", "datalake"))]
+PIPELINES = [f"{r.name}-pipeline/artifacts" for r in DEFAULT.repositories.all]
 
 
 def buckets_of(stack: SynthStack) -> list[str]:
@@ -20,7 +21,8 @@ def buckets_of(stack: SynthStack) -> list[str]:
 
 
 EXPECTED_BUCKETS = {
-    "central-bootstrap": ["access-logs", "state", "artifacts"],
+    "central-bootstrap": ["access-logs", "state"],
+    **{f"bootstrap-{e}": PIPELINES for e in ENVIRONMENTS},
     **{f"datalake-{e}": ["access-logs", "raw", "conformed", "purpose-built", "assets"] for e in ENVIRONMENTS},
 }
 
@@ -60,7 +62,9 @@ class TestEveryBucket:
             assert default == {"sse_algorithm": "AES256"}, rule
         else:
             assert default["sse_algorithm"] == "aws:kms", rule
-            assert default["kms_master_key_id"].startswith("${aws_kms_key."), rule
+            key = default["kms_master_key_id"]
+            # a key of this stack, or (pipeline artifacts) the central artifact key by its alias
+            assert key.startswith("${aws_kms_key.") or key == DEFAULT.artifact_key_alias_arn(), rule
             assert rule["bucket_key_enabled"] is True, rule
 
     def test_only_tls_requests_are_allowed(self, stacks, stack_id, bucket):
@@ -92,7 +96,10 @@ class TestEveryBucket:
             return
         log = stack.resource("aws_s3_bucket_logging", f"{bucket}/logging")
         bucket_name = stack.resource("aws_s3_bucket", f"{bucket}/bucket")["bucket"]
-        assert log["target_bucket"] == stack.ref("aws_s3_bucket", "access-logs/bucket", "id"), log
+        if stack_id.startswith("bootstrap-"):  # the central account's log bucket, another stack's
+            assert log["target_bucket"] == DEFAULT.central_bucket("access-logs"), log
+        else:
+            assert log["target_bucket"] == stack.ref("aws_s3_bucket", "access-logs/bucket", "id"), log
         assert log["target_prefix"] == f"{bucket_name}/", log
 
     def test_logging_starts_only_once_the_log_bucket_admits_s3_logging(self, stacks, stack_id, bucket):
@@ -101,6 +108,9 @@ class TestEveryBucket:
             return
         stack = stacks[stack_id]
         log = stack.resource("aws_s3_bucket_logging", f"{bucket}/logging")
+        if stack_id.startswith("bootstrap-"):
+            assert "depends_on" not in log, "the central log bucket's policy is applied by central-bootstrap"
+            return
         assert log["depends_on"] == [stack.address("aws_s3_bucket_policy", "access-logs/policy")], log
 
     def test_lifecycle_aborts_uploads_and_expires_old_versions(self, stacks, stack_id, bucket):

@@ -1,6 +1,6 @@
-"""central-bootstrap: the state bucket and key, the artifact bucket and key, the
-access-log bucket. Nothing here admits a principal of another account (asked of the
-IAM evaluator in tests/test_iam_evaluation.py)."""
+"""central-bootstrap: the state bucket and key, the access-log bucket, the pipelines'
+artifact and notification keys, the source connection. Nothing here admits a principal
+of another account (asked of the IAM evaluator in tests/test_iam_evaluation.py)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ def test_bucket_names_carry_account_and_region(central):
         central.resource("aws_s3_bucket", "state/bucket")["bucket"] == "datalake-central-tfstate-111111111111-eu-west-1"
     )
     assert (
-        central.resource("aws_s3_bucket", "artifacts/bucket")["bucket"]
-        == "datalake-central-artifacts-111111111111-eu-west-1"
+        central.resource("aws_s3_bucket", "access-logs/bucket")["bucket"]
+        == "datalake-central-access-logs-111111111111-eu-west-1"
     )
 
 
@@ -54,24 +54,35 @@ def test_state_key_is_not_shared_with_other_accounts(central):
     assert principals == [{"AWS": f"arn:aws:iam::{CENTRAL}:root"}], doc
 
 
-@pytest.mark.parametrize("key", ["state-key", "artifact-key"])
+KEY_ALIASES = {
+    "state-key": "alias/datalake-central-tfstate",
+    "artifact-key": "alias/datalake-central-artifacts",
+    "notification-key": "alias/datalake-central-notifications",
+}
+
+
+@pytest.mark.parametrize("key", list(KEY_ALIASES))
 def test_keys_rotate_and_have_aliases(central, key):
     conf = central.resource("aws_kms_key", f"{key}/key")
     assert conf["enable_key_rotation"] is True, conf
     assert conf["deletion_window_in_days"] == 30, conf
     alias = central.resource("aws_kms_alias", f"{key}/alias")
     assert alias["target_key_id"] == central.ref("aws_kms_key", f"{key}/key", "key_id")
-    assert (
-        alias["name"]
-        == {"state-key": "alias/datalake-central-tfstate", "artifact-key": "alias/datalake-central-artifacts"}[key]
-    )
+    assert alias["name"] == KEY_ALIASES[key]
 
 
-def test_artifacts_are_encrypted_with_the_artifact_key(central):
-    (rule,) = central.resource("aws_s3_bucket_server_side_encryption_configuration", "artifacts/encryption")["rule"]
-    assert rule["apply_server_side_encryption_by_default"]["kms_master_key_id"] == central.ref(
-        "aws_kms_key", "artifact-key/key", "arn"
+def test_only_this_accounts_notifications_may_use_the_notification_key(central):
+    grant = statement(
+        central.resource("aws_kms_key", "notification-key/key")["policy"], "NotificationsPublishToEncryptedTopics"
     )
+    assert grant["Principal"] == {"Service": "codestar-notifications.amazonaws.com"}, grant
+    assert grant["Condition"] == {"StringEquals": {"aws:SourceAccount": CENTRAL}}, grant
+
+
+def test_one_source_connection_to_the_configured_git_host(central):
+    (connection,) = central.resources("aws_codestarconnections_connection").values()
+    assert connection["name"] == "datalake-central-source" and connection["provider_type"] == "GitHub"
+    assert len(connection["name"]) <= 32, "CodeConnections names take 32 characters"
 
 
 def test_only_s3_logging_of_this_account_writes_access_logs(central):

@@ -43,7 +43,7 @@ PIPELINE_APPLIED = {"datalake-dev": INFRA}
 
 @pytest.fixture(scope="module")
 def emulator():
-    with running_emulator() as running:
+    with running_emulator(CENTRAL) as running:
         yield running
 
 
@@ -170,7 +170,10 @@ def test_the_data_lake_was_applied_through_the_pipeline_role_chain(deployed, emu
     s3 = emulator.client("s3", DEV.account_id)
     assert any(b["Name"].startswith("datalake-dev-raw-") for b in s3.list_buckets()["Buckets"])
     central_buckets = [b["Name"] for b in emulator.client("s3", CENTRAL).list_buckets()["Buckets"]]
-    assert not [b for b in central_buckets if b.startswith("datalake-dev-")], central_buckets
+    assert not [b for b in central_buckets if b.startswith("datalake-dev-") and b.endswith(DEV.region)], central_buckets
+    assert sorted(b for b in central_buckets if b.endswith(f"-ci-{CENTRAL}")) == sorted(
+        f"datalake-dev-{repo.name}-ci-{CENTRAL}" for repo in DEFAULT.repositories.all
+    ), "each dev pipeline's artifact bucket is in the central account"
 
 
 def test_no_bucket_of_the_dev_account_can_be_made_public(deployed, emulator):

@@ -39,21 +39,42 @@ def test_each_repository_has_its_deploy_role_with_its_own_boundary_and_policy(bo
 
 
 @pytest.mark.parametrize("repository", REPOSITORIES)
-def test_the_pipeline_role_is_created_first_in_the_central_account(bootstrap, env, repository):
+def test_the_central_roles_are_created_first_in_the_central_account(bootstrap, env, repository):
     """IAM refuses a trust policy that names a role that does not exist yet."""
-    pipeline = bootstrap.resource("aws_iam_role", f"{repository}-pipeline/role")
-    assert pipeline["provider"] == "aws.central"
-    assert pipeline["name"] == f"datalake-{env.name}-{repository}-pipeline"
-    deploy = bootstrap.resource("aws_iam_role", f"{repository}-deploy/role")
-    assert deploy["depends_on"] == [bootstrap.address("aws_iam_role", f"{repository}-pipeline/role")]
-    trusted = json.loads(deploy["assume_role_policy"])["Statement"][0]["Principal"]["AWS"]
-    assert trusted == f"arn:aws:iam::{CENTRAL}:role/{pipeline['name']}"
+    build = bootstrap.resource("aws_iam_role", f"{repository}-pipeline/build-role")
+    pull_request = bootstrap.resource("aws_iam_role", f"{repository}-pipeline/pr-role")
+    assert build["provider"] == pull_request["provider"] == "aws.central"
+    assert build["name"] == f"datalake-{env.name}-{repository}-pipeline"
+    assert pull_request["name"] == f"datalake-{env.name}-{repository}-pr"
+    created_first = [
+        bootstrap.address("aws_iam_role", f"{repository}-pipeline/build-role"),
+        bootstrap.address("aws_iam_role", f"{repository}-pipeline/pr-role"),
+    ]
+    for role, trusted_name in (("role", build["name"]), ("plan-role", pull_request["name"])):
+        env_role = bootstrap.resource("aws_iam_role", f"{repository}-deploy/{role}")
+        assert env_role["depends_on"] == created_first
+        trusted = json.loads(env_role["assume_role_policy"])["Statement"][0]["Principal"]["AWS"]
+        assert trusted == f"arn:aws:iam::{CENTRAL}:role/{trusted_name}"
+
+
+@pytest.mark.parametrize("repository", REPOSITORIES)
+def test_each_pipeline_has_its_own_artifact_bucket_in_the_central_account(bootstrap, env, repository):
+    bucket = bootstrap.resource("aws_s3_bucket", f"{repository}-pipeline/artifacts/bucket")
+    assert bucket["provider"] == "aws.central"
+    assert bucket["bucket"] == f"datalake-{env.name}-{repository}-ci-{CENTRAL}"
+    (rule,) = bootstrap.resource(
+        "aws_s3_bucket_server_side_encryption_configuration", f"{repository}-pipeline/artifacts/encryption"
+    )["rule"]
+    key = rule["apply_server_side_encryption_by_default"]["kms_master_key_id"]
+    assert key == f"arn:aws:kms:eu-west-1:{CENTRAL}:alias/datalake-central-artifacts"
+    logging = bootstrap.resource("aws_s3_bucket_logging", f"{repository}-pipeline/artifacts/logging")
+    assert logging["target_bucket"] == DEFAULT.central_bucket("access-logs")
 
 
 def test_both_ends_of_the_trust_use_the_names_the_config_derives(bootstrap, env):
     for repository in DEFAULT.repositories.all:
         deploy = bootstrap.resource("aws_iam_role", f"{repository.name}-deploy/role")
-        pipeline = bootstrap.resource("aws_iam_role", f"{repository.name}-pipeline/role")
+        pipeline = bootstrap.resource("aws_iam_role", f"{repository.name}-pipeline/build-role")
         assert DEFAULT.deploy_role_arn(env, repository).endswith(":role/" + deploy["name"])
         assert DEFAULT.pipeline_role_arn(env, repository).endswith(":role/" + pipeline["name"])
 

@@ -53,6 +53,22 @@ class In:
     def pipeline(self, repository=INFRA) -> str:
         return DEFAULT.pipeline_role_arn(self.environment, repository)
 
+    def pull_request(self, repository=INFRA) -> str:
+        return DEFAULT.pull_request_role_arn(self.environment, repository)
+
+    def plan(self, repository=INFRA) -> str:
+        return DEFAULT.plan_role_arn(self.environment, repository)
+
+    def codepipeline(self, repository=INFRA) -> str:
+        return naming.role_arn(CENTRAL, self.label.codepipeline_role(repository.name), "eu-west-1")
+
+    def central(self, service: str, resource: str) -> str:
+        return naming.arn(service, "eu-west-1", CENTRAL, resource)
+
+    def artifacts(self, repository=INFRA, key: str | None = None) -> str:
+        arn = naming.bucket_arn(self.label.pipeline_bucket(repository.name, CENTRAL), "eu-west-1")
+        return f"{arn}/{key}" if key is not None else arn
+
     def boundary(self, repository=INFRA) -> str:
         return DEFAULT.boundary_arn(self.environment, repository)
 
@@ -487,6 +503,184 @@ QUESTIONS = [
         {"kms:ResourceAliases": [STATE_ALIAS]},
         key_alias=DEFAULT.state_key_alias_arn,
     ),
+    # --- Pull requests plan read-only, through their own roles, and never apply.
+    Q("a pull-request build assumes its plan role", DEV.pull_request(), "sts:AssumeRole", DEV.plan(), True),
+    Q("a pull-request build assumes the deploy role", DEV.pull_request(), "sts:AssumeRole", DEV.deploy(), False),
+    Q("a dev pull-request build assumes the prod plan role", DEV.pull_request(), "sts:AssumeRole", PROD.plan(), False),
+    Q("a pipeline build assumes the plan role", DEV.pipeline(), "sts:AssumeRole", DEV.plan(), False),
+    Q(
+        "a pull-request build writes state",
+        DEV.pull_request(),
+        "s3:PutObject",
+        f"{STATE}/datalake-dev/terraform.tfstate",
+        False,
+    ),
+    Q(
+        "a pull-request build reads its state",
+        DEV.pull_request(),
+        "s3:GetObject",
+        f"{STATE}/datalake-dev/terraform.tfstate",
+        True,
+    ),
+    Q(
+        "a dev pull-request build reads prod state",
+        DEV.pull_request(),
+        "s3:GetObject",
+        f"{STATE}/datalake-prod/terraform.tfstate",
+        False,
+    ),
+    Q(
+        "a pull-request build reads the comment token",
+        DEV.pull_request(),
+        "secretsmanager:GetSecretValue",
+        DEV.central("secretsmanager", "secret:datalake/pull-request-token-AbCdEf"),
+        True,
+    ),
+    Q(
+        "a pull-request build reads another secret",
+        DEV.pull_request(),
+        "secretsmanager:GetSecretValue",
+        DEV.central("secretsmanager", "secret:datalake/prod-database-AbCdEf"),
+        False,
+    ),
+    Q("the plan role reads a bucket policy", DEV.plan(), "s3:GetBucketPolicy", DEV.bucket("raw"), True),
+    Q("the plan role changes a bucket policy", DEV.plan(), "s3:PutBucketPolicy", DEV.bucket("raw"), False),
+    Q("the plan role reads data", DEV.plan(), "s3:GetObject", DEV.bucket("raw", "x.csv"), False),
+    Q("the plan role creates a VPC", DEV.plan(), "ec2:CreateVpc", "*", False),
+    Q(
+        "the ETL plan role reads its job",
+        DEV.plan(SALES),
+        "glue:GetJob",
+        DEV.arn("glue", "job/datalake-dev-sales-load"),
+        True,
+    ),
+    Q(
+        "the ETL plan role changes its job",
+        DEV.plan(SALES),
+        "glue:UpdateJob",
+        DEV.arn("glue", "job/datalake-dev-sales-load"),
+        False,
+    ),
+    Q(
+        "the ETL plan role decrypts with the data key",
+        DEV.plan(SALES),
+        "kms:Decrypt",
+        "",
+        False,
+        {"kms:ViaService": "s3.eu-west-1.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": DEV.bucket("assets")},
+        key_alias=DEV.data_key_alias(),
+    ),
+    # --- A pipeline updates only itself, and uses only its own artifacts.
+    Q(
+        "a pipeline updates itself",
+        DEV.pipeline(SALES),
+        "codepipeline:UpdatePipeline",
+        DEV.central("codepipeline", "datalake-dev-sales"),
+        True,
+    ),
+    Q(
+        "a pipeline edits another pipeline",
+        DEV.pipeline(SALES),
+        "codepipeline:UpdatePipeline",
+        DEV.central("codepipeline", "datalake-dev-datalake-infra"),
+        False,
+    ),
+    Q(
+        "a pipeline edits another pipeline's build project",
+        DEV.pipeline(SALES),
+        "codebuild:UpdateProject",
+        DEV.central("codebuild", "project/datalake-prod-sales-apply"),
+        False,
+    ),
+    Q(
+        "a pipeline passes its pipeline role to CodePipeline",
+        DEV.pipeline(SALES),
+        "iam:PassRole",
+        DEV.codepipeline(SALES),
+        True,
+        {"iam:PassedToService": "codepipeline.amazonaws.com"},
+    ),
+    Q(
+        "a pipeline passes its role to another service",
+        DEV.pipeline(SALES),
+        "iam:PassRole",
+        DEV.codepipeline(SALES),
+        False,
+        {"iam:PassedToService": "ec2.amazonaws.com"},
+    ),
+    Q(
+        "a pipeline passes another pipeline's role",
+        DEV.pipeline(SALES),
+        "iam:PassRole",
+        DEV.pipeline(INFRA),
+        False,
+        {"iam:PassedToService": "codebuild.amazonaws.com"},
+    ),
+    Q(
+        "a pipeline writes its own pipeline stack's state",
+        DEV.pipeline(SALES),
+        "s3:PutObject",
+        f"{STATE}/pipeline-sales-dev/terraform.tfstate",
+        True,
+    ),
+    Q(
+        "a pipeline writes another pipeline stack's state",
+        DEV.pipeline(SALES),
+        "s3:PutObject",
+        f"{STATE}/pipeline-datalake-infra-dev/terraform.tfstate",
+        False,
+    ),
+    Q("a pipeline writes its artifacts", DEV.pipeline(SALES), "s3:PutObject", DEV.artifacts(SALES, "x.zip"), True),
+    Q(
+        "an ETL pipeline overwrites the infrastructure pipeline's saved plan",
+        DEV.pipeline(SALES),
+        "s3:PutObject",
+        DEV.artifacts(INFRA, "datalake-dev-datalak/Plan/plan.zip"),
+        False,
+    ),
+    Q(
+        "an ETL pipeline decrypts the infrastructure pipeline's artifacts",
+        DEV.pipeline(SALES),
+        "kms:Decrypt",
+        "",
+        False,
+        {
+            "kms:ViaService": "s3.eu-west-1.amazonaws.com",
+            "kms:EncryptionContext:aws:s3:arn": DEV.artifacts(INFRA),
+            "kms:ResourceAliases": ["alias/datalake-central-artifacts"],
+        },
+        key_alias=DEFAULT.artifact_key_alias_arn(),
+    ),
+    Q(
+        "CodePipeline runs its pipeline's builds",
+        DEV.codepipeline(SALES),
+        "codebuild:StartBuild",
+        DEV.central("codebuild", "project/datalake-dev-sales-plan"),
+        True,
+    ),
+    Q(
+        "CodePipeline runs another pipeline's apply",
+        DEV.codepipeline(SALES),
+        "codebuild:StartBuild",
+        DEV.central("codebuild", "project/datalake-prod-sales-apply"),
+        False,
+    ),
+    Q(
+        "CodePipeline reads another repository through the connection",
+        DEV.codepipeline(SALES),
+        "codestar-connections:UseConnection",
+        DEV.central("codestar-connections", "connection/abc"),
+        False,
+        {"codestar-connections:FullRepositoryId": "example-org/somebody-else"},
+    ),
+    Q(
+        "CodePipeline reads its repository through the connection",
+        DEV.codepipeline(SALES),
+        "codestar-connections:UseConnection",
+        DEV.central("codestar-connections", "connection/abc"),
+        True,
+        {"codestar-connections:FullRepositoryId": "example-org/datalake-etl-sales"},
+    ),
     # --- Nothing in the central account admits the data-lake accounts' roles.
     Q(
         "a deploy role reads pipeline artifacts",
@@ -563,6 +757,31 @@ def test_the_questions_cover_every_deploy_and_pipeline_role():
     for env in (DEV,):
         for repository in DEFAULT.repositories.all:
             assert env.deploy(repository) in asked and env.pipeline(repository) in asked
+    assert {DEV.pull_request(), DEV.plan(), DEV.plan(SALES), DEV.codepipeline(SALES)} <= asked
+
+
+def test_trust_matrix_each_central_role_reaches_exactly_its_own_environment_role(model):
+    """Every build and pull-request role of (repository A, environment A) against every
+    deploy and plan role of (repository B, environment B): assumption is allowed only
+    for the same repository and environment, build -> deploy and pull request -> plan."""
+    pairs = [(env, repo) for env in DEFAULT.environments for repo in DEFAULT.repositories.all]
+    wrong = []
+    for env_a, repo_a in pairs:
+        callers = {
+            "build": DEFAULT.pipeline_role_arn(env_a, repo_a),
+            "pr": DEFAULT.pull_request_role_arn(env_a, repo_a),
+        }
+        for env_b, repo_b in pairs:
+            targets = {"deploy": DEFAULT.deploy_role_arn(env_b, repo_b), "plan": DEFAULT.plan_role_arn(env_b, repo_b)}
+            for caller, principal in callers.items():
+                for target, role in targets.items():
+                    expected = (env_a, repo_a) == (env_b, repo_b) and (caller, target) in (
+                        ("build", "deploy"),
+                        ("pr", "plan"),
+                    )
+                    if model.can(principal, "sts:AssumeRole", role) is not expected:
+                        wrong.append(f"{principal} -> {role}: expected {expected}")
+    assert not wrong, "\n".join(wrong)
 
 
 def test_no_principal_can_reach_an_administrator(model):

@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from datalake_cdktf import naming
-from datalake_cdktf.constructs.policy import Statement
+from datalake_cdktf.constructs.policy import Statement, allow, deny
 from datalake_cdktf.naming import Label
 
 __all__ = ["KEY_ADMINISTRATION", "OWNER_TAG", "DeployAccess"]
@@ -226,7 +226,9 @@ class DeployAccess:
     - ``label``: the environment's naming context (``<project>-<env>``).
     - ``repository``: this repository's name; ``infrastructure``: whether it is the
       infrastructure repository (it deploys ``datalake-<env>``).
-    - ``pipeline_role_arn``: the central-account role that alone may assume this one.
+    - ``pipeline_role_arn``: the central-account role that alone may assume the deploy role.
+    - ``pull_request_role_arn``: the central-account role that alone may assume the
+      read-only plan role ``<project>-<env>-<repo>-plan`` (pull-request plans).
     - ``protect_data``: the environment's setting (no destruction of data).
     """
 
@@ -236,6 +238,7 @@ class DeployAccess:
     repository: str
     infrastructure: bool
     pipeline_role_arn: str
+    pull_request_role_arn: str
     protect_data: bool
 
     # Names and ARNs ------------------------------------------------------------
@@ -257,6 +260,11 @@ class DeployAccess:
     @property
     def boundary_name(self) -> str:
         return self.label.boundary_policy(self.repository)
+
+    @property
+    def plan_role_name(self) -> str:
+        """The read-only role pull-request plans use: ``<project>-<env>-<repo>-plan``."""
+        return self.label.plan_role(self.repository)
 
     @property
     def role_arn(self) -> str:
@@ -297,8 +305,15 @@ class DeployAccess:
         ]
 
     def deploy_identities(self) -> list[str]:
-        """ARNs of this repository's deploy role, deploy policies and boundary."""
-        return [self.role_arn, *map(self._policy, self.policy_names), self.boundary_arn]
+        """ARNs of this repository's deploy and plan roles, their policies and the boundary."""
+        plan = self.plan_role_name
+        return [
+            self.role_arn,
+            *map(self._policy, self.policy_names),
+            self._role(plan),
+            self._policy(plan),
+            self.boundary_arn,
+        ]
 
     @property
     def _in_region(self) -> dict:
@@ -314,9 +329,30 @@ class DeployAccess:
             "Action": "sts:AssumeRole",
         }
 
+    def plan_trust(self) -> Statement:
+        return {
+            "Sid": "OnlyThisRepositorysPullRequestBuildsOfThisEnvironment",
+            "Effect": "Allow",
+            "Principal": {"AWS": self.pull_request_role_arn},
+            "Action": "sts:AssumeRole",
+        }
+
+    def plan_permissions(self) -> list[Statement]:
+        """The read actions of the deploy permissions: what ``terraform plan`` reads.
+
+        A pull request's code runs with these, so nothing here writes, decrypts data or
+        reads a secret (reading an object is kept only on the repository's own assets)."""
+        readonly = []
+        for statements in self.permissions().values():
+            for statement in statements:
+                actions = [a for a in _listed(statement["Action"]) if _reads(a)]
+                if actions:
+                    readonly.append(allow(statement["Sid"], actions, statement["Resource"], statement.get("Condition")))
+        return readonly
+
     def permissions(self) -> dict[str, list[Statement]]:
         """The deploy role's managed policies: name -> statements."""
-        identity = [*self._own_roles(), _allow("WhoAmI", ["sts:GetCallerIdentity"], "*")]
+        identity = [*self._own_roles(), allow("WhoAmI", ["sts:GetCallerIdentity"], "*")]
         deploy, services = self.policy_names
         if self.infrastructure:
             return {deploy: [*identity, *self._data_lake_core()], services: self._data_lake_services()}
@@ -334,15 +370,15 @@ class DeployAccess:
         policies = self._policy(self.prefix + "*")
         passed = PASSED_TO_SERVICES_INFRASTRUCTURE if self.infrastructure else PASSED_TO_SERVICES_ETL
         return [
-            _allow("OwnRoles", [*IAM_ROLE_WRITE, *IAM_ROLE_READ], roles),
-            _allow("OwnPolicies", [*IAM_POLICY_WRITE, *IAM_POLICY_READ], policies),
-            _allow(
+            allow("OwnRoles", [*IAM_ROLE_WRITE, *IAM_ROLE_READ], roles),
+            allow("OwnPolicies", [*IAM_POLICY_WRITE, *IAM_POLICY_READ], policies),
+            allow(
                 "AttachOnlyOwnPolicies",
                 list(IAM_ROLE_ATTACH),
                 roles,
                 {"ArnLike": {"iam:PolicyARN": policies}},
             ),
-            _allow(
+            allow(
                 "PassOwnRolesToTheServicesDeployed",
                 ["iam:PassRole"],
                 roles,
@@ -354,19 +390,19 @@ class DeployAccess:
         """No boundary allows users, access keys or login profiles at all; these denies
         hold whatever the allows above become."""
         statements = [
-            _deny("DeployIdentitiesAreImmutable", ["iam:*"], self.deploy_identities()),
-            _deny(
+            deny("DeployIdentitiesAreImmutable", ["iam:*"], self.deploy_identities()),
+            deny(
                 "NewRolesCarryThisBoundary",
                 ["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
                 "*",
                 {"StringNotEquals": {"iam:PermissionsBoundary": self.boundary_arn}},
             ),
-            _deny("BoundaryStaysOnRoles", ["iam:DeleteRolePermissionsBoundary"], "*"),
+            deny("BoundaryStaysOnRoles", ["iam:DeleteRolePermissionsBoundary"], "*"),
         ]
         if self.infrastructure:  # the only boundary that admits network changes
-            statements.append(_deny("NoPathOutOfTheNetwork", list(NETWORK_ESCAPES), "*"))
+            statements.append(deny("NoPathOutOfTheNetwork", list(NETWORK_ESCAPES), "*"))
         if self.protect_data:
-            statements.append(_deny("DataIsNotDestroyed", list(DATA_DESTRUCTION), "*"))
+            statements.append(deny("DataIsNotDestroyed", list(DATA_DESTRUCTION), "*"))
         return statements
 
     # The infrastructure repository: datalake-<env> --------------------------------
@@ -387,7 +423,7 @@ class DeployAccess:
         """Buckets, keys, catalog and the SSM contract."""
         protect = self.protect_data
         statements = [
-            _allow(
+            allow(
                 "ConfigureOwnBuckets",
                 [*BUCKET_READ, *(a for a in BUCKET_WRITE if not (protect and a in DATA_DESTRUCTION))],
                 self._own_buckets,
@@ -395,8 +431,8 @@ class DeployAccess:
             # Keys: created here, administered through their own key policy, which names
             # this role (modules/encryption_key.py). No IAM statement reaches a key whose
             # policy does not name it, so no other key of the account can be taken over.
-            _allow("CreateKeys", ["kms:CreateKey", "kms:ListAliases", "kms:ListKeys"], "*", self._in_region),
-            _allow(
+            allow("CreateKeys", ["kms:CreateKey", "kms:ListAliases", "kms:ListKeys"], "*", self._in_region),
+            allow(
                 # Tags given to CreateKey need kms:TagResource on no particular key; only
                 # this repository's owner tag may be written that way.
                 "TagNewKeys",
@@ -404,12 +440,12 @@ class DeployAccess:
                 "*",
                 {"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": self.repository, "aws:RequestedRegion": self.region}},
             ),
-            _allow(
+            allow(
                 "OwnAliases",
                 ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"],
                 self._arn("kms", f"alias/{self.label.name()}-*"),
             ),
-            _allow(
+            allow(
                 "Catalog",
                 [
                     "glue:CreateDatabase",
@@ -425,36 +461,36 @@ class DeployAccess:
                 ],
                 self.catalog,
             ),
-            _allow(
+            allow(
                 "PublishTheContract",
                 list(PARAMETER_MANAGEMENT),
                 self._contract,
             ),
-            _allow("DescribeParameters", ["ssm:DescribeParameters"], "*", self._in_region),
+            allow("DescribeParameters", ["ssm:DescribeParameters"], "*", self._in_region),
         ]
         if not protect:
             statements.append(
-                _allow("EmptyOwnBucketsOnDestroy", list(EMPTY_BUCKET), [self._own_buckets, f"{self._own_buckets}/*"])
+                allow("EmptyOwnBucketsOnDestroy", list(EMPTY_BUCKET), [self._own_buckets, f"{self._own_buckets}/*"])
             )
         return statements
 
     def _data_lake_services(self) -> list[Statement]:
         """The private network and its flow logs."""
         return [
-            _allow("PrivateNetwork", list(NETWORK_ACTIONS), "*", self._in_region),
-            _allow(
+            allow("PrivateNetwork", list(NETWORK_ACTIONS), "*", self._in_region),
+            allow(
                 # CreateVpcEndpoint with private DNS associates the VPC with the
                 # endpoint's private hosted zone (a dependent action of that call).
                 "PrivateDnsOfEndpoints",
                 ["route53:AssociateVPCWithHostedZone"],
                 [f"arn:{naming.partition(self.region)}:route53:::hostedzone/*", self._arn("ec2", "vpc/*")],
             ),
-            _allow(
+            allow(
                 "FlowLogGroup",
                 list(LOG_GROUP_MANAGEMENT),
                 self._flow_log_group,
             ),
-            _allow("DescribeLogGroups", ["logs:DescribeLogGroups"], "*", self._in_region),
+            allow("DescribeLogGroups", ["logs:DescribeLogGroups"], "*", self._in_region),
         ]
 
     def _data_lake_ceiling(self) -> list[Statement]:
@@ -464,25 +500,25 @@ class DeployAccess:
         buckets = self._own_buckets
         statements = [
             # Bucket settings only: an ARN wildcard also matches object keys, so no "s3:*".
-            _allow("OwnBucketSettings", [*BUCKET_READ, *BUCKET_WRITE], buckets),
-            _allow(
+            allow("OwnBucketSettings", [*BUCKET_READ, *BUCKET_WRITE], buckets),
+            allow(
                 "OwnDataLakeResources",
                 ["glue:*", "logs:*", "ssm:*"],
                 [*self.catalog, self._contract, self._flow_log_group],
             ),
         ]
         if not self.protect_data:  # terraform destroy empties unprotected buckets
-            statements.append(_allow("EmptyOwnBucketsOnDestroy", list(EMPTY_BUCKET), [buckets, f"{buckets}/*"]))
+            statements.append(allow("EmptyOwnBucketsOnDestroy", list(EMPTY_BUCKET), [buckets, f"{buckets}/*"]))
         return [
             *statements,
-            _allow(
+            allow(
                 "KeysWhosePolicyNamesTheDeployRole",
                 list(KEY_ADMINISTRATION),
                 self.any_key_arn,
                 {"ArnEquals": {"aws:PrincipalArn": self.role_arn}},
             ),
-            _allow("OwnAliases", ["kms:*Alias"], self._arn("kms", f"alias/{self.label.name()}-*")),
-            _allow(
+            allow("OwnAliases", ["kms:*Alias"], self._arn("kms", f"alias/{self.label.name()}-*")),
+            allow(
                 "InRegion",
                 [
                     *NETWORK_CEILING,
@@ -496,7 +532,7 @@ class DeployAccess:
                 "*",
                 self._in_region,
             ),
-            _allow(
+            allow(
                 "PrivateDnsOfEndpoints",
                 ["route53:AssociateVPCWithHostedZone"],
                 [f"arn:{naming.partition(self.region)}:route53:::hostedzone/*", self._arn("ec2", "vpc/*")],
@@ -526,24 +562,24 @@ class DeployAccess:
         """The contract, its configuration, secrets' names and its assets."""
         assets = self.bucket_arn("assets")
         return [
-            _allow(
+            allow(
                 "ReadTheContract",
                 ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
                 self._arn("ssm", "parameter" + self.label.ssm_path(naming.DATALAKE_PUBLISHER, "*")),
             ),
-            _allow(
+            allow(
                 "OwnParameters",
                 list(PARAMETER_MANAGEMENT),
                 self._own["ssm"],
             ),
-            _allow("DescribeOwnSecrets", ["secretsmanager:DescribeSecret"], self._own["secretsmanager"]),
-            _allow(
+            allow("DescribeOwnSecrets", ["secretsmanager:DescribeSecret"], self._own["secretsmanager"]),
+            allow(
                 "OwnAssets",
                 ["s3:DeleteObject", "s3:GetObject", "s3:GetObjectTagging", "s3:PutObject", "s3:PutObjectTagging"],
                 f"{assets}/{self.repository}/*",
             ),
-            _allow("ListOwnAssets", ["s3:ListBucket"], assets, {"StringLike": {"s3:prefix": [f"{self.repository}/*"]}}),
-            _allow(
+            allow("ListOwnAssets", ["s3:ListBucket"], assets, {"StringLike": {"s3:prefix": [f"{self.repository}/*"]}}),
+            allow(
                 # Objects in the assets bucket are encrypted with the data key (S3 bucket
                 # keys: the encryption context is the bucket's ARN).
                 "EncryptAssetsWithTheDataKey",
@@ -557,7 +593,7 @@ class DeployAccess:
                     },
                 },
             ),
-            _allow(
+            allow(
                 # These actions take no resource ARN (Service Authorization Reference).
                 "ActionsWithoutResourceTypes",
                 [
@@ -581,7 +617,7 @@ class DeployAccess:
         """Jobs, workflows, triggers, helpers, alarms, topics, tables and log groups."""
         own = self._own
         return [
-            _allow(
+            allow(
                 "OwnGlueJobsCrawlersAndRulesets",
                 [
                     "glue:BatchGetJobs",
@@ -601,13 +637,13 @@ class DeployAccess:
                 ],
                 own["glue"],
             ),
-            _allow(
+            allow(
                 "OwnGlueConnections",
                 ["glue:CreateConnection", "glue:DeleteConnection", "glue:GetConnection", "glue:UpdateConnection"],
                 [self._arn("glue", "catalog"), self._arn("glue", f"connection/{self.prefix}*")],
             ),
-            _allow("ReadTheCatalog", ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable"], self.catalog),
-            _allow(
+            allow("ReadTheCatalog", ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable"], self.catalog),
+            allow(
                 "OwnStateMachines",
                 [
                     "states:CreateStateMachine",
@@ -621,7 +657,7 @@ class DeployAccess:
                 ],
                 own["states"],
             ),
-            _allow(
+            allow(
                 "OwnEventRules",
                 [
                     "events:DeleteRule",
@@ -638,7 +674,7 @@ class DeployAccess:
                 ],
                 own["events"],
             ),
-            _allow(
+            allow(
                 "OwnFunctions",
                 [
                     "lambda:AddPermission",
@@ -659,7 +695,7 @@ class DeployAccess:
                 ],
                 own["lambda"],
             ),
-            _allow(
+            allow(
                 "OwnAlarms",
                 [
                     "cloudwatch:DeleteAlarms",
@@ -671,7 +707,7 @@ class DeployAccess:
                 ],
                 own["cloudwatch"],
             ),
-            _allow(
+            allow(
                 "OwnTopics",
                 [
                     "sns:CreateTopic",
@@ -685,7 +721,7 @@ class DeployAccess:
                 ],
                 own["sns"],
             ),
-            _allow(
+            allow(
                 "OwnTables",
                 [
                     "dynamodb:CreateTable",
@@ -702,7 +738,7 @@ class DeployAccess:
                 ],
                 own["dynamodb"],
             ),
-            _allow(
+            allow(
                 "OwnLogGroups",
                 list(LOG_GROUP_MANAGEMENT),
                 own["logs"],
@@ -738,8 +774,8 @@ class DeployAccess:
             self._arn("secretsmanager", f"secret:{self.label.secret_path(repository)}*"),
         ]
         return [
-            _allow("OwnResources", [f"{service}:*" for service in services], owned),
-            _allow(
+            allow("OwnResources", [f"{service}:*" for service in services], owned),
+            allow(
                 "UseTheCatalog",
                 [
                     "glue:BatchCreatePartition",
@@ -755,19 +791,19 @@ class DeployAccess:
                 ],
                 self.catalog,
             ),
-            _allow(
+            allow(
                 "ZonesAndOwnAssets",
                 ["s3:DeleteObject", "s3:GetObject*", "s3:PutObject*"],
                 [*(f"{zone}/*" for zone in zones), f"{assets}/{repository}/*"],
             ),
-            _allow("ListZonesAndAssets", ["s3:GetBucketLocation", "s3:ListBucket"], [*zones, assets]),
-            _allow(
+            allow("ListZonesAndAssets", ["s3:GetBucketLocation", "s3:ListBucket"], [*zones, assets]),
+            allow(
                 "UseTheDataKey",
                 ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
                 self.any_key_arn,
                 {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [self.data_key_alias]}},
             ),
-            _allow(
+            allow(
                 "ReadTheContractAndWriteGlueLogs",
                 ["logs:AssociateKmsKey", "logs:CreateLog*", "logs:PutLogEvents", "ssm:GetParameter*"],
                 [
@@ -775,7 +811,7 @@ class DeployAccess:
                     self._arn("logs", "log-group:/aws-glue/*"),
                 ],
             ),
-            _allow(
+            allow(
                 # Actions without resource types; network interfaces are how Glue jobs
                 # reach the private subnets; log deliveries carry workflow logs.
                 "InRegion",
@@ -805,23 +841,18 @@ class DeployAccess:
         ]
 
 
-def _allow(sid: str, actions: list[str], resources: str | list[str], condition: dict | None = None) -> Statement:
-    return _statement("Allow", sid, actions, resources, condition)
+READ_VERBS = ("Get", "Describe", "List", "BatchGet")
 
 
-def _deny(sid: str, actions: list[str], resources: str | list[str], condition: dict | None = None) -> Statement:
-    return _statement("Deny", sid, actions, resources, condition)
+def _reads(action: str) -> bool:
+    """A read of configuration; not a data or secret read, nor a decryption."""
+    service, name = action.split(":")
+    if action in ("s3:GetObject", "s3:GetObjectTagging"):
+        return True  # granted only on the repository's own assets (scripts, packages)
+    if service == "kms" or action in ("secretsmanager:GetSecretValue", "ssm:GetParametersByPath"):
+        return False
+    return name.startswith(READ_VERBS)
 
 
-def _statement(
-    effect: str, sid: str, actions: list[str], resources: str | list[str], condition: dict | None
-) -> Statement:
-    statement: Statement = {
-        "Sid": sid,
-        "Effect": effect,
-        "Action": sorted(actions) if len(actions) > 1 else actions[0],
-        "Resource": resources,
-    }
-    if condition:
-        statement["Condition"] = condition
-    return statement
+def _listed(value: str | list[str]) -> list[str]:
+    return value if isinstance(value, list) else [value]

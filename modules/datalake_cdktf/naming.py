@@ -27,6 +27,7 @@ __all__ = [
     "etl_stack_id",
     "kms_alias_arn",
     "partition",
+    "pipeline_stack_id",
     "policy_arn",
     "role_arn",
     "state_key",
@@ -161,6 +162,18 @@ class Label:
         """Permissions boundary of ``repository``'s deploy role and of every role it creates."""
         return self.policy(repository, "boundary")
 
+    def plan_role(self, repository: str) -> str:
+        """Read-only role ``repository``'s pull-request plans assume here: ``<ns>-<env>-<repository>-plan``."""
+        return self.role(repository, "plan")
+
+    def pull_request_role(self, repository: str) -> str:
+        """Central-account role of ``repository``'s pull-request builds: ``<ns>-<env>-<repository>-pr``."""
+        return self.role(repository, "pr")
+
+    def codepipeline_role(self, repository: str) -> str:
+        """Central-account role CodePipeline runs ``repository``'s pipeline as (the longest role name)."""
+        return self.role(repository, "codepipeline")
+
     def pipeline_role(self, repository: str) -> str:
         """Central-account role that plans/applies ``repository`` into this stage.
 
@@ -183,6 +196,11 @@ def datalake_stack_id(environment: str) -> str:
 def etl_stack_id(repository: str, environment: str) -> str:
     """``etl-<repository>-<env>``: an ETL repository's stack in one environment."""
     return f"etl-{repository}-{environment}"
+
+
+def pipeline_stack_id(repository: str, environment: str) -> str:
+    """``pipeline-<repository>-<env>``: one repository's pipeline of one environment (central account)."""
+    return f"pipeline-{repository}-{environment}"
 
 
 def state_key(stack_id: str) -> str:

@@ -14,6 +14,7 @@ import json
 import threading
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -155,17 +156,66 @@ PATCHES = (
 )
 
 
+class FakeCodeStarConnections:
+    """Gap 5: moto has no AWS CodeConnections (CodeStar Connections). The connection that
+    central-bootstrap creates is kept here, in memory, with the calls the provider makes;
+    it stays PENDING, as a new connection does until an administrator completes it."""
+
+    TARGET = "CodeStar_connections_20191201"
+
+    def __init__(self, account_id: str, region: str):
+        self.account_id, self.region = account_id, region
+        self.connections: dict[str, dict[str, Any]] = {}
+        self.tags: dict[str, list[dict[str, str]]] = {}
+
+    def handle(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        if operation == "CreateConnection":
+            arn = f"arn:aws:codestar-connections:{self.region}:{self.account_id}:connection/{uuid.uuid4()}"
+            self.connections[arn] = {
+                "ConnectionName": request["ConnectionName"],
+                "ConnectionArn": arn,
+                "ProviderType": request.get("ProviderType"),
+                "OwnerAccountId": self.account_id,
+                "ConnectionStatus": "PENDING",
+            }
+            self.tags[arn] = request.get("Tags", [])
+            return {"ConnectionArn": arn, "Tags": self.tags[arn]}
+        if operation == "GetConnection":
+            return {"Connection": self.connections[request["ConnectionArn"]]}
+        if operation == "ListConnections":
+            return {"Connections": list(self.connections.values())}
+        if operation == "DeleteConnection":
+            self.connections.pop(request["ConnectionArn"], None)
+            return {}
+        if operation == "ListTagsForResource":
+            return {"Tags": self.tags.get(request["ResourceArn"], [])}
+        if operation == "TagResource":
+            self.tags.setdefault(request["ResourceArn"], []).extend(request["Tags"])
+            return {}
+        if operation == "UntagResource":
+            keys = set(request["TagKeys"])
+            self.tags[request["ResourceArn"]] = [
+                t for t in self.tags.get(request["ResourceArn"], []) if t["Key"] not in keys
+            ]
+            return {}
+        raise NotImplementedError(f"CodeStar Connections {operation} is not faked: add it to tests/support/emulator.py")
+
+
 class _ForwardingProxy(http.server.ThreadingHTTPServer):
     """Gap 4: S3 Control calls go to ``<account id>.<endpoint host>`` (the SDK puts the
     account in front of the host name), which does not resolve when the endpoint is an
     IP address. Terraform sends them through this HTTP proxy (``HTTP_PROXY``), which
     passes them to the emulator unchanged; moto routes them by their /v20180820/ path.
-    Go's HTTP client never proxies loopback addresses, so every other call goes direct."""
+    Go's HTTP client never proxies loopback addresses, so every other call goes direct.
+
+    It is also the endpoint of the services moto lacks (``fakes``, by the prefix of
+    their X-Amz-Target header), which it answers itself."""
 
     daemon_threads = True
 
-    def __init__(self, target: str):
+    def __init__(self, target: str, fakes: dict[str, Any]):
         self.target = urllib.parse.urlsplit(target)
+        self.fakes = fakes
         super().__init__(("127.0.0.1", 0), _ForwardingHandler)
 
 
@@ -175,6 +225,10 @@ class _ForwardingHandler(http.server.BaseHTTPRequestHandler):
     def _forward(self) -> None:
         url = urllib.parse.urlsplit(self.path)
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        prefix, _, operation = (self.headers.get("X-Amz-Target") or "").partition(".")
+        if prefix in self.server.fakes:
+            self._answer(self.server.fakes[prefix], operation, body)
+            return
         connection = http.client.HTTPConnection(self.server.target.hostname, self.server.target.port, timeout=60)
         path = url.path + (f"?{url.query}" if url.query else "")
         connection.request(self.command, path, body=body, headers=dict(self.headers.items()))
@@ -189,17 +243,33 @@ class _ForwardingHandler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(payload)
         connection.close()
 
+    def _answer(self, fake: Any, operation: str, body: bytes) -> None:
+        try:
+            status, payload = 200, fake.handle(operation, json.loads(body or b"{}"))
+        except KeyError as missing:
+            status, payload = 400, {"__type": "ResourceNotFoundException", "message": f"not found: {missing}"}
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward
 
     def log_message(self, format: str, *args: Any) -> None:  # the emulator logs enough
         pass
 
 
+FAKED_ENDPOINTS = ("codestarconnections",)
+"""Provider endpoints answered by the harness's own fakes (served by _ForwardingProxy)."""
+
+
 @dataclass(frozen=True)
 class Emulator:
     endpoint: str
     proxy: str
-    """The forwarding proxy for host-prefixed calls (see _ForwardingProxy)."""
+    """The forwarding proxy for host-prefixed calls, and the fakes' endpoint (see _ForwardingProxy)."""
 
     @property
     def calls(self) -> list[Call]:
@@ -234,7 +304,7 @@ class Emulator:
         providers, the default one and each of ``aliases`` (their allowed_account_ids and
         assume_role stay as they are)."""
         settings = {
-            "endpoints": [dict.fromkeys(SERVICES, self.endpoint)],
+            "endpoints": [dict.fromkeys(SERVICES, self.endpoint) | dict.fromkeys(FAKED_ENDPOINTS, self.proxy)],
             "s3_use_path_style": True,
             "skip_credentials_validation": True,
             "skip_metadata_api_check": True,
@@ -266,8 +336,9 @@ class Emulator:
 
 
 @contextmanager
-def running_emulator() -> Iterator[Emulator]:
-    """moto on 127.0.0.1 (a free port), patched, reset, stopped afterwards."""
+def running_emulator(central_account: str) -> Iterator[Emulator]:
+    """moto on 127.0.0.1 (a free port), patched, reset, stopped afterwards; the fakes of
+    what moto lacks answer as ``central_account``."""
     originals = [(owner, name, owner.__dict__[name]) for owner, name, _ in PATCHES]
     for owner, name, replacement in PATCHES:
         setattr(owner, name, replacement)
@@ -280,7 +351,8 @@ def running_emulator() -> Iterator[Emulator]:
         reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
         urllib.request.urlopen(reset, timeout=10).close()
         CALLS.clear()
-        proxy = _ForwardingProxy(endpoint)
+        fakes = {FakeCodeStarConnections.TARGET: FakeCodeStarConnections(central_account, REGION)}
+        proxy = _ForwardingProxy(endpoint, fakes)
         threading.Thread(target=proxy.serve_forever, daemon=True).start()
         yield Emulator(endpoint, f"http://127.0.0.1:{proxy.server_address[1]}")
     finally:

@@ -214,7 +214,7 @@ class AccessModel:
         service = resource.split(":")[2]
         if service == "s3":
             bucket = resource.split(":::", 1)[1].split("/", 1)[0]
-            owner = next((a for a in self.regions if f"-{a}-" in bucket), None)
+            owner = next((a for a in self.regions if f"-{a}-" in bucket or bucket.endswith(f"-{a}")), None)
             return self.bucket_policies.get(bucket), owner
         if service == "kms" and ":key/" in resource:
             owner = _account(resource)

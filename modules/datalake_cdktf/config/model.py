@@ -342,7 +342,7 @@ class Repositories(StrictModel):
         return (self.infrastructure, *self.etl)
 
 
-SourceProvider = Literal["GitHub", "GitHubEnterpriseServer", "GitLab", "Bitbucket", "CodeCommit"]
+SourceProvider = Literal["GitHub", "GitLab", "Bitbucket", "CodeCommit"]
 
 
 class Source(StrictModel):
@@ -351,8 +351,8 @@ class Source(StrictModel):
     provider: SourceProvider = Field(
         default="GitHub",
         description=(
-            "Git host of every repository (default GitHub). GitHub, GitHub Enterprise Server, GitLab and "
-            "Bitbucket are reached through one AWS CodeConnections connection that central-bootstrap creates "
+            "Git host of every repository (default GitHub). GitHub, GitLab and Bitbucket are reached "
+            "through one AWS CodeConnections connection that central-bootstrap creates "
             "(an administrator completes its handshake once in the console); CodeCommit needs none."
         ),
     )
@@ -420,6 +420,24 @@ class DeploymentConfig(StrictModel):
         return self.central_bucket("tfstate")
 
     @property
+    def source_connection_name(self) -> str:
+        """``<project>-central-source``: the CodeConnections connection (names take 32 characters)."""
+        return self.central_label.name("source")
+
+    @property
+    def artifact_key_alias(self) -> str:
+        """``alias/<project>-central-artifacts``: encrypts every pipeline's artifacts."""
+        return self.central_label.kms_alias("artifacts")
+
+    def artifact_key_alias_arn(self) -> str:
+        return kms_alias_arn(self.central.account_id, self.central.region, self.artifact_key_alias)
+
+    @property
+    def notification_key_alias(self) -> str:
+        """``alias/<project>-central-notifications``: encrypts the pipelines' SNS topics."""
+        return self.central_label.kms_alias("notifications")
+
+    @property
     def state_key_alias(self) -> str:
         """Alias of the KMS key that encrypts every state file: ``alias/<project>-central-tfstate``."""
         return self.central_label.kms_alias("tfstate")
@@ -448,6 +466,17 @@ class DeploymentConfig(StrictModel):
         """The central-account role that deploys ``repository`` into ``environment``."""
         central = self.central
         return role_arn(central.account_id, self.label(environment).pipeline_role(repository.name), central.region)
+
+    def pull_request_role_arn(self, environment: Environment, repository: Repository) -> str:
+        """The central-account role of ``repository``'s pull-request plans for ``environment``."""
+        central = self.central
+        name = self.label(environment).pull_request_role(repository.name)
+        return role_arn(central.account_id, name, central.region)
+
+    def plan_role_arn(self, environment: Environment, repository: Repository) -> str:
+        """The read-only role ``repository``'s pull-request plans assume in ``environment``."""
+        name = self.label(environment).plan_role(repository.name)
+        return role_arn(environment.account_id, name, environment.region)
 
     def is_infrastructure(self, repository: Repository) -> bool:
         return repository == self.repositories.infrastructure
@@ -649,7 +678,7 @@ class DeploymentConfig(StrictModel):
                 for purpose in (*ZONES, "access-logs"):
                     label.bucket(purpose, env.account_id, env.region)
                 for repo in self.repositories.all:
-                    label.pipeline_role(repo.name)
+                    label.codepipeline_role(repo.name)
                     label.deploy_role(repo.name)
                     label.pipeline_bucket(repo.name, self.central.account_id)
                 label.role(self.repositories.infrastructure.name, "flow-logs")

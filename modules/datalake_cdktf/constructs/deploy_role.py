@@ -55,6 +55,28 @@ class DeployRole(Construct):
                 self, f"{construct_id}-attachment", role=self.role.name, policy_arn=permissions.arn
             )
 
+        # The read-only twin for pull-request plans, under the same boundary.
+        self.plan_role = iam_role.IamRole(
+            self,
+            "plan-role",
+            name=access.plan_role_name,
+            description=f"Read-only plans of {access.repository} pull requests for this environment",
+            max_session_duration=MAX_SESSION_SECONDS,
+            permissions_boundary=self.boundary.arn,
+            assume_role_policy=document(access.plan_trust()),
+            depends_on=depends_on,
+        )
+        plan_policy = iam_policy.IamPolicy(
+            self,
+            "plan",
+            name=access.plan_role_name,
+            description=f"What a {access.repository} pull-request plan reads in this account",
+            policy=document(*access.plan_permissions()),
+        )
+        iam_role_policy_attachment.IamRolePolicyAttachment(
+            self, "plan-attachment", role=self.plan_role.name, policy_arn=plan_policy.arn
+        )
+
     @property
     def role_arn(self) -> str:
         return self.role.arn

@@ -72,3 +72,40 @@ def cloudwatch_logs_use_key(region: str, account_id: str) -> Statement:
             }
         },
     }
+
+
+def notifications_use_key(account_id: str) -> Statement:
+    """Key-policy grant: AWS CodeStar Notifications publishes to ``account_id``'s encrypted
+    topics (an SNS topic's key must admit whoever publishes to it)."""
+    return {
+        "Sid": "NotificationsPublishToEncryptedTopics",
+        "Effect": "Allow",
+        "Principal": {"Service": "codestar-notifications.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+    }
+
+
+def allow(sid: str, actions: list[str], resources: str | list[str], condition: dict | None = None) -> Statement:
+    """An Allow statement; several actions are sorted, so documents compare and diff cleanly."""
+    return _statement("Allow", sid, actions, resources, condition)
+
+
+def deny(sid: str, actions: list[str], resources: str | list[str], condition: dict | None = None) -> Statement:
+    """A Deny statement (see :func:`allow`)."""
+    return _statement("Deny", sid, actions, resources, condition)
+
+
+def _statement(
+    effect: str, sid: str, actions: list[str], resources: str | list[str], condition: dict | None
+) -> Statement:
+    statement: Statement = {
+        "Sid": sid,
+        "Effect": effect,
+        "Action": sorted(actions) if len(actions) > 1 else actions[0],
+        "Resource": resources,
+    }
+    if condition:
+        statement["Condition"] = condition
+    return statement

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from datalake_cdktf.constructs.policy import Statement, deny_insecure_transport, document
-from datalake_cdktf.engine import Construct, TerraformResourceLifecycle
+from datalake_cdktf.engine import Construct, TerraformProvider, TerraformResourceLifecycle
 from datalake_cdktf.engine.aws import (
     s3_bucket,
     s3_bucket_lifecycle_configuration,
@@ -44,8 +44,9 @@ class SecureBucketConfig:
 
     - ``kms_key_arn``: SSE-KMS with an S3 bucket key. ``None`` means SSE-S3, which is
       only for access-log buckets (S3 server access logging cannot write SSE-KMS).
-    - ``access_log_bucket``: the bucket that receives this bucket's access logs under
-      ``<bucket>/``; ``None`` only for the access-log bucket itself. Logging is
+    - ``access_log_bucket``: the bucket (or the name of one in another stack) that
+      receives this bucket's access logs under ``<bucket>/``; ``None`` only for an
+      access-log bucket itself. Logging is
       switched on only after that bucket's policy admits the logging service (S3
       refuses it before, with InvalidTargetBucketForLogging).
     - ``expiration_days``: expire current objects after N days (``None``: keep).
@@ -66,7 +67,7 @@ class SecureBucketConfig:
 
     bucket_name: str
     kms_key_arn: str | None
-    access_log_bucket: SecureBucket | None
+    access_log_bucket: SecureBucket | str | None
     noncurrent_version_days: int
     expiration_days: int | None = None
     protect: bool = True
@@ -106,15 +107,25 @@ class SecureBucket(Construct):
     logging, lifecycle and TLS-only policy. Properties: ``bucket_name``, ``arn``,
     ``bucket_id``, ``policy`` (the bucket-policy resource)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: SecureBucketConfig):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: SecureBucketConfig,
+        provider: TerraformProvider | None = None,
+    ):
+        """``provider``: the AWS provider of another account (default: the stack's)."""
         super().__init__(scope, construct_id)
         self.config = config
+        on = {"provider": provider} if provider else {}
         self.bucket = s3_bucket.S3Bucket(
             self,
             "bucket",
             bucket=config.bucket_name,
             force_destroy=not config.protect,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=config.protect),
+            **on,
         )
         bucket_id = self.bucket.id
         public_access = s3_bucket_public_access_block.S3BucketPublicAccessBlock(
@@ -125,12 +136,13 @@ class SecureBucket(Construct):
             block_public_policy=True,
             ignore_public_acls=True,
             restrict_public_buckets=True,
+            **on,
         )
         s3_bucket_ownership_controls.S3BucketOwnershipControls(
-            self, "ownership", bucket=bucket_id, rule={"object_ownership": "BucketOwnerEnforced"}
+            self, "ownership", bucket=bucket_id, rule={"object_ownership": "BucketOwnerEnforced"}, **on
         )
         s3_bucket_versioning.S3BucketVersioningA(
-            self, "versioning", bucket=bucket_id, versioning_configuration={"status": "Enabled"}
+            self, "versioning", bucket=bucket_id, versioning_configuration={"status": "Enabled"}, **on
         )
         sse = s3_bucket_server_side_encryption_configuration
         if config.kms_key_arn is None:
@@ -151,20 +163,32 @@ class SecureBucket(Construct):
                     bucket_key_enabled=config.kms_key_arn is not None,
                 )
             ],
+            **on,
         )
-        if config.access_log_bucket is not None:
+        log_bucket = config.access_log_bucket
+        if isinstance(log_bucket, str):  # a log bucket of another stack, ready before this one
             s3_bucket_logging.S3BucketLoggingA(
                 self,
                 "logging",
                 bucket=bucket_id,
-                target_bucket=config.access_log_bucket.bucket_id,
+                target_bucket=log_bucket,
                 target_prefix=f"{config.bucket_name}/",
-                depends_on=[config.access_log_bucket.policy],
+                **on,
+            )
+        elif log_bucket is not None:
+            s3_bucket_logging.S3BucketLoggingA(
+                self,
+                "logging",
+                bucket=bucket_id,
+                target_bucket=log_bucket.bucket_id,
+                target_prefix=f"{config.bucket_name}/",
+                depends_on=[log_bucket.policy],
+                **on,
             )
         if config.eventbridge:
-            s3_bucket_notification.S3BucketNotification(self, "notifications", bucket=bucket_id, eventbridge=True)
+            s3_bucket_notification.S3BucketNotification(self, "notifications", bucket=bucket_id, eventbridge=True, **on)
         s3_bucket_lifecycle_configuration.S3BucketLifecycleConfiguration(
-            self, "lifecycle", bucket=bucket_id, rule=self._lifecycle_rules()
+            self, "lifecycle", bucket=bucket_id, rule=self._lifecycle_rules(), **on
         )
         self.policy = s3_bucket_policy.S3BucketPolicy(
             self,
@@ -173,6 +197,7 @@ class SecureBucket(Construct):
             policy=document(*config.policy(self.bucket.arn)),
             # S3 rejects a policy while the public-access block is being changed.
             depends_on=[public_access],
+            **on,
         )
 
     def _lifecycle_rules(self) -> list:
