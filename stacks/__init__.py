@@ -11,12 +11,14 @@ from datalake_cdktf.stack import DeploymentStack
 from stacks.central_bootstrap import CentralBootstrapStack
 from stacks.datalake import DataLakeStack
 from stacks.environment_bootstrap import EnvironmentBootstrapStack
+from stacks.pipeline import PipelineStack
 
 __all__ = [
     "CentralBootstrapStack",
     "DataLakeStack",
     "DeploymentStack",
     "EnvironmentBootstrapStack",
+    "PipelineStack",
     "build_app",
 ]
 
@@ -25,7 +27,8 @@ def build_app(
     config: DeploymentConfig, outdir: str | Path | None = None, *, local_bootstrap_state: bool = False
 ) -> tuple[App, list[DeploymentStack]]:
     """Every stack of the deployment: ``central-bootstrap``, then per environment
-    ``bootstrap-<env>`` and ``datalake-<env>``, in config order.
+    ``bootstrap-<env>``, ``datalake-<env>`` and one ``pipeline-<repo>-<env>`` per
+    repository, in config order.
 
     ``outdir`` defaults to the engine's (``$CDKTF_OUTDIR`` under the cdktf CLI, else
     ``cdktf.out``)."""
@@ -34,4 +37,6 @@ def build_app(
     for environment in config.environments:
         stacks.append(EnvironmentBootstrapStack(app, config=config, environment=environment))
         stacks.append(DataLakeStack(app, config=config, environment=environment))
+        for repository in config.repositories.all:
+            stacks.append(PipelineStack(app, config=config, environment=environment, repository=repository))
     return app, stacks

@@ -12,6 +12,15 @@ DEFAULT = load_config(CONFIG_DIR)
 ENVIRONMENTS = [env.name for env in DEFAULT.environments]
 
 
+def expected_stacks(config: DeploymentConfig) -> list[str]:
+    """Every stack a config makes, in build order."""
+    stacks = ["central-bootstrap"]
+    for env in config.environments:
+        stacks += [f"bootstrap-{env.name}", f"datalake-{env.name}"]
+        stacks += [f"pipeline-{repo.name}-{env.name}" for repo in config.repositories.all]
+    return stacks
+
+
 @pytest.fixture(scope="session")
 def config() -> DeploymentConfig:
     return DEFAULT

@@ -28,12 +28,14 @@ POLICY_ATTRIBUTES = {
     "aws_iam_role_policy": "policy",
     "aws_kms_key": "policy",
     "aws_s3_bucket_policy": "policy",
+    "aws_sns_topic_policy": "policy",
 }
 # Terraform references inside documents, resolved to ARNs of the right shape.
 PLACEHOLDERS = {
     ("aws_s3_bucket", "arn"): "arn:aws:s3:::placeholder-bucket",
     ("aws_kms_key", "arn"): "arn:aws:kms:eu-west-1:111111111111:key/placeholder",
     ("aws_cloudwatch_log_group", "arn"): "arn:aws:logs:eu-west-1:111111111111:log-group:placeholder",
+    ("aws_sns_topic", "arn"): "arn:aws:sns:eu-west-1:111111111111:placeholder",
 }
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEFAULT
+from tests.conftest import DEFAULT, expected_stacks
 
 MAIN = Path(__file__).resolve().parents[1] / "main.py"
 ENVS = MAIN.parent / "envs"
@@ -43,9 +43,7 @@ def test_summary_lists_every_stack_with_its_account_state_key_and_resource_count
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["stack", "account", "region", "state", "key", "resources"]
     rows = {line.split()[0]: line.split() for line in lines[2:] if line.strip() and not line.startswith(" ")}
-    expected = ["central-bootstrap"] + [
-        f"{k}-{e.name}" for e in DEFAULT.environments for k in ("bootstrap", "datalake")
-    ]
+    expected = expected_stacks(DEFAULT)
     assert [r for r in rows if r in expected] == expected, result.stdout
     for stack_id in expected:
         _, account, region, state_key, count = rows[stack_id]

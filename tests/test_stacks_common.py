@@ -9,14 +9,13 @@ import pytest
 from datalake_cdktf.naming import state_key
 
 from stacks import build_app
-from tests.conftest import DEFAULT, ENVIRONMENTS
+from tests.conftest import DEFAULT, ENVIRONMENTS, expected_stacks
 
 CENTRAL_STATE_BUCKET = "datalake-central-tfstate-111111111111-eu-west-1"
 
 
 def test_one_stack_per_kind_and_environment(stacks):
-    expected = ["central-bootstrap"] + [f"{kind}-{env}" for env in ENVIRONMENTS for kind in ("bootstrap", "datalake")]
-    assert list(stacks) == expected
+    assert list(stacks) == expected_stacks(DEFAULT)
 
 
 def test_every_stack_has_its_own_state_key(stacks):

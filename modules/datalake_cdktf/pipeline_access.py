@@ -223,6 +223,21 @@ class PipelineAccess:
                 ["codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"],
                 self._arn("codebuild", f"project/{self.prefix}*"),
             ),
+            allow(
+                # Approval requests go to its topic.
+                "NotifyItsTopic",
+                ["sns:Publish"],
+                self._arn("sns", self.prefix + "*"),
+            ),
+            allow(
+                "EncryptItsNotifications",
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                self._arn("kms", "key/*"),
+                {
+                    "ForAnyValue:StringEquals": {"kms:ResourceAliases": [self.notification_key_alias]},
+                    "StringEquals": {"kms:ViaService": f"sns.{self.region}.amazonaws.com"},
+                },
+            ),
             *self._source(pass_connection=False),
         ]
 

@@ -335,6 +335,8 @@ class _Resolver:
             return naming.bucket_arn(conf["bucket"], region)
         if resource_type == "aws_kms_key":
             return naming.arn("kms", region, account, f"key/{self.key_id(name)}")
+        if resource_type == "aws_sns_topic":
+            return naming.arn("sns", region, account, conf["name"])
         if resource_type == "aws_cloudwatch_log_group":
             return naming.arn("logs", region, account, f"log-group:{conf['name']}")
         raise AssertionError(f"no ARN rule for {resource_type}: add one to tests/support/iam.py")

@@ -1,0 +1,220 @@
+"""pipeline-<repo>-<env>: one self-updating pipeline per repository and environment.
+
+Who may do what (a pull-request build can never apply, a pipeline updates only itself)
+is evaluated in tests/test_iam_evaluation.py; here: the pipelines' shape as a user
+relies on it, per environment and repository, and how config scales it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import yaml
+from datalake_cdktf.config import load_config
+
+from main import CONFIG_DIR
+from tests.conftest import DEFAULT, expected_stacks
+from tests.support.synth import synthesize
+
+CENTRAL = DEFAULT.central.account_id
+PAIRS = [(env, repo) for env in DEFAULT.environments for repo in DEFAULT.repositories.all]
+IDS = [f"{repo.name}-{env.name}" for env, repo in PAIRS]
+
+
+@pytest.fixture(params=PAIRS, ids=IDS)
+def case(request, stacks):
+    env, repo = request.param
+    stack = stacks[f"pipeline-{repo.name}-{env.name}"]
+    (pipeline,) = stack.resources("aws_codepipeline").values()
+    return env, repo, stack, pipeline
+
+
+def stage_names(pipeline) -> list[str]:
+    return [stage["name"] for stage in pipeline["stage"]]
+
+
+def action(pipeline, stage: str) -> dict:
+    (found,) = next(s for s in pipeline["stage"] if s["name"] == stage)["action"]
+    return found
+
+
+def project(stack, build: str) -> dict:
+    return stack.resource("aws_codebuild_project", f"pipeline/{build}")
+
+
+def test_stages_run_in_order_with_approval_exactly_where_the_environment_requires_it(case):
+    env, _, _, pipeline = case
+    expected = ["Source", "UpdatePipeline", "Test", "Plan", *(["Approval"] if env.approval_required else []), "Apply"]
+    assert stage_names(pipeline) == expected
+    if env.is_production:
+        assert "Approval" in stage_names(pipeline), "production is always approved"
+
+
+def test_apply_consumes_the_plans_the_plan_stage_saved(case):
+    _, _, stack, pipeline = case
+    plan, apply = action(pipeline, "Plan"), action(pipeline, "Apply")
+    assert plan["output_artifacts"] == ["plan"] and plan["namespace"] == "Plan"
+    assert apply["input_artifacts"] == ["source", "plan"]
+    assert apply["configuration"]["PrimarySource"] == "source"
+    commands = json.loads(project(stack, "apply")["source"]["buildspec"])["phases"]["build"]["commands"]
+    assert commands == [f"make apply ENV={case[0].name} PLANS=$CODEBUILD_SRC_DIR_plan/plans"], commands
+
+
+APPROVED = [(env, repo) for env, repo in PAIRS if env.approval_required]
+
+
+@pytest.mark.parametrize(("env", "repo"), APPROVED, ids=[f"{r.name}-{e.name}" for e, r in APPROVED])
+def test_the_approval_request_carries_the_counts_and_a_link_to_the_summary(stacks, env, repo):
+    stack = stacks[f"pipeline-{repo.name}-{env.name}"]
+    (pipeline,) = stack.resources("aws_codepipeline").values()
+    approve = action(pipeline, "Approval")["configuration"]
+    for variable in ("#{Plan.ADD}", "#{Plan.CHANGE}", "#{Plan.REPLACE}", "#{Plan.DESTROY}", "#{Plan.DATA_AT_RISK}"):
+        assert variable in approve["CustomData"], approve
+    assert approve["ExternalEntityLink"] == "#{Plan.SUMMARY_URL}"
+    assert approve["NotificationArn"] == stack.ref("aws_sns_topic", "pipeline/topic", "arn")
+    exported = json.loads(project(stack, "plan")["source"]["buildspec"])["env"]["exported-variables"]
+    assert set(exported) >= {"ADD", "CHANGE", "REPLACE", "DESTROY", "DATA_AT_RISK", "SUMMARY_URL"}
+
+
+def test_a_push_to_the_environments_branch_and_nothing_else_starts_it(case):
+    env, repo, _, pipeline = case
+    (trigger,) = pipeline["trigger"]
+    git = trigger["git_configuration"]
+    assert git["source_action_name"] == "Source"
+    assert git["push"] == [{"branches": {"includes": [env.branch]}}]
+    assert "pull_request" not in git
+    source = next(
+        a for a in next(s for s in pipeline["stage"] if s["name"] == "Source")["action"] if a["name"] == "Source"
+    )
+    assert source["configuration"]["FullRepositoryId"] == repo.full_repository_id
+    assert source["configuration"]["BranchName"] == env.branch
+    assert source["configuration"]["DetectChanges"] == "false", "the trigger starts runs: no second start"
+    assert pipeline["pipeline_type"] == "V2" and pipeline["execution_mode"] == "QUEUED"
+
+
+def test_an_etl_pipeline_updates_itself_from_the_infrastructure_repositorys_definitions(case):
+    env, repo, stack, pipeline = case
+    sources = next(s for s in pipeline["stage"] if s["name"] == "Source")["action"]
+    update = action(pipeline, "UpdatePipeline")
+    commands = json.loads(project(stack, "update")["source"]["buildspec"])["phases"]["build"]["commands"]
+    assert commands[-1] == f"make pipeline-update ENV={env.name} REPOSITORY={repo.name}"
+    if repo == DEFAULT.repositories.infrastructure:
+        assert [a["name"] for a in sources] == ["Source"] and update["input_artifacts"] == ["source"]
+    else:
+        definitions = next(a for a in sources if a["name"] == "Definitions")
+        assert (
+            definitions["configuration"]["FullRepositoryId"] == DEFAULT.repositories.infrastructure.full_repository_id
+        )
+        assert update["input_artifacts"] == ["source", "definitions"]
+        assert commands[0] == "cd $CODEBUILD_SRC_DIR_definitions"
+
+
+def test_every_build_runs_a_project_command_in_a_pinned_unprivileged_image(case):
+    env, repo, stack, _ = case
+    targets = {
+        "update": "pipeline-update",
+        "test": "test",
+        "plan": "plan",
+        "apply": "apply",
+        "drift": "drift",
+        "pr": "pr-plan",
+    }
+    for build, target in targets.items():
+        conf = project(stack, build)
+        assert conf["environment"]["image"] == DEFAULT.pipelines.build_image, conf["environment"]
+        assert conf["environment"]["privileged_mode"] is False
+        spec = json.loads(conf["source"]["buildspec"])
+        assert spec["phases"]["build"]["commands"][-1].startswith(f"make {target}"), (build, spec)
+        assert "make setup" in spec["phases"]["install"]["commands"], "installs from the lock files"
+        assert conf["encryption_key"].endswith(":alias/datalake-central-artifacts")
+        assert conf["cache"]["type"] == "S3" and conf["cache"]["location"].startswith(
+            f"datalake-{env.name}-{repo.name}-ci-"
+        )
+        group = stack.resource("aws_cloudwatch_log_group", f"pipeline/{build}-logs")
+        assert conf["logs_config"]["cloudwatch_logs"]["group_name"] == stack.ref(
+            "aws_cloudwatch_log_group", f"pipeline/{build}-logs", "name"
+        )
+        assert group["retention_in_days"] == DEFAULT.pipelines.log_retention_days and group["kms_key_id"], group
+
+
+def test_builds_run_as_the_roles_bootstrap_made_and_the_stack_creates_no_iam(case):
+    env, repo, stack, pipeline = case
+    label = DEFAULT.label(env)
+    assert not [t for t, _, _ in stack.all_resources() if t.startswith("aws_iam")], "no IAM in a pipeline stack"
+    for build in ("update", "test", "plan", "apply", "drift"):
+        assert project(stack, build)["service_role"] == f"arn:aws:iam::{CENTRAL}:role/{label.pipeline_role(repo.name)}"
+    assert project(stack, "pr")["service_role"] == f"arn:aws:iam::{CENTRAL}:role/{label.pull_request_role(repo.name)}"
+    assert pipeline["role_arn"] == f"arn:aws:iam::{CENTRAL}:role/{label.codepipeline_role(repo.name)}"
+    assert stack.provider["allowed_account_ids"] == [CENTRAL] and "assume_role" not in stack.provider
+
+
+def test_pull_requests_against_the_branch_plan_read_only_and_comment(case):
+    env, _, stack, _ = case
+    (webhook,) = stack.resources("aws_codebuild_webhook").values()
+    (group,) = webhook["filter_group"]
+    filters = {f["type"]: f["pattern"] for f in group["filter"]}
+    assert filters == {
+        "EVENT": "PULL_REQUEST_CREATED,PULL_REQUEST_UPDATED,PULL_REQUEST_REOPENED",
+        "BASE_REF": f"^refs/heads/{env.branch}$",
+    }
+    spec = json.loads(project(stack, "pr")["source"]["buildspec"])
+    assert spec["phases"]["build"]["commands"] == [f"make pr-plan ENV={env.name}"]
+    assert spec["env"]["secrets-manager"] == {"PULL_REQUEST_TOKEN": DEFAULT.secrets["pull_request_token"]}
+    assert "apply" not in json.dumps(spec), "a pull-request build has no path to apply"
+
+
+def test_failures_approvals_and_applies_reach_an_encrypted_topic(case):
+    _, _, stack, _ = case
+    topic = stack.resource("aws_sns_topic", "pipeline/topic")
+    assert topic["kms_master_key_id"].endswith(":alias/datalake-central-notifications")
+    rules = {
+        c["//"]["metadata"]["path"].split("/")[-1]: c
+        for c in stack.resources("aws_codestarnotifications_notification_rule").values()
+    }
+    assert set(rules["pipeline-events"]["event_type_ids"]) == {
+        "codepipeline-pipeline-manual-approval-needed",
+        "codepipeline-pipeline-pipeline-execution-failed",
+        "codepipeline-pipeline-pipeline-execution-succeeded",
+    }
+    assert rules["drift-events"]["event_type_ids"] == ["codebuild-project-build-state-failed"]
+    for rule in rules.values():
+        assert rule["target"] == [{"address": stack.ref("aws_sns_topic", "pipeline/topic", "arn")}]
+
+
+def test_drift_is_checked_on_the_configured_schedule(case):
+    env, repo, stack, _ = case
+    (rule,) = stack.resources("aws_cloudwatch_event_rule").values()
+    assert rule["schedule_expression"] == DEFAULT.pipelines.drift_schedule
+    (target,) = stack.resources("aws_cloudwatch_event_target").values()
+    assert target["arn"] == stack.ref("aws_codebuild_project", "pipeline/drift", "arn")
+    assert project(stack, "drift")["source_version"] == f"refs/heads/{env.branch}"
+    spec = json.loads(project(stack, "drift")["source"]["buildspec"])
+    assert spec["phases"]["build"]["commands"] == [f"make drift ENV={env.name}"]
+
+
+def test_a_fourth_environment_and_a_second_etl_repository_add_exactly_their_stacks(tmp_path):
+    """Config alone: no code change adds the environment's and the repository's stacks."""
+    folder = tmp_path / "envs"
+    shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("schema"))
+    root = yaml.safe_load((folder / "deployment.yaml").read_text())
+    root["environments"].append("qa")
+    root["repositories"]["etl"].append({"name": "marketing", "full_repository_id": "example-org/etl-marketing"})
+    (folder / "deployment.yaml").write_text(yaml.safe_dump(root))
+    qa = yaml.safe_load((folder / "environments" / "test.yaml").read_text())
+    qa.update(account_id="555555555555", branch="qa", vpc_cidr="10.40.0.0/16")
+    (folder / "environments" / "qa.yaml").write_text(yaml.safe_dump(qa))
+    config = load_config(folder)
+    stacks = synthesize(config, tmp_path / "out")
+    assert list(stacks) == expected_stacks(config)
+    assert len(stacks) == 1 + 4 * (2 + 3), list(stacks)
+    assert {s for s in stacks if s.endswith("-qa")} == {
+        "bootstrap-qa",
+        "datalake-qa",
+        "pipeline-datalake-infra-qa",
+        "pipeline-sales-qa",
+        "pipeline-marketing-qa",
+    }
+    qa_roles = {c["name"] for c in stacks["bootstrap-qa"].resources("aws_iam_role").values()}
+    assert {"datalake-qa-marketing-deploy", "datalake-qa-marketing-pipeline", "datalake-qa-marketing-pr"} <= qa_roles
