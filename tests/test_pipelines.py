@@ -184,7 +184,7 @@ def test_failures_approvals_and_applies_reach_an_encrypted_topic(case):
 
 
 def test_drift_is_checked_on_the_configured_schedule(case):
-    env, repo, stack, _ = case
+    env, _, stack, _ = case
     (rule,) = stack.resources("aws_cloudwatch_event_rule").values()
     assert rule["schedule_expression"] == DEFAULT.pipelines.drift_schedule
     (target,) = stack.resources("aws_cloudwatch_event_target").values()
