@@ -15,7 +15,13 @@ export CHECKPOINT_DISABLE := 1
 # Python commands run with jsii pointed at the pinned Node.js 22 (scripts/with-pinned-node).
 RUN := scripts/with-pinned-node $(PIPENV) run
 
-.PHONY: setup synth test schema format bench bench-quick clean
+.PHONY: setup synth test schema format bench bench-quick clean plan apply drift pr-plan pipeline-update
+
+# The pipeline's steps for one environment (ENV=dev|test|prod|...), runnable on a laptop
+# with credentials that may assume the environment's deploy role (README.md, "Pipelines").
+ENV ?= dev
+PLANS ?= plans
+DEPLOY := $(RUN) python -m datalake_cdktf.deploy
 
 ## setup: pipenv in .tools/, the locked Python packages in .venv/, the cdktf CLI and
 ## Node.js 22 in node_modules/ (each only when its lock file changed)
@@ -43,6 +49,28 @@ synth: setup
 test: setup
 	$(RUN) python -m pytest $(PYTEST_ARGS)
 
+## plan: saved plans of this repository's stacks in ENV, and their summary (PUBLISH=s3://... to publish it)
+plan: synth
+	$(DEPLOY) plan --stack datalake-$(ENV) --out $(PLANS) $(if $(PUBLISH),--publish $(PUBLISH))
+
+## apply: apply exactly the saved plans in PLANS (a stale plan fails)
+apply: synth
+	$(DEPLOY) apply --stack datalake-$(ENV) --plans $(PLANS)
+
+## drift: exit 2 when ENV's live infrastructure differs from the code
+drift: synth
+	$(DEPLOY) drift --stack datalake-$(ENV)
+
+## pr-plan: a read-only plan (the plan role, no state lock) and its summary, as a pull-request comment in CodeBuild
+pr-plan: setup
+	$(RUN) python main.py --read-only
+	$(DEPLOY) plan --read-only --stack datalake-$(ENV) --out $(PLANS)
+	@if [ -n "$$PULL_REQUEST_TOKEN" ]; then $(DEPLOY) comment --summary $(PLANS)/summary.md; fi
+
+## pipeline-update: apply pipeline-REPOSITORY-ENV when it changed, then restart PIPELINE on its new definition
+pipeline-update: synth
+	$(DEPLOY) update-pipeline --stack pipeline-$(REPOSITORY)-$(ENV) --out $(PLANS)/pipeline $(if $(PIPELINE),--pipeline $(PIPELINE))
+
 ## schema: rewrite envs/schema/*.json from the config model
 schema: setup
 	$(PIPENV) run python -m datalake_cdktf.config.schema
@@ -61,4 +89,4 @@ bench-quick: setup
 	$(RUN) python benchmarks/run.py --quick
 
 clean:
-	rm -rf cdktf.out .pytest_cache
+	rm -rf cdktf.out .pytest_cache plans

@@ -24,19 +24,24 @@ __all__ = [
 
 
 def build_app(
-    config: DeploymentConfig, outdir: str | Path | None = None, *, local_bootstrap_state: bool = False
+    config: DeploymentConfig,
+    outdir: str | Path | None = None,
+    *,
+    local_bootstrap_state: bool = False,
+    read_only: bool = False,
 ) -> tuple[App, list[DeploymentStack]]:
     """Every stack of the deployment: ``central-bootstrap``, then per environment
     ``bootstrap-<env>``, ``datalake-<env>`` and one ``pipeline-<repo>-<env>`` per
     repository, in config order.
 
     ``outdir`` defaults to the engine's (``$CDKTF_OUTDIR`` under the cdktf CLI, else
-    ``cdktf.out``)."""
+    ``cdktf.out``); ``read_only`` makes the data-lake stacks plan through the read-only
+    plan roles (pull requests)."""
     app = new_app(outdir)
     stacks: list[DeploymentStack] = [CentralBootstrapStack(app, config=config, local_state=local_bootstrap_state)]
     for environment in config.environments:
         stacks.append(EnvironmentBootstrapStack(app, config=config, environment=environment))
-        stacks.append(DataLakeStack(app, config=config, environment=environment))
+        stacks.append(DataLakeStack(app, config=config, environment=environment, read_only=read_only))
         for repository in config.repositories.all:
             stacks.append(PipelineStack(app, config=config, environment=environment, repository=repository))
     return app, stacks

@@ -25,7 +25,10 @@ class DataLakeStack(DeploymentStack):
     """Properties: ``key``, ``access_log_bucket``, ``zone_buckets`` (zone -> bucket),
     ``assets_bucket``, ``network``, ``catalog``, ``outputs``."""
 
-    def __init__(self, scope: Construct, *, config: DeploymentConfig, environment: Environment):
+    def __init__(
+        self, scope: Construct, *, config: DeploymentConfig, environment: Environment, read_only: bool = False
+    ):
+        """``read_only``: the provider assumes the read-only plan role (pull-request plans)."""
         label = config.label(environment)
         infrastructure = config.repositories.infrastructure
         account, region = environment.account_id, environment.region
@@ -38,7 +41,7 @@ class DataLakeStack(DeploymentStack):
             repository=infrastructure.name,
             account_id=account,
             region=region,
-            role_arn=deploy_role,
+            role_arn=config.plan_role_arn(environment, infrastructure) if read_only else deploy_role,
         )
         protect = environment.protect_data
         retention = environment.retention

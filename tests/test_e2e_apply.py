@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -239,6 +240,133 @@ def test_the_plan_summary_of_real_plans_of_the_data_lake(deployed, terraform, tm
     text = destroyed.markdown()
     assert text.index("Data at risk") < text.index("| stack |"), text
     assert "arn:aws:kms" not in text and DEV.account_id not in text, "addresses only, never values"
+
+
+def deploy_command(terraform, env: dict[str, str], *args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
+    """The project's pipeline command (``python -m datalake_cdktf.deploy``), as a build runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "datalake_cdktf.deploy", *map(str, args)],
+        cwd=cwd,
+        env={**terraform.env, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+
+
+def with_retention(source: Path, target: Path, days: int) -> Path:
+    """A copy of a deployed stack folder whose flow-log group keeps logs ``days`` days."""
+    shutil.copytree(source, target, symlinks=True)
+    stack = json.loads((target / "cdk.tf.json").read_text())
+    for group in stack["resource"]["aws_cloudwatch_log_group"].values():
+        group["retention_in_days"] = days
+    (target / "cdk.tf.json").write_text(json.dumps(stack))
+    return target
+
+
+def test_the_pipeline_commands_plan_apply_refuse_a_stale_plan_and_find_drift(deployed, terraform, emulator, tmp_path):
+    """plan -> apply of exactly the saved plan; a plan made stale by another apply is
+    refused, not re-planned; drift shows as exit 2. (The commands the buildspecs run.)"""
+    env = deployed.credentials["datalake-dev"]
+    live = deployed.workdir / "datalake-dev"
+    stale = with_retention(live, tmp_path / "stale" / "datalake-dev", 400)
+    other = with_retention(live, tmp_path / "other" / "datalake-dev", 731)
+
+    planned = deploy_command(
+        terraform,
+        env,
+        "plan",
+        "--stack",
+        "datalake-dev",
+        "--stacks-dir",
+        stale.parent,
+        "--out",
+        tmp_path / "p",
+        cwd=tmp_path,
+    )
+    assert planned.returncode == 0, planned.stderr
+    assert (tmp_path / "p" / "counts.env").read_text().startswith("ADD=0\nCHANGE=1\n"), planned.stdout
+    applied_other = deploy_command(
+        terraform,
+        env,
+        "plan",
+        "--stack",
+        "datalake-dev",
+        "--stacks-dir",
+        other.parent,
+        "--out",
+        tmp_path / "q",
+        cwd=tmp_path,
+    )
+    assert applied_other.returncode == 0, applied_other.stderr
+    assert (
+        deploy_command(
+            terraform,
+            env,
+            "apply",
+            "--stack",
+            "datalake-dev",
+            "--stacks-dir",
+            other.parent,
+            "--plans",
+            tmp_path / "q",
+            cwd=tmp_path,
+        ).returncode
+        == 0
+    )
+
+    refused = deploy_command(
+        terraform,
+        env,
+        "apply",
+        "--stack",
+        "datalake-dev",
+        "--stacks-dir",
+        stale.parent,
+        "--plans",
+        tmp_path / "p",
+        cwd=tmp_path,
+    )
+    assert refused.returncode != 0
+    assert "Saved plan is stale" in refused.stderr, refused.stderr
+
+    drifted = deploy_command(
+        terraform, env, "drift", "--stack", "datalake-dev", "--stacks-dir", deployed.workdir, cwd=tmp_path
+    )
+    assert drifted.returncode == 2 and "drift in datalake-dev" in drifted.stdout, drifted.stdout + drifted.stderr
+    restored = deploy_command(
+        terraform,
+        env,
+        "plan",
+        "--stack",
+        "datalake-dev",
+        "--stacks-dir",
+        deployed.workdir,
+        "--out",
+        tmp_path / "r",
+        cwd=tmp_path,
+    )
+    assert restored.returncode == 0, restored.stderr
+    assert (
+        deploy_command(
+            terraform,
+            env,
+            "apply",
+            "--stack",
+            "datalake-dev",
+            "--stacks-dir",
+            deployed.workdir,
+            "--plans",
+            tmp_path / "r",
+            cwd=tmp_path,
+        ).returncode
+        == 0
+    )
+    quiet = deploy_command(
+        terraform, env, "drift", "--stack", "datalake-dev", "--stacks-dir", deployed.workdir, cwd=tmp_path
+    )
+    assert quiet.returncode == 0 and "no drift" in quiet.stdout, quiet.stdout + quiet.stderr
 
 
 def contract_reader(outdir: Path) -> Path:

@@ -101,6 +101,7 @@ def terraform_runner(workdir: Path, **extra_env: str):
             check=False,
         )
 
+    run.env = base_env  # for other processes that run Terraform (the project's deploy commands)
     return run
 
 

@@ -86,10 +86,18 @@ def buildspec(build: str, config: PipelineConfig) -> str:
     # The pipeline stacks are defined in the infrastructure repository: an ETL pipeline
     # updates itself from its second source. (No "${" here: Terraform would interpolate it.)
     definitions = ["cd $CODEBUILD_SRC_DIR_definitions"] if config.definitions_id else []
+    summary = f"s3://{config.access.artifact_bucket}/summaries/$CODEBUILD_BUILD_NUMBER.md"
     commands = {
-        "update": [*definitions, f"make pipeline-update ENV={env} REPOSITORY={repository}"],
+        "update": [
+            *definitions,
+            f"make pipeline-update ENV={env} REPOSITORY={repository} PIPELINE={config.access.pipeline_name}",
+        ],
         "test": ["make test"],
-        "plan": [f"make plan ENV={env}"],
+        "plan": [
+            f"make plan ENV={env} PUBLISH={summary}",
+            # the counts become the Plan namespace's variables (the approval request shows them)
+            "export $(cat plans/counts.env | xargs)",
+        ],
         "apply": [f"make apply ENV={env} PLANS=$CODEBUILD_SRC_DIR_plan/plans"],
         "drift": [f"make drift ENV={env}"],
         "pr": [f"make pr-plan ENV={env}"],
