@@ -4,11 +4,13 @@ then the pipeline would, and the result is checked in those accounts.
 
 Order, as in README.md "Bootstrapping": an administrator applies central-bootstrap with
 local state (it creates the state bucket), then bootstrap-dev (pipeline roles in the
-central account, deploy roles in dev). datalake-dev is then applied as its pipeline
-does it: with the credentials of the central role `datalake-dev-datalake-infra-pipeline`
-for the state, its provider assuming `datalake-dev-datalake-infra-deploy` in dev. Every
-first apply must succeed in one pass and a second plan must be empty. Then the
-protected central stack must refuse `destroy` and dev must destroy.
+central account, deploy roles in dev), then each repository's first pipeline stack
+(pipeline-<repo>-dev), whose second plan is made by that pipeline's own role, as its
+UpdatePipeline stage will. datalake-dev is then applied as its pipeline does it: with
+the credentials of the central role `datalake-dev-datalake-infra-pipeline` for the
+state, its provider assuming `datalake-dev-datalake-infra-deploy` in dev. Every first
+apply must succeed in one pass and a second plan must be empty. Then the protected
+central stack must refuse `destroy` and dev must destroy.
 
 moto does not evaluate IAM, trust or key policies: the role chain here proves the wiring
 (names, accounts, state access path), and tests/test_iam_evaluation.py proves who may
@@ -36,7 +38,9 @@ CENTRAL = DEFAULT.central.account_id
 DEV = DEFAULT.environment("dev")
 INFRA = DEFAULT.repositories.infrastructure
 (SALES,) = DEFAULT.repositories.etl
-ORDER = ("central-bootstrap", "bootstrap-dev", "datalake-dev")
+PIPELINES = {naming.pipeline_stack_id(r.name, "dev"): r for r in (INFRA, SALES)}
+"""Each repository's dev pipeline stack: applied first by an administrator, then its own."""
+ORDER = ("central-bootstrap", "bootstrap-dev", *PIPELINES, "datalake-dev")
 STEPS = ("init", "apply", "plan")
 PIPELINE_APPLIED = {"datalake-dev": INFRA}
 """Stacks a pipeline applies (the others an administrator): stack -> repository."""
@@ -104,7 +108,7 @@ class Deployment:
 
 @pytest.fixture(scope="module")
 def deployed(stacks, emulator, terraform, admin_credentials, tmp_path_factory) -> Deployment:
-    """Apply the three stacks in order, each in its own folder under ``workdir``."""
+    """Apply the stacks in ORDER, each in its own folder under ``workdir``."""
     deployment = Deployment(tmp_path_factory.mktemp("e2e"))
     for stack_id in ORDER:
         repository = PIPELINE_APPLIED.get(stack_id)
@@ -123,6 +127,11 @@ def deployed(stacks, emulator, terraform, admin_credentials, tmp_path_factory) -
         steps = deployment.results[stack_id] = {}
         steps["init"] = terraform("init", "-input=false", cwd=workdir, env=env)
         steps["apply"] = terraform("apply", "-auto-approve", "-input=false", cwd=workdir, env=env)
+        if stack_id in PIPELINES:
+            # From now on the pipeline updates itself: its own role must read all of it.
+            env = deployment.credentials[stack_id] = pipeline_credentials(
+                emulator, admin_credentials, PIPELINES[stack_id]
+            )
         steps["plan"] = terraform("plan", "-detailed-exitcode", "-input=false", cwd=workdir, env=env)
         if any(r.returncode != 0 for r in steps.values()):
             break  # later stacks need this one
@@ -175,6 +184,18 @@ def test_the_data_lake_was_applied_through_the_pipeline_role_chain(deployed, emu
     assert sorted(b for b in central_buckets if b.endswith(f"-ci-{CENTRAL}")) == sorted(
         f"datalake-dev-{repo.name}-ci-{CENTRAL}" for repo in DEFAULT.repositories.all
     ), "each dev pipeline's artifact bucket is in the central account"
+
+
+@pytest.mark.parametrize("repository", DEFAULT.repositories.all, ids=lambda r: r.name)
+def test_each_repository_has_its_dev_pipeline_in_the_central_account(deployed, emulator, repository):
+    pipeline = emulator.client("codepipeline", CENTRAL).get_pipeline(name=f"datalake-dev-{repository.name}")["pipeline"]
+    assert pipeline["roleArn"] == f"arn:aws:iam::{CENTRAL}:role/datalake-dev-{repository.name}-codepipeline"
+    assert pipeline["pipelineType"] == "V2" and pipeline["executionMode"] in ("QUEUED", "SUPERSEDED")
+    assert [s["name"] for s in pipeline["stages"]] == ["Source", "UpdatePipeline", "Test", "Plan", "Apply"]
+    (trigger,) = pipeline["triggers"]
+    assert [p["branches"]["includes"] for p in trigger["gitConfiguration"]["push"]] == [[DEV.branch]]
+    assert pipeline["artifactStore"]["location"] == f"datalake-dev-{repository.name}-ci-{CENTRAL}"
+    assert not emulator.client("codepipeline", DEV.account_id).list_pipelines()["pipelines"], "no pipeline in dev"
 
 
 def test_no_bucket_of_the_dev_account_can_be_made_public(deployed, emulator):
@@ -478,3 +499,31 @@ def test_every_call_the_deploy_role_made_is_allowed_by_its_policies(deployed, em
 
     denied = sorted(f"{a} on {r} {dict(c) or ''}" for a, r, c in calls if not allowed(a, r, c))
     assert not denied, "the deploy role's policies do not allow:\n" + "\n".join(denied)
+
+
+def test_every_call_a_pipeline_role_made_is_allowed_by_its_policies(deployed, emulator, stacks):
+    """The pipelines' own roles, as the emulator saw them: state reads and writes for
+    datalake-dev, and the refresh of each pipeline stack (its UpdatePipeline stage). The
+    IAM evaluator must allow every call with the role's policies. (CodeBuild and CodeStar
+    calls are answered by the harness's fakes and not recorded.)"""
+    from tests.support.iam import AccessModel
+
+    model = AccessModel.from_stacks(stacks, {env.account_id: env.admin_role_name for env in DEFAULT.environments})
+    for repository in (INFRA, SALES):
+        role = DEFAULT.pipeline_role_arn(DEV, repository)
+        session = role.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/") + "/"
+        calls = {
+            (S3_API_TO_IAM.get(c.action, c.action), c.resource, c.context)
+            for c in emulator.calls
+            if c.principal.startswith(session) and c.action not in REFUSAL_TOLERATED
+        }
+        services = {action.split(":")[0] for action, _, _ in calls}
+        assert {"codepipeline", "events", "logs", "s3", "sns"} <= services, (repository.name, sorted(services))
+
+        def allowed(action: str, resource: str, context: tuple, role: str = role) -> bool:
+            if resource != "*":
+                return model.can(role, action, resource, **dict(context))
+            return model.can_somewhere(role, action, **dict(context))
+
+        denied = sorted(f"{a} on {r} {dict(c) or ''}" for a, r, c in calls if not allowed(a, r, c))
+        assert not denied, f"{role}'s policies do not allow:\n" + "\n".join(denied)

@@ -8,6 +8,7 @@ each patch with its reason (see PATCHES and _ForwardingProxy).
 
 from __future__ import annotations
 
+import datetime
 import http.client
 import http.server
 import json
@@ -22,6 +23,7 @@ from typing import Any
 
 import boto3
 import botocore.config
+from moto.codepipeline.models import CodePipeline, CodePipelineBackend
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.responses import ActionResult, EmptyResult
 from moto.iam.access_control import IAMPolicy, PermissionResult
@@ -30,7 +32,20 @@ from moto.s3 import responses as s3_responses
 from moto.server import ThreadedMotoServer
 
 REGION = "eu-west-1"
-SERVICES = ("ec2", "glue", "iam", "kms", "logs", "s3", "s3control", "ssm", "sts")
+SERVICES = (
+    "codepipeline",
+    "ec2",
+    "events",
+    "glue",
+    "iam",
+    "kms",
+    "logs",
+    "s3",
+    "s3control",
+    "sns",
+    "ssm",
+    "sts",
+)
 
 
 def _statements(policy: bytes) -> list[dict[str, Any]]:
@@ -102,6 +117,44 @@ def _get_permission(self, action, resource):
     return IAMPolicy(json.dumps(document)).is_action_permitted(action, resource)
 
 
+_moto_create_pipeline = CodePipelineBackend.create_pipeline
+
+
+def _create_pipeline(self, pipeline, tags):
+    """Gap 8: moto checks that the pipeline's role trusts CodePipeline by reading each
+    trust statement's Principal.Service as one string, so a statement trusting a list of
+    services (["codepipeline.amazonaws.com", "events.amazonaws.com"], valid in AWS) is
+    refused. Show moto the same trust with one service per statement while it checks."""
+    role = self.iam_backend.get_role_by_arn(pipeline["roleArn"])
+    document = role.assume_role_policy_document
+    parsed = json.loads(document)
+    parsed["Statement"] = [
+        {**statement, "Principal": {"Service": service}}
+        for statement in _statements(document.encode())
+        if statement.get("Effect") == "Allow" and isinstance(statement.get("Principal"), dict)
+        for service in _as_list(statement["Principal"].get("Service", []))
+    ]
+    role.assume_role_policy_document = json.dumps(parsed)
+    try:
+        return _moto_create_pipeline(self, pipeline, tags)
+    finally:
+        role.assume_role_policy_document = document
+
+
+def _pipeline_metadata(self) -> dict[str, Any]:
+    """Gap 9: GetPipeline's metadata carries its timestamps as ISO strings; the JSON
+    protocol (and so the provider's SDK) wants epoch seconds, and fails to read them."""
+    return {
+        "pipelineArn": self._arn,
+        "created": self._created.replace(tzinfo=datetime.UTC).timestamp(),
+        "updated": self._updated.replace(tzinfo=datetime.UTC).timestamp(),
+    }
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
 @dataclass(frozen=True)
 class Call:
     """One API call the emulator served: who (the caller's ARN), which IAM action, on
@@ -153,6 +206,8 @@ PATCHES = (
     (s3_responses.S3Response, "get_bucket_notification", _get_bucket_notification),
     (s3_models.FakeBucket, "get_permission", _get_permission),
     (ActionAuthenticatorMixin, "_authenticate_and_authorize_action", _record_call),
+    (CodePipelineBackend, "create_pipeline", _create_pipeline),
+    (CodePipeline, "metadata", property(_pipeline_metadata)),
 )
 
 
@@ -201,6 +256,121 @@ class FakeCodeStarConnections:
         raise NotImplementedError(f"CodeStar Connections {operation} is not faked: add it to tests/support/emulator.py")
 
 
+class FakeCodeBuild:
+    """Gap 7: moto's CodeBuild refuses a project whose source is CodePipeline (it wants a
+    location AWS does not), drops the encryption key and has no webhooks. The pipelines'
+    projects and webhooks are kept here, in memory, returned as they were given."""
+
+    TARGET = "CodeBuild_20161006"
+
+    def __init__(self, account_id: str, region: str):
+        self.account_id, self.region = account_id, region
+        self.projects: dict[str, dict[str, Any]] = {}
+
+    def _project(self, request: dict[str, Any]) -> dict[str, Any]:
+        name = request["name"]
+        return {
+            "timeoutInMinutes": 60,
+            "queuedTimeoutInMinutes": 480,
+            "badge": {"badgeEnabled": False},
+            **self.projects.get(name, {}),
+            **request,
+            "arn": f"arn:aws:codebuild:{self.region}:{self.account_id}:project/{name}",
+        }
+
+    def handle(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        if operation in ("CreateProject", "UpdateProject"):
+            if operation == "UpdateProject" and request["name"] not in self.projects:
+                raise KeyError(request["name"])
+            self.projects[request["name"]] = self._project(request)
+            return {"project": self.projects[request["name"]]}
+        if operation == "BatchGetProjects":
+            found = [self.projects[n.split("/")[-1]] for n in request["names"] if n.split("/")[-1] in self.projects]
+            missing = [n for n in request["names"] if n.split("/")[-1] not in self.projects]
+            return {"projects": found, "projectsNotFound": missing}
+        if operation == "DeleteProject":
+            self.projects.pop(request["name"], None)
+            return {}
+        if operation == "ListProjects":
+            return {"projects": sorted(self.projects)}
+        if operation in ("CreateWebhook", "UpdateWebhook"):
+            project = self.projects[request["projectName"]]
+            webhook = {k: v for k, v in request.items() if k != "projectName"}
+            project["webhook"] = {
+                **project.get("webhook", {}),
+                **webhook,
+                "url": f"https://codebuild.{self.region}.amazonaws.com/webhooks?t={uuid.uuid4().hex}",
+                "payloadUrl": f"https://codebuild.{self.region}.amazonaws.com/webhooks",
+            }
+            return {"webhook": project["webhook"]}
+        if operation == "DeleteWebhook":
+            self.projects[request["projectName"]].pop("webhook", None)
+            return {}
+        raise NotImplementedError(f"CodeBuild {operation} is not faked: add it to tests/support/emulator.py")
+
+
+class FakeCodeStarNotifications:
+    """Gap 6: moto has no AWS CodeStar Notifications. The pipelines' notification rules
+    are kept here, in memory (REST-JSON: the operation is the request path)."""
+
+    PATHS = (
+        "createNotificationRule",
+        "deleteNotificationRule",
+        "describeNotificationRule",
+        "listNotificationRules",
+        "listTagsForResource",
+        "tagResource",
+        "untagResource",
+        "updateNotificationRule",
+    )
+
+    def __init__(self, account_id: str, region: str):
+        self.account_id, self.region = account_id, region
+        self.rules: dict[str, dict[str, Any]] = {}
+
+    def handle(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        if operation == "createNotificationRule":
+            arn = f"arn:aws:codestar-notifications:{self.region}:{self.account_id}:notificationrule/{uuid.uuid4().hex}"
+            self.rules[arn] = {
+                "Arn": arn,
+                "Name": request["Name"],
+                "Resource": request["Resource"],
+                "DetailType": request["DetailType"],
+                "EventTypes": [{"EventTypeId": e} for e in request["EventTypeIds"]],
+                "Targets": [{**t, "TargetStatus": "ACTIVE"} for t in request.get("Targets", [])],
+                "Status": request.get("Status", "ENABLED"),
+                "Tags": request.get("Tags", {}),
+                "CreatedBy": f"arn:aws:iam::{self.account_id}:root",
+            }
+            return {"Arn": arn}
+        if operation == "describeNotificationRule":
+            return self.rules[request["Arn"]]
+        if operation == "updateNotificationRule":
+            rule = self.rules[request["Arn"]]
+            if "EventTypeIds" in request:
+                rule["EventTypes"] = [{"EventTypeId": e} for e in request["EventTypeIds"]]
+            for key in ("Name", "DetailType", "Status"):
+                rule[key] = request.get(key, rule[key])
+            if "Targets" in request:
+                rule["Targets"] = [{**t, "TargetStatus": "ACTIVE"} for t in request["Targets"]]
+            return {}
+        if operation == "deleteNotificationRule":
+            self.rules.pop(request["Arn"], None)
+            return {"Arn": request["Arn"]}
+        if operation == "listNotificationRules":
+            return {"NotificationRules": [{"Id": a.rsplit("/", 1)[-1], "Arn": a} for a in self.rules]}
+        if operation == "listTagsForResource":
+            return {"Tags": self.rules[request["Arn"]]["Tags"]}
+        if operation == "tagResource":
+            self.rules[request["Arn"]]["Tags"].update(request["Tags"])
+            return {"Tags": self.rules[request["Arn"]]["Tags"]}
+        if operation == "untagResource":
+            return {}
+        raise NotImplementedError(
+            f"CodeStar Notifications {operation} is not faked: add it to tests/support/emulator.py"
+        )
+
+
 class _ForwardingProxy(http.server.ThreadingHTTPServer):
     """Gap 4: S3 Control calls go to ``<account id>.<endpoint host>`` (the SDK puts the
     account in front of the host name), which does not resolve when the endpoint is an
@@ -229,6 +399,11 @@ class _ForwardingHandler(http.server.BaseHTTPRequestHandler):
         if prefix in self.server.fakes:
             self._answer(self.server.fakes[prefix], operation, body)
             return
+        operation = url.path.strip("/").split("/")[0]
+        by_path = [f for f in self.server.fakes.values() if operation in getattr(f, "PATHS", ())]
+        if by_path and not url.netloc:  # a REST-JSON call addressed to this server itself
+            self._answer(by_path[0], operation, body)
+            return
         connection = http.client.HTTPConnection(self.server.target.hostname, self.server.target.port, timeout=60)
         path = url.path + (f"?{url.query}" if url.query else "")
         connection.request(self.command, path, body=body, headers=dict(self.headers.items()))
@@ -250,7 +425,7 @@ class _ForwardingHandler(http.server.BaseHTTPRequestHandler):
             status, payload = 400, {"__type": "ResourceNotFoundException", "message": f"not found: {missing}"}
         data = json.dumps(payload).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -261,7 +436,7 @@ class _ForwardingHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-FAKED_ENDPOINTS = ("codestarconnections",)
+FAKED_ENDPOINTS = ("codebuild", "codestarconnections", "codestarnotifications")
 """Provider endpoints answered by the harness's own fakes (served by _ForwardingProxy)."""
 
 
@@ -351,7 +526,11 @@ def running_emulator(central_account: str) -> Iterator[Emulator]:
         reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
         urllib.request.urlopen(reset, timeout=10).close()
         CALLS.clear()
-        fakes = {FakeCodeStarConnections.TARGET: FakeCodeStarConnections(central_account, REGION)}
+        fakes = {
+            FakeCodeStarConnections.TARGET: FakeCodeStarConnections(central_account, REGION),
+            "codestar-notifications": FakeCodeStarNotifications(central_account, REGION),
+            FakeCodeBuild.TARGET: FakeCodeBuild(central_account, REGION),
+        }
         proxy = _ForwardingProxy(endpoint, fakes)
         threading.Thread(target=proxy.serve_forever, daemon=True).start()
         yield Emulator(endpoint, f"http://127.0.0.1:{proxy.server_address[1]}")
