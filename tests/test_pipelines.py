@@ -161,7 +161,7 @@ def test_pull_requests_against_the_branch_plan_read_only_and_comment(case):
         "BASE_REF": f"^refs/heads/{env.branch}$",
     }
     spec = json.loads(project(stack, "pr")["source"]["buildspec"])
-    assert spec["phases"]["build"]["commands"] == [f"make pr-plan ENV={env.name}"]
+    assert spec["phases"]["build"]["commands"] == ["make test", f"make pr-plan ENV={env.name}"], "tests, then plan"
     assert spec["env"]["secrets-manager"] == {"PULL_REQUEST_TOKEN": DEFAULT.secrets["pull_request_token"]}
     assert "apply" not in json.dumps(spec), "a pull-request build has no path to apply"
 

@@ -100,7 +100,7 @@ def buildspec(build: str, config: PipelineConfig) -> str:
         ],
         "apply": [f"make apply ENV={env} PLANS=$CODEBUILD_SRC_DIR_plan/plans"],
         "drift": [f"make drift ENV={env}"],
-        "pr": [f"make pr-plan ENV={env}"],
+        "pr": ["make test", f"make pr-plan ENV={env}"],  # the same tests as a push, then the read-only plan
     }[build]
     spec: dict = {
         "version": 0.2,
