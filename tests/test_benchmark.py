@@ -20,7 +20,12 @@ def test_quick_benchmark_measures_every_case(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report = output.read_text()
-    for row in ("default synth (lazy bindings)", "default synth (eager bindings", "10 Glue jobs x 3 environments"):
+    for row in (
+        "default synth (lazy bindings)",
+        "default synth (eager bindings",
+        "floor: load the CDKTF and provider assemblies only",
+        "10 Glue jobs x 3 environments",
+    ):
         assert f"| {row}" in report, report
-    assert "lazy vs eager default synth" in report
+    assert "lazy vs eager default synth" in report and "default synth vs the floor" in report
     assert "- command: `python benchmarks/run.py --quick --output" in report

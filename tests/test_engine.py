@@ -133,3 +133,29 @@ def test_importing_the_library_or_a_construct_changes_nothing_in_the_process(tmp
         """.replace('os.environ["TMP_OUT"]', repr(str(tmp_path))),
     )
     assert result.returncode == 0 and "quiet ok" in result.stdout, result.stderr
+
+
+def test_memoized_type_hints_still_check_every_argument(tmp_path):
+    """Type-hint resolution is memoized per stub (engine/_type_hints.py); the bindings'
+    run-time type checks must still refuse a wrong argument, on every call."""
+    code = (
+        "from datalake_cdktf.engine import TerraformStack, new_app\n"
+        "from datalake_cdktf.engine.aws import s3_bucket\n"
+        "import cdktf, cdktf_cdktf_provider_aws.s3_bucket as raw\n"
+        "stack = TerraformStack(new_app(), 'stack')\n"
+        "assert s3_bucket._private.typing is not __import__('typing') is not cdktf._private.typing\n"
+        "s3_bucket.S3Bucket(stack, 'ok', bucket='fine')\n"
+        "for attempt in range(2):\n"
+        "    try:\n"
+        "        s3_bucket.S3Bucket(stack, f'bad-{attempt}', bucket=123)\n"
+        "    except TypeError as err:\n"
+        "        assert 'bucket' in str(err), err\n"
+        "    else:\n"
+        "        raise SystemExit('a wrong type was accepted')\n"
+        "try:\n"
+        "    cdktf.TerraformOutput(stack, 'out', value='x', sensitive='yes')\n"
+        "except TypeError:\n"
+        "    print('checked')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and result.stdout.strip() == "checked", result.stderr[-3000:]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from datalake_cdktf.access import KEY_ADMINISTRATION
 from datalake_cdktf.constructs.policy import Statement, document, key_administration
@@ -78,13 +79,13 @@ class EncryptionKey(Construct):
             policy=document(*config.policy()),
             lifecycle=TerraformResourceLifecycle(prevent_destroy=config.protect),
         )
-        kms_alias.KmsAlias(self, "alias", name=config.alias, target_key_id=self.key.key_id)
+        kms_alias.KmsAlias(self, "alias", name=config.alias, target_key_id=self.key_id)
 
-    @property
+    @cached_property  # one attribute token per resource: each read is a call into the engine
     def arn(self) -> str:
         return self.key.arn
 
-    @property
+    @cached_property
     def key_id(self) -> str:
         return self.key.key_id
 

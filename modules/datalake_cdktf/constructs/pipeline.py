@@ -187,8 +187,9 @@ class Pipeline(Construct):
             name=access.prefix + "notifications",
             kms_master_key_id=kms_alias_arn(access.account_id, access.region, access.notification_key_alias),
         )
+        self.topic_arn = self.topic.arn  # read once: each read is a call into the engine
         sns_topic_policy.SnsTopicPolicy(
-            self, "topic-policy", arn=self.topic.arn, policy=document(*self._topic_policy())
+            self, "topic-policy", arn=self.topic_arn, policy=document(*self._topic_policy())
         )
         self.pipeline = codepipeline.Codepipeline(
             self,
@@ -221,7 +222,7 @@ class Pipeline(Construct):
                 event_type_ids=events,
                 target=[
                     codestarnotifications_notification_rule.CodestarnotificationsNotificationRuleTarget(
-                        address=self.topic.arn
+                        address=self.topic_arn
                     )
                 ],
             )
@@ -360,7 +361,7 @@ class Pipeline(Construct):
                             provider="Manual",
                             version="1",
                             configuration={
-                                "NotificationArn": self.topic.arn,
+                                "NotificationArn": self.topic_arn,
                                 "CustomData": (
                                     f"{config.environment}: #{{Plan.ADD}} to add, #{{Plan.CHANGE}} to change, "
                                     "#{Plan.REPLACE} to replace, #{Plan.DESTROY} to destroy; "
@@ -402,7 +403,7 @@ class Pipeline(Construct):
                 "Effect": "Allow",
                 "Principal": {"Service": "codestar-notifications.amazonaws.com"},
                 "Action": "sns:Publish",
-                "Resource": self.topic.arn,
+                "Resource": self.topic_arn,
                 "Condition": {"StringEquals": {"aws:SourceAccount": access.account_id}},
             },
             {
@@ -410,7 +411,7 @@ class Pipeline(Construct):
                 "Effect": "Deny",
                 "Principal": "*",
                 "Action": "sns:Publish",
-                "Resource": self.topic.arn,
+                "Resource": self.topic_arn,
                 "Condition": {"Bool": {"aws:SecureTransport": "false"}},
             },
         ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from functools import cached_property
 
 from datalake_cdktf.constructs.policy import Statement, document
 from datalake_cdktf.engine import Construct
@@ -121,9 +122,9 @@ class PrivateNetwork(Construct):
             tags={"Name": config.name},
         )
         # Take every rule off the default security group so nothing can use it by accident.
-        default_security_group.DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id)
+        default_security_group.DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc_id)
         self.route_table = route_table.RouteTable(
-            self, "private", vpc_id=self.vpc.id, tags={"Name": f"{config.name}-private"}
+            self, "private", vpc_id=self.vpc_id, tags={"Name": f"{config.name}-private"}
         )
         self.subnets = []
         cidrs = private_subnet_cidrs(config.cidr, len(config.availability_zones))
@@ -131,14 +132,14 @@ class PrivateNetwork(Construct):
             private = subnet.Subnet(
                 self,
                 f"private-{index}",
-                vpc_id=self.vpc.id,
+                vpc_id=self.vpc_id,
                 cidr_block=str(cidr),
                 availability_zone=zone,
                 map_public_ip_on_launch=False,
                 tags={"Name": f"{config.name}-private-{index}"},
             )
             route_table_association.RouteTableAssociation(
-                self, f"private-{index}-routes", subnet_id=private.id, route_table_id=self.route_table.id
+                self, f"private-{index}-routes", subnet_id=private.id, route_table_id=self.route_table_id
             )
             self.subnets.append(private)
         self._endpoints()
@@ -149,10 +150,10 @@ class PrivateNetwork(Construct):
         vpc_endpoint.VpcEndpoint(
             self,
             "s3",
-            vpc_id=self.vpc.id,
+            vpc_id=self.vpc_id,
             service_name=f"com.amazonaws.{config.region}.s3",
             vpc_endpoint_type="Gateway",
-            route_table_ids=[self.route_table.id],
+            route_table_ids=[self.route_table_id],
             policy=document(*config.s3_endpoint_policy()),
             tags={"Name": f"{config.name}-s3"},
         )
@@ -161,12 +162,12 @@ class PrivateNetwork(Construct):
             "endpoints-sg",
             name=f"{config.name}-endpoints",
             description="HTTPS from inside the VPC to the AWS API interface endpoints",
-            vpc_id=self.vpc.id,
+            vpc_id=self.vpc_id,
         )
         vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
             self,
             "endpoints-https",
-            security_group_id=self.endpoint_security_group.id,
+            security_group_id=self.endpoint_security_group_id,
             description="HTTPS from the VPC",
             ip_protocol="tcp",
             from_port=443,
@@ -178,12 +179,12 @@ class PrivateNetwork(Construct):
             vpc_endpoint.VpcEndpoint(
                 self,
                 service,
-                vpc_id=self.vpc.id,
+                vpc_id=self.vpc_id,
                 service_name=f"com.amazonaws.{config.region}.{service}",
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
                 subnet_ids=self.private_subnet_ids,
-                security_group_ids=[self.endpoint_security_group.id],
+                security_group_ids=[self.endpoint_security_group_id],
                 policy=interface_policy,
                 tags={"Name": f"{config.name}-{service}"},
             )
@@ -229,25 +230,25 @@ class PrivateNetwork(Construct):
         flow_log.FlowLog(
             self,
             "flow-log",
-            vpc_id=self.vpc.id,
+            vpc_id=self.vpc_id,
             traffic_type="ALL",
             log_destination_type="cloud-watch-logs",
             log_destination=group.arn,
             iam_role_arn=role.arn,
         )
 
-    @property
+    @cached_property  # one attribute token per resource: each read is a call into the engine
     def vpc_id(self) -> str:
         return self.vpc.id
 
-    @property
+    @cached_property
     def private_subnet_ids(self) -> list[str]:
         return [s.id for s in self.subnets]
 
-    @property
+    @cached_property
     def route_table_id(self) -> str:
         return self.route_table.id
 
-    @property
+    @cached_property
     def endpoint_security_group_id(self) -> str:
         return self.endpoint_security_group.id

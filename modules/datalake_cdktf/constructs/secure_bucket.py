@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from datalake_cdktf.constructs.policy import Statement, deny_insecure_transport, document
 from datalake_cdktf.engine import Construct, TerraformProvider, TerraformResourceLifecycle
@@ -227,10 +228,10 @@ class SecureBucket(Construct):
     def bucket_name(self) -> str:
         return self.config.bucket_name
 
-    @property
+    @cached_property  # one attribute token per resource: each read is a call into the engine
     def arn(self) -> str:
         return self.bucket.arn
 
-    @property
+    @cached_property
     def bucket_id(self) -> str:
         return self.bucket.id

@@ -13,6 +13,7 @@ applied by :func:`new_app`.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from cdktf import (
@@ -26,6 +27,8 @@ from cdktf import (
     TerraformStack,
 )
 from constructs import Construct
+
+from datalake_cdktf.engine._type_hints import memoize_type_hints
 
 __all__ = [
     "App",
@@ -44,6 +47,9 @@ __all__ = [
 def new_app(outdir: str | Path | None = None) -> App:
     """A CDKTF app writing to ``outdir`` (default: the engine's, ``$CDKTF_OUTDIR`` under
     the cdktf CLI, else ``cdktf.out``), with Terraform's and the CLI's calls home off
-    (``CHECKPOINT_DISABLE=1`` unless already set) for every process it starts."""
+    (``CHECKPOINT_DISABLE=1`` unless already set) for every process it starts, and the
+    CDKTF bindings' type checks resolving their hints once (:func:`memoize_type_hints`)."""
     os.environ.setdefault("CHECKPOINT_DISABLE", "1")
+    for bindings in ("constructs", "cdktf"):
+        memoize_type_hints(sys.modules[bindings])
     return App(outdir=str(outdir)) if outdir is not None else App()
