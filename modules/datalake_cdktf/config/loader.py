@@ -50,10 +50,10 @@ class ConfigProblem:
 class ConfigError(Exception):
     """The config is invalid; ``problems`` lists every problem found."""
 
-    def __init__(self, problems: list[ConfigProblem]):
+    def __init__(self, problems: list[ConfigProblem], what: str = "deployment config"):
         self.problems = problems
         count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
-        lines = [f"Invalid deployment config ({count}):"]
+        lines = [f"Invalid {what} ({count}):"]
         lines += [f"  - {p}" for p in problems]
         super().__init__("\n".join(lines))
 
@@ -218,7 +218,11 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _explain(err: ValidationError, root_file: Path, env_files: list[Path]) -> list[ConfigProblem]:
+def _explain(
+    err: ValidationError, root_file: Path, env_files: list[Path], root: type[BaseModel] | None = None
+) -> list[ConfigProblem]:
+    """One located problem per pydantic error of a ``root`` model (default: the deployment)."""
+    root = root or DeploymentConfig
     problems = []
     errors = err.errors(include_url=False)
     nested = {tuple(e["loc"][:n]) for e in errors for n in range(len(e["loc"]))}
@@ -231,7 +235,7 @@ def _explain(err: ValidationError, root_file: Path, env_files: list[Path]) -> li
                 problems.append(_locate(tuple(error["loc"]) + p.loc, p.value, p.message, root_file, env_files))
             continue
         message = error["msg"].removeprefix("Value error, ")
-        hint = _hint(error)
+        hint = _hint(error, root)
         if hint:
             message = f"{message}. Fix: {hint}"
         problems.append(_locate(tuple(error["loc"]), error.get("input", _NO_VALUE), message, root_file, env_files))
@@ -248,17 +252,17 @@ def _locate(loc, value, message, root_file: Path, env_files: list[Path]) -> Conf
         field = "name (the file name)"  # no such key: the name comes from the file
     if isinstance(value, dict) and rest:
         value = _NO_VALUE  # a whole mapping is noise; the field says where
-    if rest and rest[0] == "secrets":
+    if "secrets" in rest:
         value = _NO_VALUE  # it may be a pasted secret: never repeat it into a log
     return ConfigProblem(file, field, value, message)
 
 
-def _hint(error: dict) -> str | None:
+def _hint(error: dict, root: type[BaseModel]) -> str | None:
     loc, kind = tuple(error["loc"]), error["type"]
-    owner, field = _field_at(loc)
+    owner, field = _field_at(loc, root)
     if kind == "extra_forbidden":
         if owner is None:
-            return "remove the key or fix its spelling; see envs/schema for the allowed keys"
+            return "remove the key or fix its spelling; see the schema for the allowed keys"
         # An environment's name is its file name, never a key in the file.
         names = sorted(n for n in owner.model_fields if not (owner is Environment and n == "name"))
         close = difflib.get_close_matches(str(loc[-1]), names, n=1)
@@ -280,9 +284,9 @@ def _description(field: Any) -> str | None:
     return next((m.description for m in field.metadata if getattr(m, "description", None)), None)
 
 
-def _field_at(loc: tuple) -> tuple[type[BaseModel] | None, Any]:
+def _field_at(loc: tuple, root: type[BaseModel]) -> tuple[type[BaseModel] | None, Any]:
     """The model owning the last field of ``loc`` and that field's FieldInfo (or None)."""
-    model: type[BaseModel] | None = DeploymentConfig
+    model: type[BaseModel] | None = root
     field = None
     for part in loc:
         if isinstance(part, int) or model is None:

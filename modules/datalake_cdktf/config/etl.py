@@ -1,0 +1,340 @@
+"""An ETL repository's own config: its Glue jobs, their order, trigger and helpers.
+
+One YAML file at the root of the repository (``etl.yaml``, JSON Schema from
+:func:`etl_schema`) declares what the repository deploys into every environment; the
+deployment (accounts, names, zones) comes from the infrastructure repository
+(:func:`datalake_cdktf.config.load_deployment`). Paths in the file are relative to it.
+
+:func:`load_etl_config` raises :class:`~datalake_cdktf.config.ConfigError` naming the
+file, the field, the value and the fix, for unknown keys, a script or folder that is
+not there, a zone the data lake does not have, two jobs of one name, a job waiting for
+one that does not exist, or a cycle in the job order. Nothing is synthesized, so
+nothing can be destroyed.
+
+A job's catalog access follows its zones: reading a zone reads its Glue database,
+writing a zone writes (creates tables in) its database.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field, ValidationError, ValidationInfo, model_validator
+
+from datalake_cdktf.config.loader import ConfigError, _explain, _read_mapping
+from datalake_cdktf.config.model import ConfigRuleError, Problem, StrictModel
+from datalake_cdktf.naming import ZONES
+
+__all__ = ["ETL_FILE", "EtlConfig", "Job", "LambdaFunction", "Location", "Workflow", "etl_schema", "load_etl_config"]
+
+ETL_FILE = "etl.yaml"
+"""The config file of an ETL repository, at its root."""
+
+Zone = Literal[ZONES]  # type: ignore[valid-type]
+
+_SECRET_VALUE = re.compile(r"(AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_|xox[abpr]-|-----BEGIN")
+
+# Set by the job construct from other fields; an argument may not override them.
+RESERVED_ARGUMENTS = {
+    "--job-bookmark-option": "bookmarks",
+    "--enable-metrics": "(always on)",
+    "--enable-continuous-cloudwatch-log": "(always on)",
+    "--enable-spark-ui": "spark_ui",
+    "--spark-event-logs-path": "spark_ui",
+    "--extra-py-files": "extra_python_modules",
+    "--TempDir": "(the job's temporary prefix)",
+    "--job-language": "(always python)",
+    "--enable-glue-datacatalog": "(always on)",
+}
+
+
+def _relative_file(suffixes: tuple[str, ...]):
+    """A path relative to the config file, of a file that exists, with one of ``suffixes``."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        _check_relative(value)
+        if not value.endswith(suffixes):
+            raise ValueError(f"must be a {' or '.join(suffixes)} file")
+        root = (info.context or {}).get("root")
+        if root is not None and not (Path(root) / value).is_file():
+            raise ValueError(f"no such file next to the config ({Path(root) / value}): add it or fix the path")
+        return value
+
+    return check
+
+
+def _relative_folder(value: str, info: ValidationInfo) -> str:
+    _check_relative(value)
+    root = (info.context or {}).get("root")
+    if root is not None and not (Path(root) / value).is_dir():
+        raise ValueError(f"no such folder next to the config ({Path(root) / value}): add it or fix the path")
+    return value
+
+
+def _check_relative(value: str) -> None:
+    path = PurePosixPath(value)
+    if path.is_absolute() or ".." in path.parts or "\\" in value:
+        raise ValueError("must be a path inside the repository, relative to the config file, with '/'")
+
+
+JobName = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$",
+        description="Job name, unique in the repository: 2-24 lower-case letters, digits and '-'.",
+        examples=["orders-conformed"],
+    ),
+]
+Prefix = Annotated[
+    str,
+    Field(
+        pattern=r"^([a-z0-9][a-z0-9_=.-]*/)+$",
+        description="Key prefix in the zone's bucket, ending in '/', e.g. 'sales/orders/'.",
+        examples=["sales/orders/"],
+    ),
+]
+ShortSecretName = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9_+=.@-]{1,128}$",
+        description=(
+            "Name of a secret of this repository (never its value): the job reads "
+            "'<project>/<env>/<repository>/<name>' from Secrets Manager."
+        ),
+        examples=["sales-api"],
+    ),
+]
+ArgumentName = Annotated[
+    str,
+    Field(pattern=r"^--[A-Za-z][A-Za-z0-9_-]*$", description="A job argument, e.g. '--source-format'."),
+]
+
+
+class Location(StrictModel):
+    """A prefix in one zone of the data lake."""
+
+    zone: Zone = Field(description="Zone of the data lake: raw, conformed or purpose-built.")
+    prefix: Prefix
+
+
+class Job(StrictModel):
+    """One Glue 5.0 Spark job (Python). Defaults are stated per field."""
+
+    name: JobName
+    description: str = Field("", max_length=2048, description="What the job does (shown in the Glue console).")
+    script: Annotated[str, AfterValidator(_relative_file((".py",)))] = Field(
+        description="The job's entry point, a .py file relative to the config, e.g. 'jobs/orders_conformed.py'."
+    )
+    reads: tuple[Location, ...] = Field((), description="Where the job reads (read-only access).")
+    writes: tuple[Location, ...] = Field((), description="Where the job writes (read and write access).")
+    after: tuple[JobName, ...] = Field((), description="Jobs of this repository that must succeed first.")
+    worker_type: Literal["G.025X", "G.1X", "G.2X", "G.4X", "G.8X"] = Field("G.1X", description="Glue worker type.")
+    workers: int = Field(2, ge=2, le=299, description="Number of workers (2-299).")
+    timeout_minutes: int = Field(60, ge=1, le=2880, description="Stop the run after this many minutes.")
+    max_retries: int = Field(0, ge=0, le=10, description="Glue's own retries of a failed run.")
+    bookmarks: bool = Field(True, description="Job bookmarks: process only new data on each run.")
+    spark_ui: bool = Field(False, description="Write Spark event logs for the Spark UI (to the assets bucket).")
+    arguments: dict[ArgumentName, str] = Field(
+        {}, description="Extra job arguments (plain values, never secrets: use 'secrets')."
+    )
+    secrets: tuple[ShortSecretName, ...] = Field(
+        (),
+        description="Secrets the job may read, by name; passed as arguments '--secret-<name>' (names, never values).",
+    )
+    network: bool = Field(False, description="Run in the data lake's private subnets (a Glue connection).")
+    extra_python_modules: tuple[Annotated[str, AfterValidator(_relative_file((".py", ".zip", ".whl")))], ...] = Field(
+        (), description="Extra Python files, zips or wheels the script imports, relative to the config."
+    )
+    crawler: bool = Field(False, description="A crawler over what the job writes, into the written zone's database.")
+    data_quality: Annotated[str, AfterValidator(_relative_file((".dqdl",)))] | None = Field(
+        None, description="A Glue Data Quality ruleset (DQDL file) for the job's output table."
+    )
+
+    @model_validator(mode="after")
+    def _arguments_and_secrets(self) -> Job:
+        problems = []
+        for argument in self.arguments:
+            if argument in RESERVED_ARGUMENTS or argument.startswith("--secret-"):
+                owner = RESERVED_ARGUMENTS.get(argument, "secrets")
+                problems.append(Problem(("arguments", argument), argument, f"is set by the library: use {owner}"))
+        for value in self.arguments.values():
+            if _SECRET_VALUE.search(value):
+                problems.append(Problem(("arguments",), "(hidden)", "looks like a secret value: use 'secrets'"))
+                break
+        for i, name in enumerate(self.secrets):
+            if _SECRET_VALUE.search(name):
+                problems.append(Problem(("secrets", i), "(hidden)", "looks like a secret value: give its name"))
+        if self.crawler and not self.writes:
+            problems.append(Problem(("crawler",), True, "a crawler needs the job to write somewhere: add 'writes'"))
+        if self.data_quality and not self.writes:
+            problems.append(Problem(("data_quality",), self.data_quality, "checks the job's output: add 'writes'"))
+        if problems:
+            raise ConfigRuleError(problems)
+        return self
+
+    @property
+    def zones_read(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(loc.zone for loc in self.reads))
+
+    @property
+    def zones_written(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(loc.zone for loc in self.writes))
+
+
+class LambdaFunction(StrictModel):
+    """A Lambda helper built from a folder of this repository (Python)."""
+
+    name: JobName
+    source: Annotated[str, AfterValidator(_relative_folder)] = Field(
+        description="Folder with the function's code (and its requirements.txt, if any), relative to the config."
+    )
+    handler: str = Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$",
+        description="module.function, e.g. 'handler.handle'.",
+    )
+    runtime: Literal["python3.12", "python3.13"] = "python3.12"
+    timeout_seconds: int = Field(60, ge=1, le=900)
+    memory_mb: int = Field(256, ge=128, le=10240)
+    audit_table: bool = Field(
+        False, description="A DynamoDB table (encrypted, point-in-time recovery) the function records into."
+    )
+
+
+class Workflow(StrictModel):
+    """How a run starts: on files arriving under a prefix, or on a schedule (one of the two)."""
+
+    on_object_created: Location | None = Field(
+        None, description="Start when an object is created under this prefix (EventBridge)."
+    )
+    schedule: str | None = Field(
+        None,
+        pattern=r"^(cron\(.+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$",
+        description="An EventBridge schedule, e.g. 'cron(0 5 * * ? *)'.",
+    )
+    validate_with: JobName | None = Field(
+        None, description="A Lambda helper (by name) that checks the arriving object before the jobs run."
+    )
+    retries: int = Field(2, ge=0, le=10, description="Retries of a failed job step, with exponential backoff.")
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> Workflow:
+        if (self.on_object_created is None) == (self.schedule is None):
+            raise ConfigRuleError(
+                [Problem(("on_object_created",), None, "give exactly one of 'on_object_created' or 'schedule'")]
+            )
+        if self.validate_with and self.on_object_created is None:
+            raise ConfigRuleError(
+                [
+                    Problem(
+                        ("validate_with",), self.validate_with, "checks an arriving object: needs 'on_object_created'"
+                    )
+                ]
+            )
+        return self
+
+
+class EtlConfig(StrictModel):
+    """An ETL repository: its jobs, the workflow that runs them, its Lambda helpers."""
+
+    jobs: tuple[Job, ...] = Field(min_length=1, description="The repository's Glue jobs.")
+    workflow: Workflow
+    lambdas: tuple[LambdaFunction, ...] = Field((), description="Lambda helpers built from this repository.")
+
+    @model_validator(mode="after")
+    def _names_and_order(self) -> EtlConfig:
+        problems = []
+        names: dict[str, int] = {}
+        for i, job in enumerate(self.jobs):
+            if job.name in names:
+                problems.append(Problem(("jobs", i, "name"), job.name, f"is also job {names[job.name]}: rename one"))
+            names.setdefault(job.name, i)
+            for j, other in enumerate(job.after):
+                if other not in names and other not in {x.name for x in self.jobs}:
+                    known = ", ".join(x.name for x in self.jobs)
+                    problems.append(Problem(("jobs", i, "after", j), other, f"no such job: name one of {known}"))
+                elif other == job.name:
+                    problems.append(Problem(("jobs", i, "after", j), other, "a job cannot wait for itself"))
+        cycle = _cycle({job.name: job.after for job in self.jobs})
+        if cycle and not problems:
+            index = next(i for i, job in enumerate(self.jobs) if job.name == cycle[0])
+            problems.append(
+                Problem(("jobs", index, "after"), list(self.jobs[index].after), f"cycle: {' -> '.join(cycle)}")
+            )
+        lambdas: set[str] = set()
+        for i, function in enumerate(self.lambdas):
+            if function.name in lambdas or function.name in names:
+                problems.append(Problem(("lambdas", i, "name"), function.name, "is taken by another job or helper"))
+            lambdas.add(function.name)
+        if self.workflow.validate_with and self.workflow.validate_with not in lambdas:
+            problems.append(
+                Problem(
+                    ("workflow", "validate_with"),
+                    self.workflow.validate_with,
+                    "no such Lambda helper: declare it under 'lambdas'",
+                )
+            )
+        if problems:
+            raise ConfigRuleError(problems)
+        return self
+
+    def run_order(self) -> list[Job]:
+        """The jobs in an order that respects every ``after`` (config order otherwise)."""
+        done: list[Job] = []
+        remaining = list(self.jobs)
+        while remaining:
+            ready = next(j for j in remaining if all(a in {d.name for d in done} for a in j.after))
+            done.append(ready)
+            remaining.remove(ready)
+        return done
+
+    def job(self, name: str) -> Job:
+        return next(job for job in self.jobs if job.name == name)
+
+
+def _cycle(edges: dict[str, tuple[str, ...]]) -> list[str] | None:
+    """A cycle of the ``after`` graph as a path (first name repeated at the end), or None."""
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in edges.get(node, ()):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt in edges and state.get(nxt) is None:
+                found = visit(nxt)
+                if found:
+                    return found
+        state[node] = 2
+        path.pop()
+        return None
+
+    for node in edges:
+        if state.get(node) is None:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+def load_etl_config(path: Path | str = ETL_FILE) -> EtlConfig:
+    """Load and validate an ETL repository's config (paths relative to its folder)."""
+    path = Path(path)
+    try:
+        data = _read_mapping(path)
+    except ConfigError as err:
+        raise ConfigError(err.problems, "ETL config") from None
+    try:
+        return EtlConfig.model_validate(data, context={"root": path.parent})
+    except ValidationError as err:
+        raise ConfigError(_explain(err, path, [], EtlConfig), "ETL config") from None
+
+
+def etl_schema() -> dict[str, Any]:
+    """JSON Schema of ``etl.yaml`` (cross-field rules and file checks only in the loader)."""
+    schema = EtlConfig.model_json_schema()
+    schema["title"] = ETL_FILE
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
