@@ -122,6 +122,7 @@ class DataLakeStack(DeploymentStack):
                 ),
                 kms_key_arn=self.key.arn,
                 protect=protect,
+                job_security_configuration=label.name("jobs"),
             ),
         )
         buckets = {**self.zone_buckets, "assets": self.assets_bucket, "access-logs": self.access_log_bucket}
@@ -131,6 +132,7 @@ class DataLakeStack(DeploymentStack):
             values[f"buckets/{purpose}/arn"] = bucket_arn(bucket.bucket_name, region)
         for zone, name in self.catalog.database_names.items():
             values[f"glue/databases/{zone}/name"] = name
+        values["glue/security-configuration/name"] = label.name("jobs")
         values["vpc/id"] = self.network.vpc_id
         values["vpc/private-subnet-ids"] = self.network.private_subnet_ids
         values["vpc/endpoint-security-group-id"] = self.network.endpoint_security_group_id

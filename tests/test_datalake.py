@@ -168,6 +168,18 @@ def test_catalog_metadata_and_connection_passwords_are_encrypted(lake):
     }
 
 
+def test_jobs_run_with_a_security_configuration_encrypting_everything_with_the_data_key(lake, env):
+    (configuration,) = lake.resources("aws_glue_security_configuration").values()
+    key = lake.ref("aws_kms_key", "data-key/key", "arn")
+    encryption = configuration["encryption_configuration"]
+    assert encryption["s3_encryption"] == {"s3_encryption_mode": "SSE-KMS", "kms_key_arn": key}
+    assert encryption["cloudwatch_encryption"] == {"cloudwatch_encryption_mode": "SSE-KMS", "kms_key_arn": key}
+    assert encryption["job_bookmarks_encryption"] == {"job_bookmarks_encryption_mode": "CSE-KMS", "kms_key_arn": key}
+    parameters = {p["name"]: p["value"] for p in lake.resources("aws_ssm_parameter").values()}
+    assert parameters[f"/datalake/{env.name}/datalake/glue/security-configuration/name"] == configuration["name"]
+    assert configuration["name"] == f"datalake-{env.name}-jobs"
+
+
 def test_outputs_are_published_under_the_documented_path_scheme(lake, env):
     parameters = {p["name"]: p for p in lake.resources("aws_ssm_parameter").values()}
     prefix = f"/datalake/{env.name}/datalake/"

@@ -253,6 +253,17 @@ QUESTIONS = [
         DEV.arn("secretsmanager", "secret:x"),
         False,
     ),
+    # --- The jobs' shared security configuration (no resource ARN): the infrastructure's.
+    Q("infra creates the jobs' security configuration", DEV.deploy(), "glue:CreateSecurityConfiguration", "*", True),
+    Q(
+        "ETL deletes the jobs' security configuration",
+        DEV.deploy(SALES),
+        "glue:DeleteSecurityConfiguration",
+        "*",
+        False,
+    ),
+    Q("ETL creates a security configuration", DEV.deploy(SALES), "glue:CreateSecurityConfiguration", "*", False),
+    Q("ETL reads the jobs' security configuration", DEV.deploy(SALES), "glue:GetSecurityConfiguration", "*", True),
     # --- An ETL deploy role manages its own repository's resources only.
     Q(
         "ETL creates its Glue job",

@@ -38,6 +38,13 @@ __all__ = ["KEY_ADMINISTRATION", "OWNER_TAG", "DeployAccess"]
 
 PASSED_TO_SERVICES_INFRASTRUCTURE = ("vpc-flow-logs.amazonaws.com",)
 """The infrastructure repository passes roles only to VPC flow logs."""
+SECURITY_CONFIGURATION = (
+    "glue:CreateSecurityConfiguration",
+    "glue:DeleteSecurityConfiguration",
+    "glue:GetSecurityConfiguration",
+    "glue:GetSecurityConfigurations",
+)
+"""Glue security configurations (no resource-level permissions): the infrastructure's."""
 PASSED_TO_SERVICES_ETL = ("events.amazonaws.com", "glue.amazonaws.com", "lambda.amazonaws.com", "states.amazonaws.com")
 """ETL repositories pass roles to Glue jobs and crawlers, Step Functions, Lambda and EventBridge targets."""
 
@@ -467,6 +474,8 @@ class DeployAccess:
                 self._contract,
             ),
             allow("DescribeParameters", ["ssm:DescribeParameters"], "*", self._in_region),
+            # The jobs' shared security configuration; these actions take no resource ARN.
+            allow("JobSecurityConfiguration", list(SECURITY_CONFIGURATION), "*", self._in_region),
         ]
         if not protect:
             statements.append(
@@ -528,6 +537,7 @@ class DeployAccess:
                     "logs:DescribeLogGroups",
                     "ssm:DescribeParameters",
                     "sts:GetCallerIdentity",
+                    *SECURITY_CONFIGURATION,
                 ],
                 "*",
                 self._in_region,

@@ -11,6 +11,9 @@ Version history (a new version is a breaking change for readers):
 - 1: ``kms/key-arn``; ``buckets/<raw|conformed|purpose-built|assets|access-logs>/<name|arn>``;
   ``glue/databases/<raw|conformed|purpose-built>/name``; ``vpc/id``,
   ``vpc/private-subnet-ids`` (StringList), ``vpc/endpoint-security-group-id``.
+- 2: adds ``glue/security-configuration/name`` (the security configuration every Glue
+  job of the environment runs with). Apply ``datalake-<env>`` before ETL stacks built
+  with a library that reads version 2.
 """
 
 from __future__ import annotations
@@ -27,9 +30,9 @@ __all__ = [
     "parameter_name",
 ]
 
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = 2
 """The version ``datalake-<env>`` publishes."""
-SUPPORTED_VERSIONS = (1,)
+SUPPORTED_VERSIONS = (2,)
 """The versions this library's reader can read."""
 VERSION_KEY = "contract/version"
 """The key under which ``datalake-<env>`` publishes :data:`CONTRACT_VERSION`."""
@@ -43,6 +46,7 @@ DATALAKE_KEYS = (
     "kms/key-arn",
     *(f"buckets/{bucket}/{attr}" for bucket in DATALAKE_BUCKETS for attr in ("name", "arn")),
     *(f"glue/databases/{zone}/name" for zone in ZONES),
+    "glue/security-configuration/name",
     "vpc/id",
     "vpc/private-subnet-ids",
     "vpc/endpoint-security-group-id",

@@ -48,7 +48,7 @@ ZONES = ("raw", "conformed", "purpose-built")
 DATALAKE_PUBLISHER = "datalake"
 """``datalake-<env>`` publishes its outputs under ``/<project>/<env>/datalake/``."""
 
-DATALAKE_NAMES = (*ZONES, "access-logs", "assets", "data", "endpoints", "flow-logs", DATALAKE_PUBLISHER)
+DATALAKE_NAMES = (*ZONES, "access-logs", "assets", "data", "endpoints", "flow-logs", "jobs", DATALAKE_PUBLISHER)
 """First name parts the data-lake stack uses after ``<project>-<env>-`` (buckets, the
 data key's alias, roles, SSM paths). An ETL repository's names start with
 ``<project>-<env>-<repository>-``, so a repository may not be named after one of these:
