@@ -6,7 +6,7 @@ import pytest
 from datalake_cdktf.config import DeploymentConfig, load_config
 
 from main import CONFIG_DIR
-from tests.support.synth import SynthStack, synthesize
+from tests.support.synth import SynthStack, synthesize, synthesize_etl
 
 DEFAULT = load_config(CONFIG_DIR)
 ENVIRONMENTS = [env.name for env in DEFAULT.environments]
@@ -36,3 +36,15 @@ def env(request):
 def stacks(tmp_path_factory) -> dict[str, SynthStack]:
     """Every stack of the default config, synthesized once per test session."""
     return synthesize(DEFAULT, tmp_path_factory.mktemp("synth"))
+
+
+@pytest.fixture(scope="session")
+def etl_stacks(tmp_path_factory) -> dict[str, SynthStack]:
+    """The template ETL repository's etl-sales-<env> stacks on the default config."""
+    return synthesize_etl(DEFAULT, tmp_path_factory.mktemp("synth-etl"))
+
+
+@pytest.fixture(scope="session")
+def all_stacks(stacks, etl_stacks) -> dict[str, SynthStack]:
+    """Every stack: the deployment's and the template ETL repository's."""
+    return {**stacks, **etl_stacks}

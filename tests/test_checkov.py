@@ -15,10 +15,10 @@ SKIPS_FILE = Path(__file__).with_name("checkov_skips.yaml")
 
 
 @pytest.fixture(scope="module")
-def failed_checks(stacks, tmp_path_factory) -> list[tuple[str, str, str]]:
+def failed_checks(all_stacks, tmp_path_factory) -> list[tuple[str, str, str]]:
     """(check id, "<stack>/<resource>", check name) of every failed check, all stacks at once."""
     scan_dir = tmp_path_factory.mktemp("checkov")
-    for stack_id, stack in stacks.items():
+    for stack_id, stack in all_stacks.items():
         document = json.loads(json.dumps(stack.json))
         # checkov 3.3's terraform_json parser crashes on a string directly in the
         # `terraform` block ("this method receives only dicts"); required_version is

@@ -61,9 +61,9 @@ def documents(stacks: dict[str, SynthStack], kinds: dict[str, str]) -> list[tupl
 
 
 @pytest.fixture(scope="module")
-def findings(stacks) -> list[tuple[str, str, str]]:
+def findings(all_stacks) -> list[tuple[str, str, str]]:
     result = []
-    for where, document in documents(stacks, POLICY_ATTRIBUTES):
+    for where, document in documents(all_stacks, POLICY_ATTRIBUTES):
         linted = parliament.analyze_policy_string(resolve_references(document), include_community_auditors=True)
         result += [(finding.issue, where, str(finding.detail)[:200]) for finding in linted.findings]
     return result
@@ -111,11 +111,11 @@ def test_no_acceptance_outlives_its_finding(findings, accepted):
     assert not stale, "these acceptances match no finding any more; delete them:\n" + "\n".join(stale)
 
 
-def test_trust_policies_admit_one_service_or_exact_roles(stacks):
+def test_trust_policies_admit_one_service_or_exact_roles(all_stacks):
     """A trust statement names one AWS service bound to the account (aws:SourceAccount),
     or exact role ARNs; never "*", an account root or a wildcard. (Who may assume what
     is evaluated in tests/test_iam_evaluation.py.)"""
-    trusts = documents(stacks, {"aws_iam_role": "assume_role_policy"})
+    trusts = documents(all_stacks, {"aws_iam_role": "assume_role_policy"})
     assert trusts
     for where, document in trusts:
         for stmt in policy(document)["Statement"]:
@@ -132,13 +132,14 @@ def test_trust_policies_admit_one_service_or_exact_roles(stacks):
 IDENTITY_POLICIES = {"aws_iam_policy": "policy", "aws_iam_role_policy": "policy"}
 
 
-def test_no_identity_policy_allows_privilege_escalation_by_cloudsplaining(stacks):
+def test_no_identity_policy_allows_privilege_escalation_by_cloudsplaining(stacks, all_stacks):
     """cloudsplaining weighs resource constraints: it looks for the published escalation
     combinations among actions allowed on every resource without a condition."""
     from cloudsplaining.scan.policy_document import PolicyDocument
 
-    found = documents(stacks, IDENTITY_POLICIES)
+    found = documents(all_stacks, IDENTITY_POLICIES)
     assert len(found) >= 3 * len(stacks), "every deploy role, boundary and pipeline role"
+    assert [w for w, _ in found if w.startswith("etl-")], "and the ETL job roles"
     escalations = {
         where: PolicyDocument(policy(resolve_references(document))).allows_privilege_escalation
         for where, document in found

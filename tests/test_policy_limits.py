@@ -29,16 +29,16 @@ def size(document: str) -> int:
 
 
 @pytest.mark.parametrize(("resource_type", "attribute"), list(LIMITS), ids=[t for t, _ in LIMITS])
-def test_every_document_fits_its_quota(stacks, resource_type, attribute):
-    found = documents(stacks, {resource_type: attribute})
+def test_every_document_fits_its_quota(all_stacks, resource_type, attribute):
+    found = documents(all_stacks, {resource_type: attribute})
     assert found, f"no {resource_type} to check"
     limit = LIMITS[(resource_type, attribute)]
     over = {where: size(doc) for where, doc in found if size(doc) > limit}
     assert not over, f"over {limit} characters: {over}"
 
 
-def test_inline_policies_of_a_role_fit_together(stacks):
-    for stack in stacks.values():
+def test_inline_policies_of_a_role_fit_together(all_stacks):
+    for stack in all_stacks.values():
         per_role: dict[str, int] = {}
         for conf in stack.resources("aws_iam_role_policy").values():
             per_role[conf["role"]] = per_role.get(conf["role"], 0) + size(conf["policy"])

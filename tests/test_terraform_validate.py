@@ -7,10 +7,10 @@ import shutil
 
 import pytest
 
-from tests.conftest import DEFAULT
+from tests.conftest import DEFAULT, expected_stacks
 from tests.support.tools import terraform_runner
 
-STACK_IDS = ["central-bootstrap", *(f"{k}-{e.name}" for e in DEFAULT.environments for k in ("bootstrap", "datalake"))]
+STACK_IDS = [*expected_stacks(DEFAULT), *(f"etl-sales-{e.name}" for e in DEFAULT.environments)]
 
 
 @pytest.fixture(scope="module")
@@ -19,9 +19,9 @@ def terraform(tmp_path_factory):
 
 
 @pytest.mark.parametrize("stack_id", STACK_IDS)
-def test_terraform_validates_the_stack(stacks, terraform, tmp_path, stack_id):
+def test_terraform_validates_the_stack(all_stacks, terraform, tmp_path, stack_id):
     workdir = tmp_path / stack_id
-    shutil.copytree(stacks[stack_id].directory, workdir)
+    shutil.copytree(all_stacks[stack_id].directory, workdir)
     # -backend=false: validation needs no state bucket (and no AWS credentials).
     init = terraform("init", "-backend=false", "-input=false", cwd=workdir)
     assert init.returncode == 0, init.stderr + init.stdout

@@ -91,15 +91,22 @@ class EtlStack(DeploymentStack):
     """``etl-<repository>-<env>``: what an ETL repository deploys into one environment.
 
     In the environment's account, through the repository's deploy role
-    (``<project>-<env>-<repository>-deploy``), its state under its own key in the central
-    state bucket, every resource tagged with the repository. Name what it creates with
+    (``<project>-<env>-<repository>-deploy``; with ``read_only``, its plan role), its
+    state under its own key in the central state bucket, every resource tagged with the
+    repository. Name what it creates with
     ``prefix`` (``<project>-<env>-<repository>-``): the deploy role may manage nothing else.
 
     Properties: ``config``, ``environment``, ``repository``, ``label``, ``prefix``.
     """
 
     def __init__(
-        self, scope: Construct, *, config: DeploymentConfig, environment: Environment, repository: Repository | str
+        self,
+        scope: Construct,
+        *,
+        config: DeploymentConfig,
+        environment: Environment,
+        repository: Repository | str,
+        read_only: bool = False,
     ):
         if isinstance(repository, str):
             repository = config.etl_repository(repository)
@@ -112,7 +119,8 @@ class EtlStack(DeploymentStack):
             repository=repository.name,
             account_id=environment.account_id,
             region=environment.region,
-            role_arn=config.deploy_role_arn(environment, repository),
+            # read_only: the repository's plan role (pull-request plans), which reads only.
+            role_arn=(config.plan_role_arn if read_only else config.deploy_role_arn)(environment, repository),
         )
         self.config = config
         self.environment = environment

@@ -66,9 +66,31 @@ class SynthStack:
         return self.json["terraform"]["backend"]
 
 
+ETL_TEMPLATE = Path(__file__).resolve().parents[2] / "etl-template"
+"""The template ETL repository (the default deployment's ``sales``)."""
+
+
 def synthesize(config: DeploymentConfig, outdir: Path) -> dict[str, SynthStack]:
     """Build and synthesize every stack of ``config`` into ``outdir``."""
-    app, stacks = build_app(config, outdir)
+    return _synthesized(*build_app(config, outdir), outdir)
+
+
+def synthesize_etl(
+    config: DeploymentConfig,
+    outdir: Path,
+    etl_file: Path = ETL_TEMPLATE / "etl.yaml",
+    repository: str = "sales",
+    *,
+    read_only: bool = False,
+) -> dict[str, SynthStack]:
+    """Every ``etl-<repository>-<env>`` of an ETL repository's config (default: the template)."""
+    from datalake_cdktf.etl import build_etl_app
+
+    app, stacks = build_etl_app(etl_file, repository=repository, deployment=config, outdir=outdir, read_only=read_only)
+    return _synthesized(app, stacks, outdir)
+
+
+def _synthesized(app, stacks, outdir: Path) -> dict[str, SynthStack]:
     app.synth()
     result = {}
     for stack in stacks:

@@ -143,7 +143,6 @@ class Job(StrictModel):
         (),
         description="Secrets the job may read, by name; passed as arguments '--secret-<name>' (names, never values).",
     )
-    network: bool = Field(False, description="Run in the data lake's private subnets (a Glue connection).")
     extra_python_modules: tuple[Annotated[str, AfterValidator(_relative_file((".py", ".zip", ".whl")))], ...] = Field(
         (), description="Extra Python files, zips or wheels the script imports, relative to the config."
     )

@@ -1,0 +1,164 @@
+"""The template ETL repository's etl-sales-<env>, synthesized through the library as its
+team would, on the default deployment: jobs, their roles and what those roles reach."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from datalake_cdktf.config.etl import load_etl_config
+
+from tests.conftest import DEFAULT
+from tests.support.synth import ETL_TEMPLATE, synthesize_etl
+
+ETL = load_etl_config(ETL_TEMPLATE / "etl.yaml")
+(SALES,) = DEFAULT.repositories.etl
+
+
+@pytest.fixture
+def etl(etl_stacks, env):
+    return etl_stacks[f"etl-sales-{env.name}"]
+
+
+@pytest.fixture(scope="module")
+def model(all_stacks):
+    from tests.support.iam import AccessModel
+
+    return AccessModel.from_stacks(all_stacks, {e.account_id: e.admin_role_name for e in DEFAULT.environments})
+
+
+def job_role(env, job: str) -> str:
+    return f"arn:aws:iam::{env.account_id}:role/datalake-{env.name}-sales-{job}"
+
+
+def bucket(env, zone: str) -> str:
+    return f"arn:aws:s3:::datalake-{env.name}-{zone}-{env.account_id}-{env.region}"
+
+
+def test_one_stack_per_environment_in_its_account_through_the_sales_deploy_role(etl_stacks):
+    assert sorted(etl_stacks) == sorted(f"etl-sales-{e.name}" for e in DEFAULT.environments)
+    for env in DEFAULT.environments:
+        stack = etl_stacks[f"etl-sales-{env.name}"]
+        assert stack.provider["allowed_account_ids"] == [env.account_id]
+        assert stack.provider["assume_role"][0]["role_arn"] == DEFAULT.deploy_role_arn(env, SALES)
+        assert stack.backend["s3"]["key"] == f"etl-sales-{env.name}/terraform.tfstate"
+
+
+def test_pull_request_plans_go_through_the_read_only_plan_role(tmp_path):
+    stacks = synthesize_etl(DEFAULT, tmp_path, read_only=True)
+    for env in DEFAULT.environments:
+        role = stacks[f"etl-sales-{env.name}"].provider["assume_role"][0]["role_arn"]
+        assert role == DEFAULT.plan_role_arn(env, SALES) != DEFAULT.deploy_role_arn(env, SALES)
+
+
+def test_every_job_runs_glue_5_with_the_environments_security_configuration(etl):
+    contract = {c["name"]: name for name, c in etl.json["data"]["aws_ssm_parameter"].items()}
+    security = contract[f"/datalake/{etl.stack_id.split('-')[-1]}/datalake/glue/security-configuration/name"]
+    jobs = etl.resources("aws_glue_job")
+    assert len(jobs) == len(ETL.jobs)
+    for job in jobs.values():
+        assert job["glue_version"] == "5.0" and job["command"]["name"] == "glueetl"
+        assert job["security_configuration"] == "${data.aws_ssm_parameter." + security + ".insecure_value}"
+        arguments = job["default_arguments"]
+        assert arguments["--job-bookmark-option"] == "job-bookmark-enable"
+        assert arguments["--enable-metrics"] == arguments["--enable-continuous-cloudwatch-log"] == "true"
+        assert "--enable-spark-ui" not in arguments
+        assert job["execution_property"] == {"max_concurrent_runs": 1}
+    for crawler in etl.resources("aws_glue_crawler").values():
+        assert crawler["security_configuration"] == "${data.aws_ssm_parameter." + security + ".insecure_value}"
+
+
+def test_scripts_are_encrypted_objects_under_the_repositorys_assets_prefix(etl, env):
+    for job in etl.resources("aws_glue_job").values():
+        location = job["command"]["script_location"]
+        assert location.startswith(f"s3://datalake-{env.name}-assets-{env.account_id}-{env.region}/sales/jobs/")
+    for obj in etl.resources("aws_s3_object").values():
+        assert obj["key"].startswith("sales/jobs/") and obj["server_side_encryption"] == "aws:kms"
+        assert (etl.directory / obj["source"]).is_file(), obj["source"]
+        assert len(obj["source_hash"]) == 64
+
+
+def test_a_changed_script_changes_its_objects_hash_and_nothing_else(tmp_path):
+    repository = tmp_path / "repo"
+    shutil.copytree(ETL_TEMPLATE, repository, ignore=shutil.ignore_patterns("cdktf.out", "__pycache__", "tests"))
+    before = synthesize_etl(DEFAULT, tmp_path / "before", repository / "etl.yaml")["etl-sales-dev"]
+    script = repository / "jobs" / "daily_sales.py"
+    script.write_text(script.read_text() + "# changed\n")
+    after = synthesize_etl(DEFAULT, tmp_path / "after", repository / "etl.yaml")["etl-sales-dev"]
+
+    def hashes(stack):
+        return {o["key"]: o["source_hash"] for o in stack.resources("aws_s3_object").values()}
+
+    old, new = hashes(before), hashes(after)
+    changed = sorted(key for key in old if old[key] != new[key])
+    assert changed == ["sales/jobs/daily-sales/daily_sales.py"], changed
+    assert before.resources("aws_glue_job") == after.resources("aws_glue_job"), "the job itself is unchanged"
+
+
+def test_job_roles_are_capped_by_the_repositorys_boundary_and_trust_glue_of_this_account(etl, env):
+    for role in etl.resources("aws_iam_role").values():
+        assert role["permissions_boundary"] == DEFAULT.boundary_arn(env, SALES)
+        (statement,) = json.loads(role["assume_role_policy"])["Statement"]
+        assert statement["Principal"] == {"Service": "glue.amazonaws.com"}
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": env.account_id}}
+
+
+def test_each_job_role_reaches_only_its_declared_prefixes(model, env):
+    conformed, daily = job_role(env, "orders-conformed"), job_role(env, "daily-sales")
+    raw, conf, pb = bucket(env, "raw"), bucket(env, "conformed"), bucket(env, "purpose-built")
+    # orders-conformed: reads raw sales/orders/, writes conformed sales/orders/.
+    assert model.can(conformed, "s3:GetObject", f"{raw}/sales/orders/2026/11/a.csv")
+    assert not model.can(conformed, "s3:PutObject", f"{raw}/sales/orders/a.csv"), "inputs are read-only"
+    assert not model.can(conformed, "s3:GetObject", f"{raw}/hr/people.csv"), "another team's raw data"
+    assert model.can(conformed, "s3:PutObject", f"{conf}/sales/orders/order_date=2026-11-27/p.parquet")
+    assert not model.can(conformed, "s3:PutObject", f"{conf}/finance/ledger/p.parquet")
+    assert not model.can(conformed, "s3:GetObject", f"{pb}/sales/daily-sales/p.parquet"), "not declared"
+    assert model.can(conformed, "s3:ListBucket", raw, **{"s3:prefix": "sales/orders/2026/"})
+    assert not model.can(conformed, "s3:ListBucket", raw, **{"s3:prefix": "hr/"})
+    # daily-sales: reads conformed, writes purpose-built.
+    assert model.can(daily, "s3:GetObject", f"{conf}/sales/orders/order_date=2026-11-27/p.parquet")
+    assert not model.can(daily, "s3:PutObject", f"{conf}/sales/orders/p.parquet")
+    assert model.can(daily, "s3:PutObject", f"{pb}/sales/daily-sales/order_date=2026-11-27/p.parquet")
+    assert not model.can(daily, "s3:GetObject", f"{raw}/sales/orders/a.csv")
+
+
+def test_each_job_role_uses_only_the_catalog_databases_of_its_zones(model, env):
+    conformed, daily = job_role(env, "orders-conformed"), job_role(env, "daily-sales")
+    catalog = f"arn:aws:glue:{env.region}:{env.account_id}"
+    table = f"{catalog}:table/datalake_{env.name}_" + "{}/orders"
+    assert model.can(conformed, "glue:CreateTable", table.format("conformed"))
+    assert model.can(conformed, "glue:GetTable", table.format("raw"))
+    assert not model.can(conformed, "glue:CreateTable", table.format("raw")), "reads raw: read-only there"
+    assert not model.can(conformed, "glue:GetTable", table.format("purpose_built"))
+    assert model.can(daily, "glue:CreateTable", table.format("purpose_built"))
+    assert not model.can(daily, "glue:DeleteTable", table.format("purpose_built")), "never deletes tables"
+    assert not model.can(daily, "glue:GetTable", table.format("raw"))
+
+
+def test_job_roles_cannot_reach_assets_secrets_or_roles_of_others(model, env):
+    role = job_role(env, "orders-conformed")
+    assets = bucket(env, "assets")
+    secrets = f"arn:aws:secretsmanager:{env.region}:{env.account_id}:secret:datalake/{env.name}"
+    assert model.can(role, "s3:GetObject", f"{assets}/sales/jobs/orders-conformed/orders_conformed.py")
+    assert not model.can(role, "s3:GetObject", f"{assets}/sales/jobs/daily-sales/daily_sales.py"), "another job"
+    assert not model.can(role, "s3:PutObject", f"{assets}/sales/jobs/orders-conformed/orders_conformed.py")
+    assert not model.can(role, "s3:GetObject", f"{assets}/other/jobs/x/x.py")
+    assert not model.can(role, "secretsmanager:GetSecretValue", f"{secrets}/sales/sales-api-AbCdEf"), "undeclared"
+    assert not model.can(role, "iam:PassRole", role)
+    assert not model.can(role, "sts:AssumeRole", DEFAULT.deploy_role_arn(env, SALES))
+
+
+def test_job_roles_use_the_data_key_and_no_other(model, env):
+    from datalake_cdktf import naming
+
+    data_key = model.key_arn(naming.kms_alias_arn(env.account_id, env.region, f"alias/datalake-{env.name}-data"))
+    other_key = f"arn:aws:kms:{env.region}:{env.account_id}:key/00000000-0000-0000-0000-000000000000"
+    aliases = {"kms:ResourceAliases": [f"alias/datalake-{env.name}-data"]}
+    for job in ("orders-conformed", "daily-sales"):
+        role = job_role(env, job)
+        assert model.can(role, "kms:GenerateDataKey", data_key, **aliases)
+        assert model.can(role, "kms:Decrypt", data_key, **aliases)
+        assert not model.can(role, "kms:Decrypt", other_key, **{"kms:ResourceAliases": ["alias/other"]})
+        assert not model.can(role, "kms:Decrypt", other_key)
+        assert not model.can(role, "kms:ScheduleKeyDeletion", data_key, **aliases)
