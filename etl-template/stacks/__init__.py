@@ -1,0 +1,27 @@
+"""This repository's stacks: what etl.yaml declares, in every environment.
+
+Add resources of your own to each stack here (``stack`` is an
+:class:`~datalake_cdktf.stack.EtlStack`: name them with ``stack.prefix``, the only
+names your deploy role may manage).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from datalake_cdktf.config import DeploymentConfig
+from datalake_cdktf.engine import App
+from datalake_cdktf.etl import build_etl_app
+from datalake_cdktf.stack import EtlStack
+
+ROOT = Path(__file__).resolve().parents[1]
+REPOSITORY = "sales"
+"""This repository's name in the deployment's ``repositories.etl``."""
+
+
+def build_app(
+    deployment: DeploymentConfig, outdir: str | Path | None = None, *, read_only: bool = False
+) -> tuple[App, list[EtlStack]]:
+    return build_etl_app(
+        ROOT / "etl.yaml", repository=REPOSITORY, deployment=deployment, outdir=outdir, read_only=read_only
+    )
