@@ -2,6 +2,7 @@
 
     python benchmarks/run.py                 # full: 5 repetitions, scaling to 1,000 jobs, test suite
     python benchmarks/run.py --quick         # CI: 1 repetition, 10 jobs, no test suite
+    python benchmarks/run.py --no-suite      # every synth case, without the test suite
     make bench / make bench-quick            # the same through the project's environment
 
 Cases run interleaved (every case once per repetition, in turn) so that load from
@@ -127,6 +128,7 @@ def machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 repetition, 10 jobs, no test suite (for CI)")
+    parser.add_argument("--no-suite", action="store_true", help="leave out the test suite (synth cases only)")
     parser.add_argument("--repetitions", type=int, default=None)
     parser.add_argument(
         "--output", type=Path, default=None, help="results file (default benchmarks/results.md; --quick: none)"
@@ -150,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     cases += scaling.values()
     suite = None
-    if not args.quick:
+    if not (args.quick or args.no_suite):
         suite = Case(
             "test suite (make test's pytest)",
             [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tests")],
