@@ -9,7 +9,7 @@ from __future__ import annotations
 from datalake_cdktf.config.model import DeploymentConfig, Environment
 from datalake_cdktf.constructs.encryption_key import EncryptionKey, EncryptionKeyConfig
 from datalake_cdktf.constructs.glue_catalog import GlueCatalog, GlueCatalogConfig
-from datalake_cdktf.constructs.policy import cloudwatch_logs_use_key, server_access_logging
+from datalake_cdktf.constructs.policy import alerts_use_key, cloudwatch_logs_use_key, server_access_logging
 from datalake_cdktf.constructs.private_network import PrivateNetwork, PrivateNetworkConfig
 from datalake_cdktf.constructs.published_outputs import PublishedOutputs
 from datalake_cdktf.constructs.secure_bucket import SecureBucket, SecureBucketConfig
@@ -56,7 +56,7 @@ class DataLakeStack(DeploymentStack):
                 administrators=(deploy_role,),
                 # The account's administrator role stays an editor: KMS has no root override.
                 policy_editors=(deploy_role, admin_role) if protect else (),
-                policy_statements=(cloudwatch_logs_use_key(region, account),),
+                policy_statements=(cloudwatch_logs_use_key(region, account), alerts_use_key(account)),
                 protect=protect,
             ),
         )

@@ -96,12 +96,21 @@ def test_a_changed_script_changes_its_objects_hash_and_nothing_else(tmp_path):
     assert before.resources("aws_glue_job") == after.resources("aws_glue_job"), "the job itself is unchanged"
 
 
-def test_job_roles_are_capped_by_the_repositorys_boundary_and_trust_glue_of_this_account(etl, env):
+def test_every_role_is_capped_by_the_boundary_and_trusts_one_service_of_this_account(etl, env):
+    services = {}
     for role in etl.resources("aws_iam_role").values():
         assert role["permissions_boundary"] == DEFAULT.boundary_arn(env, SALES)
+        assert role["name"].startswith(f"datalake-{env.name}-sales-")
         (statement,) = json.loads(role["assume_role_policy"])["Statement"]
-        assert statement["Principal"] == {"Service": "glue.amazonaws.com"}
         assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": env.account_id}}
+        services[role["name"].removeprefix(f"datalake-{env.name}-sales-")] = statement["Principal"]["Service"]
+    assert services == {
+        "orders-conformed": "glue.amazonaws.com",
+        "daily-sales": "glue.amazonaws.com",
+        "validate-arrival": "lambda.amazonaws.com",
+        "workflow": "states.amazonaws.com",
+        "trigger": "events.amazonaws.com",
+    }
 
 
 def test_each_job_role_reaches_only_its_declared_prefixes(model, env):

@@ -23,8 +23,12 @@ from pathlib import Path
 from datalake_cdktf.config import DeploymentConfig, load_deployment
 from datalake_cdktf.config.etl import ETL_FILE, EtlConfig, load_etl_config
 from datalake_cdktf.constructs.datalake_contract import DataLakeContract
+from datalake_cdktf.constructs.etl_workflow import EtlWorkflow, EtlWorkflowConfig
 from datalake_cdktf.constructs.glue_job import GlueJob, GlueJobConfig
+from datalake_cdktf.constructs.lambda_function import PythonFunction, PythonFunctionConfig
+from datalake_cdktf.constructs.policy import allow
 from datalake_cdktf.engine import App, Construct, new_app
+from datalake_cdktf.naming import bucket_arn
 from datalake_cdktf.stack import EtlStack
 
 __all__ = ["EtlRepository", "build_etl_app"]
@@ -34,12 +38,14 @@ class EtlRepository(Construct):
     """The jobs of ``etl`` (read from the folder ``root``) in ``stack``'s environment.
 
     Properties: ``contract`` (:class:`DataLakeContract`), ``jobs`` (name -> :class:`GlueJob`,
-    in run order)."""
+    in run order), ``functions`` (name -> :class:`PythonFunction`), ``workflow``
+    (:class:`EtlWorkflow`)."""
 
-    def __init__(self, stack: EtlStack, construct_id: str, *, etl: EtlConfig, root: Path):
+    def __init__(self, stack: EtlStack, construct_id: str, *, etl: EtlConfig, root: Path, build_dir: Path):
         super().__init__(stack, construct_id)
-        environment, repository = stack.environment, stack.repository
-        self.contract = DataLakeContract(self, "contract", label=stack.label)
+        environment, repository, label = stack.environment, stack.repository, stack.label
+        boundary = stack.config.boundary_arn(environment, repository)
+        self.contract = DataLakeContract(self, "contract", label=label)
         self.jobs: dict[str, GlueJob] = {}
         for job in etl.run_order():
             self.jobs[job.name] = GlueJob(
@@ -57,6 +63,49 @@ class EtlRepository(Construct):
                     kms_key_arn=self.contract.kms_key_arn,
                 ),
             )
+        workflow = etl.workflow
+        arrivals: list = []
+        if workflow.on_object_created:  # the validator reads what arrives, nothing else
+            created = workflow.on_object_created
+            bucket = bucket_arn(
+                label.bucket(created.zone, environment.account_id, environment.region), environment.region
+            )
+            arrivals = [allow("ReadArrivingObjects", ["s3:GetObject"], f"{bucket}/{created.prefix}*")]
+        self.functions: dict[str, PythonFunction] = {}
+        for function in etl.lambdas:
+            self.functions[function.name] = PythonFunction(
+                self,
+                f"lambda-{function.name}",
+                config=PythonFunctionConfig(
+                    function=function,
+                    root=root,
+                    build_dir=build_dir,
+                    label=label,
+                    repository=repository.name,
+                    account_id=environment.account_id,
+                    region=environment.region,
+                    boundary_arn=boundary,
+                    kms_key_arn=self.contract.kms_key_arn,
+                    protect=environment.protect_data,
+                    statements=tuple(arrivals) if function.name == workflow.validate_with else (),
+                ),
+            )
+        self.workflow = EtlWorkflow(
+            self,
+            "workflow",
+            config=EtlWorkflowConfig(
+                workflow=workflow,
+                jobs=tuple(job.name for job in self.jobs.values()),
+                validator=self.functions[workflow.validate_with].name if workflow.validate_with else None,
+                functions=tuple(f.name for f in self.functions.values()),
+                label=label,
+                repository=repository.name,
+                account_id=environment.account_id,
+                region=environment.region,
+                boundary_arn=boundary,
+                kms_key_arn=self.contract.kms_key_arn,
+            ),
+        )
 
 
 def build_etl_app(
@@ -76,9 +125,10 @@ def build_etl_app(
     etl = load_etl_config(etl_file)
     deployment = deployment or load_deployment()
     app = new_app(outdir)
+    build_dir = Path(app.outdir) / "build"  # Lambda packages, before the stacks copy them
     stacks = []
     for environment in deployment.environments:
         stack = EtlStack(app, config=deployment, environment=environment, repository=repository, read_only=read_only)
-        EtlRepository(stack, "etl", etl=etl, root=etl_file.parent)
+        EtlRepository(stack, "etl", etl=etl, root=etl_file.parent, build_dir=build_dir)
         stacks.append(stack)
     return app, stacks

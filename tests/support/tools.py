@@ -116,3 +116,15 @@ def write_cli_config(path: Path, mirror: Path) -> Path:
         "}\n"
     )
     return path
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def asl_validator() -> list[str]:
+    """The command of the pinned ``asl-validator`` (package.json), run on the pinned Node.js."""
+    script = ROOT / "node_modules" / "asl-validator" / "dist" / "bin" / "asl-validator.js"
+    node = os.environ.get("JSII_NODE") or shutil.which("node")
+    if not script.is_file() or not node:
+        unavailable("asl-validator is not installed: run `npm ci` (package.json pins it; Node.js 22 runs it)")
+    return [node, str(script)]

@@ -87,6 +87,19 @@ def notifications_use_key(account_id: str) -> Statement:
     }
 
 
+def alerts_use_key(account_id: str) -> Statement:
+    """Key-policy grant: CloudWatch alarms and EventBridge rules of ``account_id`` publish
+    to topics encrypted with the key (an SNS topic's key must admit its publishers)."""
+    return {
+        "Sid": "AlarmsAndRulesPublishToEncryptedTopics",
+        "Effect": "Allow",
+        "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+    }
+
+
 def allow(sid: str, actions: list[str], resources: str | list[str], condition: dict | None = None) -> Statement:
     """An Allow statement; several actions are sorted, so documents compare and diff cleanly."""
     return _statement("Allow", sid, actions, resources, condition)

@@ -1,0 +1,175 @@
+"""A Lambda helper of an ETL repository, built reproducibly from a folder of its source.
+
+- The package is a zip of the folder's files (sorted, fixed timestamps and modes, no
+  ``__pycache__``), so the same source always gives the same bytes and hash, on any
+  machine: a plan shows a change to the function only when its code changed.
+- Its role ``<project>-<env>-<repo>-<name>`` is trusted by Lambda of this account only,
+  capped by the repository's boundary, and may write its own log group and whatever the
+  caller grants through ``statements`` (nothing else).
+- Its logs go to ``/<project>/<env>/<repo>/lambda/<name>``, encrypted with the data key.
+- ``audit_table``: a DynamoDB table ``<project>-<env>-<repo>-<name>`` (encrypted,
+  point-in-time recovery, deletion protection where data is protected) the function may
+  put items in; its name reaches the function as ``AUDIT_TABLE``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from datalake_cdktf.config.etl import LambdaFunction
+from datalake_cdktf.constructs.policy import Statement, allow, document
+from datalake_cdktf.engine import Construct, TerraformAsset
+from datalake_cdktf.engine.aws import (
+    cloudwatch_log_group,
+    dynamodb_table,
+    iam_role,
+    iam_role_policy,
+    lambda_function,
+)
+from datalake_cdktf.naming import Label, partition
+
+__all__ = ["PythonFunction", "PythonFunctionConfig", "build_package"]
+
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def build_package(source: Path, target: Path) -> str:
+    """Zip ``source`` into ``target`` reproducibly; the package's SHA-256, base64-encoded
+    (as Lambda reports ``CodeSha256``, so a plan compares like with like)."""
+    files = sorted(p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            info = zipfile.ZipInfo(path.relative_to(source).as_posix(), _EPOCH)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())
+    data = buffer.getvalue()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+@dataclass(frozen=True)
+class PythonFunctionConfig:
+    """- ``function``: as ``etl.yaml`` declares it; ``root``: the folder of ``etl.yaml``;
+      ``build_dir``: where packages are built (outside the source).
+    - ``label``, ``repository``, ``account_id``, ``region``, ``boundary_arn``: where and whose.
+    - ``kms_key_arn``: the data key (log group); ``protect``: the environment protects data.
+    - ``statements``: further permissions of its role (what it reads, say).
+    """
+
+    function: LambdaFunction
+    root: Path
+    build_dir: Path
+    label: Label
+    repository: str
+    account_id: str
+    region: str
+    boundary_arn: str
+    kms_key_arn: str
+    protect: bool = True
+    statements: tuple[Statement, ...] = field(default=())
+
+    @property
+    def name(self) -> str:
+        return self.label.name(self.repository, self.function.name)
+
+    @property
+    def log_group(self) -> str:
+        return f"{self.label.log_group_path(self.repository)}lambda/{self.function.name}"
+
+    def _arn(self, service: str, resource: str) -> str:
+        return f"arn:{partition(self.region)}:{service}:{self.region}:{self.account_id}:{resource}"
+
+    @property
+    def arn(self) -> str:
+        return self._arn("lambda", f"function:{self.name}")
+
+    @property
+    def table_arn(self) -> str:
+        return self._arn("dynamodb", f"table/{self.name}")
+
+    def role_permissions(self) -> list[Statement]:
+        statements = [
+            allow(
+                "WriteItsLogs",
+                ["logs:CreateLogStream", "logs:PutLogEvents"],
+                self._arn("logs", f"log-group:{self.log_group}:*"),
+            ),
+            *self.statements,
+        ]
+        if self.function.audit_table:
+            statements.append(allow("RecordInItsAuditTable", ["dynamodb:PutItem"], self.table_arn))
+        return statements
+
+
+class PythonFunction(Construct):
+    """Properties: ``function`` (resource), ``role``, ``name``, ``arn``, ``package_hash``,
+    ``table`` (or None)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: PythonFunctionConfig):
+        super().__init__(scope, construct_id)
+        function = config.function
+        self.name, self.arn = config.name, config.arn
+        package = config.build_dir / f"{config.repository}-{function.name}.zip"
+        self.package_hash = build_package(config.root / function.source, package)
+        asset = TerraformAsset(self, "package", path=str(package.resolve()))
+        group = cloudwatch_log_group.CloudwatchLogGroup(
+            self, "logs", name=config.log_group, retention_in_days=365, kms_key_id=config.kms_key_arn
+        )
+        self.role = iam_role.IamRole(
+            self,
+            "role",
+            name=config.label.role(config.repository, function.name),
+            description=f"Lambda function {self.name}",
+            assume_role_policy=document(
+                {
+                    "Sid": "LambdaOfThisAccount",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": config.account_id}},
+                }
+            ),
+            permissions_boundary=config.boundary_arn,
+        )
+        policy = iam_role_policy.IamRolePolicy(
+            self, "access", name="access", role=self.role.id, policy=document(*config.role_permissions())
+        )
+        self.table = None
+        environment = {}
+        if function.audit_table:
+            self.table = dynamodb_table.DynamodbTable(
+                self,
+                "audit",
+                name=self.name,
+                billing_mode="PAY_PER_REQUEST",
+                hash_key="object_key",
+                attribute=[dynamodb_table.DynamodbTableAttribute(name="object_key", type="S")],
+                server_side_encryption=dynamodb_table.DynamodbTableServerSideEncryption(enabled=True),
+                point_in_time_recovery=dynamodb_table.DynamodbTablePointInTimeRecovery(enabled=True),
+                deletion_protection_enabled=config.protect,
+            )
+            environment["AUDIT_TABLE"] = self.name
+        self.function = lambda_function.LambdaFunction(
+            self,
+            "function",
+            function_name=self.name,
+            role=self.role.arn,
+            runtime=function.runtime,
+            handler=function.handler,
+            filename=asset.path,
+            source_code_hash=self.package_hash,
+            timeout=function.timeout_seconds,
+            memory_size=function.memory_mb,
+            architectures=["arm64"],
+            logging_config=lambda_function.LambdaFunctionLoggingConfig(log_format="JSON", log_group=group.name),
+            environment=lambda_function.LambdaFunctionEnvironment(variables=environment) if environment else None,
+            depends_on=[policy, group],
+        )
