@@ -45,9 +45,11 @@ node_modules/.installed: package-lock.json
 synth: setup
 	$(RUN) python main.py
 
-## test: run the whole test suite (unit, terraform validate, checkov, IAM lint)
+## test: run the whole test suite (unit, terraform validate, checkov, IAM lint), then the
+## template ETL repository's own tests (etl-template/: local Spark, moto)
 test: setup
 	$(RUN) python -m pytest $(PYTEST_ARGS)
+	$(RUN) python -m pytest -c etl-template/pytest.ini --rootdir etl-template etl-template/tests
 
 ## plan: saved plans of this repository's stacks in ENV, and their summary (PUBLISH=s3://... to publish it)
 plan: synth

@@ -4,7 +4,11 @@ team would, on the default deployment: jobs, their roles and what those roles re
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from datalake_cdktf.config.etl import load_etl_config
@@ -12,6 +16,7 @@ from datalake_cdktf.config.etl import load_etl_config
 from tests.conftest import DEFAULT
 from tests.support.synth import ETL_TEMPLATE, synthesize_etl
 
+ROOT = Path(__file__).resolve().parents[1]
 ETL = load_etl_config(ETL_TEMPLATE / "etl.yaml")
 (SALES,) = DEFAULT.repositories.etl
 
@@ -171,3 +176,28 @@ def test_job_roles_use_the_data_key_and_no_other(model, env):
         assert not model.can(role, "kms:Decrypt", other_key, **{"kms:ResourceAliases": ["alias/other"]})
         assert not model.can(role, "kms:Decrypt", other_key)
         assert not model.can(role, "kms:ScheduleKeyDeletion", data_key, **aliases)
+
+
+def run_template(tmp_path, template, *args):
+    env = {**os.environ, "DATALAKE_DEPLOYMENT": str(ROOT / "envs"), "CDKTF_OUTDIR": str(tmp_path / "out")}
+    return subprocess.run(
+        [sys.executable, str(template / "main.py"), *args], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+
+
+def test_the_templates_own_main_synthesizes_every_environment(tmp_path):
+    result = run_template(tmp_path, ETL_TEMPLATE)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "3 stacks synthesized" in result.stdout
+    for env in DEFAULT.environments:
+        assert (tmp_path / "out" / "stacks" / f"etl-sales-{env.name}" / "cdk.tf.json").is_file()
+
+
+def test_a_mistake_in_etl_yaml_stops_the_template_before_the_engine_starts(tmp_path):
+    repository = tmp_path / "repo"
+    shutil.copytree(ETL_TEMPLATE, repository, ignore=shutil.ignore_patterns("cdktf.out", "__pycache__"))
+    etl_yaml = repository / "etl.yaml"
+    etl_yaml.write_text(etl_yaml.read_text().replace("script: jobs/daily_sales.py", "script: jobs/daily.py"))
+    result = run_template(tmp_path, repository)
+    assert result.returncode == 2 and not (tmp_path / "out").exists()
+    assert "etl.yaml: jobs.1.script = 'jobs/daily.py': no such file next to the config" in result.stderr
