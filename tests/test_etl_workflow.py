@@ -90,10 +90,13 @@ def test_the_workflow_validates_then_runs_the_jobs_in_order(etl, env):
     assert notify["Next"] == "Failed" and states["Failed"]["Type"] == "Fail"
 
 
-def test_executions_are_logged_encrypted_without_their_data(etl, env):
+def test_every_step_is_logged_encrypted_and_traced_without_job_results(etl, env):
     (machine,) = etl.resources("aws_sfn_state_machine").values()
     logging = machine["logging_configuration"]
-    assert logging["include_execution_data"] is False and logging["level"] == "ERROR"
+    assert logging["include_execution_data"] is True and logging["level"] == "ALL"
+    assert machine["tracing_configuration"] == {"enabled": True}
+    job_steps = [s for s in definition(etl)["States"].values() if s.get("Resource", "").endswith("startJobRun.sync")]
+    assert job_steps and all(s["ResultPath"] is None for s in job_steps), "job results stay out of the log"
     group = etl.resource("aws_cloudwatch_log_group", "etl/workflow/logs")
     assert group["name"] == f"/datalake/{env.name}/sales/states/workflow" and group["kms_key_id"]
 
@@ -167,6 +170,16 @@ def test_the_workflow_role_runs_only_this_repositorys_jobs_and_validator(model, 
         "s3:GetObject",
         f"arn:aws:s3:::datalake-{env.name}-raw-{env.account_id}-{env.region}/sales/orders/a.csv",
     )
+    assert not model.can(workflow, "iam:PutRolePolicy", role(env, "workflow"))
+    assert not model.can(workflow, "iam:CreatePolicyVersion", DEFAULT.boundary_arn(env, DEFAULT.repositories.etl[0]))
+    from datalake_cdktf import naming
+
+    key = model.key_arn(naming.kms_alias_arn(env.account_id, env.region, f"alias/datalake-{env.name}-data"))
+    aliases = {"kms:ResourceAliases": [f"alias/datalake-{env.name}-data"]}
+    assert model.can(workflow, "kms:GenerateDataKey", key, **aliases), "publishes to the encrypted topic"
+    assert not model.can(
+        workflow, "kms:GenerateDataKey", key.rsplit("/", 1)[0] + "/other", **{"kms:ResourceAliases": ["alias/x"]}
+    )
     trigger = role(env, "trigger")
     assert model.can(
         trigger, "states:StartExecution", arn(env, "states", f"stateMachine:datalake-{env.name}-sales-workflow")
@@ -190,7 +203,7 @@ def test_the_validator_reads_only_arriving_files_and_writes_only_its_audit_table
 
 def test_the_audit_table_is_encrypted_recoverable_and_protected_where_data_is(etl, env):
     table = etl.resource("aws_dynamodb_table", "etl/lambda-validate-arrival/audit")
-    assert table["server_side_encryption"] == {"enabled": True}
+    assert table["server_side_encryption"] == {"enabled": True}  # KMS, the AWS managed key
     assert table["point_in_time_recovery"] == {"enabled": True}
     assert table["deletion_protection_enabled"] is env.protect_data
     function = etl.resource("aws_lambda_function", "etl/lambda-validate-arrival/function")
@@ -199,6 +212,7 @@ def test_the_audit_table_is_encrypted_recoverable_and_protected_where_data_is(et
         "aws_cloudwatch_log_group", "etl/lambda-validate-arrival/logs", "name"
     )
     assert (etl.directory / function["filename"]).is_file()
+    assert function["tracing_config"] == {"mode": "Active"} and function["reserved_concurrent_executions"] == 5
 
 
 def test_lambda_packages_are_reproducible_and_leave_caches_out(tmp_path):

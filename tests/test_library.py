@@ -17,6 +17,7 @@ from pathlib import Path
 import datalake_cdktf
 import pytest
 from datalake_cdktf.config import write_manifest
+from datalake_cdktf.contract import CONTRACT_VERSION
 
 from tests.conftest import DEFAULT
 from tests.support.tools import terraform_runner
@@ -132,7 +133,7 @@ def test_the_consumer_stack_deploys_through_its_repository_and_checks_the_contra
         ]
         (version,) = versions
         (check,) = version["lifecycle"]["postcondition"]
-        assert check["condition"] == '${contains(["1"], self.insecure_value)}', check
+        assert check["condition"] == f'${{contains(["{CONTRACT_VERSION}"], self.insecure_value)}}', check
         assert "Upgrade datalake-cdktf in this repository" in check["error_message"], check
         parameters = stack["resource"]["aws_ssm_parameter"].values()
         assert {p["name"] for p in parameters} == {

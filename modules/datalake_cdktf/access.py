@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from datalake_cdktf import naming
-from datalake_cdktf.constructs.policy import Statement, allow, deny
+from datalake_cdktf.constructs.policy import XRAY_TRACING, Statement, allow, deny
 from datalake_cdktf.naming import Label
 
 __all__ = ["KEY_ADMINISTRATION", "OWNER_TAG", "DeployAccess"]
@@ -691,12 +691,15 @@ class DeployAccess:
                     "lambda:CreateFunction",
                     "lambda:DeleteFunction",
                     "lambda:GetFunction",
+                    "lambda:DeleteFunctionConcurrency",
                     "lambda:GetFunctionCodeSigningConfig",
+                    "lambda:GetFunctionConcurrency",
                     "lambda:GetFunctionConfiguration",
                     "lambda:GetPolicy",
                     "lambda:ListTags",
                     "lambda:ListVersionsByFunction",
                     "lambda:PublishVersion",
+                    "lambda:PutFunctionConcurrency",
                     "lambda:RemovePermission",
                     "lambda:TagResource",
                     "lambda:UntagResource",
@@ -844,6 +847,7 @@ class DeployAccess:
                     "ssm:DescribeParameters",
                     "states:ValidateStateMachineDefinition",
                     "sts:GetCallerIdentity",
+                    *XRAY_TRACING,
                 ],
                 "*",
                 self._in_region,

@@ -196,6 +196,9 @@ class LambdaFunction(StrictModel):
     runtime: Literal["python3.12", "python3.13"] = "python3.12"
     timeout_seconds: int = Field(60, ge=1, le=900)
     memory_mb: int = Field(256, ge=128, le=10240)
+    reserved_concurrency: int = Field(
+        5, ge=1, le=100, description="At most this many runs at once (reserved from the account's concurrency)."
+    )
     audit_table: bool = Field(
         False, description="A DynamoDB table (encrypted, point-in-time recovery) the function records into."
     )

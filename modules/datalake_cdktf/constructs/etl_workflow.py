@@ -6,8 +6,10 @@ who hears about failures.
 - State machine ``<project>-<env>-<repo>-workflow``: optionally the validating Lambda
   first (a rejected file ends the run as failed), then each job in run order with
   ``glue:startJobRun.sync``, retried with exponential backoff; any failure is published
-  to the topic and fails the execution. Executions are logged (errors, without the
-  data) to ``/<project>/<env>/<repo>/states/workflow``, encrypted.
+  to the topic and fails the execution. Every step of every execution is logged, with
+  its input and output (the object's bucket and key, the validation result, errors:
+  job results are left out), to ``/<project>/<env>/<repo>/states/workflow``, encrypted;
+  executions are traced with X-Ray.
 - An EventBridge rule starts it on objects created under a prefix of a zone's bucket
   (the S3 event's bucket and key become the input), or on a schedule.
 - A rule on Glue job state changes (failed, timeout) of the repository's jobs, and alarms
@@ -23,7 +25,7 @@ import json
 from dataclasses import dataclass
 
 from datalake_cdktf.config.etl import Workflow
-from datalake_cdktf.constructs.policy import Statement, allow, document
+from datalake_cdktf.constructs.policy import Statement, allow, document, xray_tracing
 from datalake_cdktf.engine import Construct
 from datalake_cdktf.engine.aws import (
     cloudwatch_event_rule,
@@ -118,6 +120,7 @@ class EtlWorkflowConfig:
                 "*",
                 {"StringEquals": {"aws:RequestedRegion": self.region}},
             ),
+            xray_tracing(self.region),
         ]
         if self.validator:
             statements.append(
@@ -226,9 +229,9 @@ class EtlWorkflow(Construct):
             role_arn=role.arn,
             definition=json.dumps(self.definition, indent=2),
             logging_configuration=sfn_state_machine.SfnStateMachineLoggingConfiguration(
-                level="ERROR", include_execution_data=False, log_destination=f"{logs.arn}:*"
+                level="ALL", include_execution_data=True, log_destination=f"{logs.arn}:*"
             ),
-            tracing_configuration=sfn_state_machine.SfnStateMachineTracingConfiguration(enabled=False),
+            tracing_configuration=sfn_state_machine.SfnStateMachineTracingConfiguration(enabled=True),
         )
         self._trigger()
         self._failure_signals()

@@ -7,8 +7,9 @@
   capped by the repository's boundary, and may write its own log group and whatever the
   caller grants through ``statements`` (nothing else).
 - Its logs go to ``/<project>/<env>/<repo>/lambda/<name>``, encrypted with the data key.
-- ``audit_table``: a DynamoDB table ``<project>-<env>-<repo>-<name>`` (encrypted,
-  point-in-time recovery, deletion protection where data is protected) the function may
+- Traced with X-Ray; at most ``reserved_concurrency`` runs at once.
+- ``audit_table``: a DynamoDB table ``<project>-<env>-<repo>-<name>`` (encrypted with
+  the AWS managed key, point-in-time recovery, deletion protection where data is protected) the function may
   put items in; its name reaches the function as ``AUDIT_TABLE``.
 """
 
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from datalake_cdktf.config.etl import LambdaFunction
-from datalake_cdktf.constructs.policy import Statement, allow, document
+from datalake_cdktf.constructs.policy import Statement, allow, document, xray_tracing
 from datalake_cdktf.engine import Construct, TerraformAsset
 from datalake_cdktf.engine.aws import (
     cloudwatch_log_group,
@@ -102,6 +103,7 @@ class PythonFunctionConfig:
                 ["logs:CreateLogStream", "logs:PutLogEvents"],
                 self._arn("logs", f"log-group:{self.log_group}:*"),
             ),
+            xray_tracing(self.region),
             *self.statements,
         ]
         if self.function.audit_table:
@@ -152,6 +154,8 @@ class PythonFunction(Construct):
                 billing_mode="PAY_PER_REQUEST",
                 hash_key="object_key",
                 attribute=[dynamodb_table.DynamodbTableAttribute(name="object_key", type="S")],
+                # The AWS managed key (aws/dynamodb): the table records arrivals, not data,
+                # and the data key would need kms:CreateGrant for every ETL deploy role.
                 server_side_encryption=dynamodb_table.DynamodbTableServerSideEncryption(enabled=True),
                 point_in_time_recovery=dynamodb_table.DynamodbTablePointInTimeRecovery(enabled=True),
                 deletion_protection_enabled=config.protect,
@@ -169,6 +173,8 @@ class PythonFunction(Construct):
             timeout=function.timeout_seconds,
             memory_size=function.memory_mb,
             architectures=["arm64"],
+            reserved_concurrent_executions=function.reserved_concurrency,
+            tracing_config=lambda_function.LambdaFunctionTracingConfig(mode="Active"),
             logging_config=lambda_function.LambdaFunctionLoggingConfig(log_format="JSON", log_group=group.name),
             environment=lambda_function.LambdaFunctionEnvironment(variables=environment) if environment else None,
             depends_on=[policy, group],

@@ -100,6 +100,19 @@ def alerts_use_key(account_id: str) -> Statement:
     }
 
 
+XRAY_TRACING = (
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "xray:PutTelemetryRecords",
+    "xray:PutTraceSegments",
+)
+"""What a traced Lambda function or state machine sends to X-Ray (no resource ARN)."""
+
+
+def xray_tracing(region: str) -> Statement:
+    return allow("SendTraces", list(XRAY_TRACING), "*", {"StringEquals": {"aws:RequestedRegion": region}})
+
+
 def allow(sid: str, actions: list[str], resources: str | list[str], condition: dict | None = None) -> Statement:
     """An Allow statement; several actions are sorted, so documents compare and diff cleanly."""
     return _statement("Allow", sid, actions, resources, condition)
