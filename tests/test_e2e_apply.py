@@ -8,8 +8,9 @@ central account, deploy roles in dev), then each repository's first pipeline sta
 (pipeline-<repo>-dev), whose second plan is made by that pipeline's own role, as its
 UpdatePipeline stage will. datalake-dev is then applied as its pipeline does it: with
 the credentials of the central role `datalake-dev-datalake-infra-pipeline` for the
-state, its provider assuming `datalake-dev-datalake-infra-deploy` in dev. Every first
-apply must succeed in one pass and a second plan must be empty. Then the protected
+state, its provider assuming `datalake-dev-datalake-infra-deploy` in dev; then the
+template ETL repository's etl-sales-dev through the sales pipeline and deploy roles.
+Every first apply must succeed in one pass and a second plan must be empty. Then the protected
 central stack must refuse `destroy` and dev must destroy.
 
 moto does not evaluate IAM, trust or key policies: the role chain here proves the wiring
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import pytest
 from datalake_cdktf import naming
-from datalake_cdktf.contract import DATALAKE_KEYS
+from datalake_cdktf.contract import CONTRACT_VERSION, DATALAKE_KEYS, SUPPORTED_VERSIONS
 
 from tests.conftest import DEFAULT
 from tests.support.emulator import Emulator, running_emulator
@@ -40,9 +41,9 @@ INFRA = DEFAULT.repositories.infrastructure
 (SALES,) = DEFAULT.repositories.etl
 PIPELINES = {naming.pipeline_stack_id(r.name, "dev"): r for r in (INFRA, SALES)}
 """Each repository's dev pipeline stack: applied first by an administrator, then its own."""
-ORDER = ("central-bootstrap", "bootstrap-dev", *PIPELINES, "datalake-dev")
+ORDER = ("central-bootstrap", "bootstrap-dev", *PIPELINES, "datalake-dev", "etl-sales-dev")
 STEPS = ("init", "apply", "plan")
-PIPELINE_APPLIED = {"datalake-dev": INFRA}
+PIPELINE_APPLIED = {"datalake-dev": INFRA, "etl-sales-dev": SALES}
 """Stacks a pipeline applies (the others an administrator): stack -> repository."""
 
 
@@ -107,7 +108,7 @@ class Deployment:
 
 
 @pytest.fixture(scope="module")
-def deployed(stacks, emulator, terraform, admin_credentials, tmp_path_factory) -> Deployment:
+def deployed(all_stacks, emulator, terraform, admin_credentials, tmp_path_factory) -> Deployment:
     """Apply the stacks in ORDER, each in its own folder under ``workdir``."""
     deployment = Deployment(tmp_path_factory.mktemp("e2e"))
     for stack_id in ORDER:
@@ -115,14 +116,14 @@ def deployed(stacks, emulator, terraform, admin_credentials, tmp_path_factory) -
         env = pipeline_credentials(emulator, admin_credentials, repository) if repository else None
         deployment.credentials[stack_id] = env
         workdir = deployment.workdir / stack_id
-        shutil.copytree(stacks[stack_id].directory, workdir)
-        aliases = tuple(p["alias"] for p in stacks[stack_id].json["provider"]["aws"] if "alias" in p)
+        shutil.copytree(all_stacks[stack_id].directory, workdir)
+        aliases = tuple(p["alias"] for p in all_stacks[stack_id].json["provider"]["aws"] if "alias" in p)
         override = emulator.provider_override(aliases)
         if stack_id == "central-bootstrap":
             # First apply of the deployment: the state bucket is what it creates.
             override["terraform"] = {"backend": {"local": {"path": "terraform.tfstate"}}}
         else:
-            override.update(emulator.backend_override(stacks[stack_id].backend["s3"]))
+            override.update(emulator.backend_override(all_stacks[stack_id].backend["s3"]))
         (workdir / "zz_emulator_override.tf.json").write_text(json.dumps(override))
         steps = deployment.results[stack_id] = {}
         steps["init"] = terraform("init", "-input=false", cwd=workdir, env=env)
@@ -418,14 +419,15 @@ def test_a_plan_against_an_unsupported_contract_version_is_refused(
     assert supported.returncode == 0, output(supported)
     ssm = emulator.client("ssm", DEV.account_id)
     name = "/datalake/dev/datalake/contract/version"
-    ssm.put_parameter(Name=name, Value="2", Type="String", Overwrite=True)
+    unsupported = max(SUPPORTED_VERSIONS) + 1
+    ssm.put_parameter(Name=name, Value=str(unsupported), Type="String", Overwrite=True)
     try:
         refused = terraform("plan", "-input=false", cwd=workdir, env=env)
     finally:
-        ssm.put_parameter(Name=name, Value="1", Type="String", Overwrite=True)
+        ssm.put_parameter(Name=name, Value=str(CONTRACT_VERSION), Type="String", Overwrite=True)
     assert refused.returncode != 0, output(refused)
     message = " ".join(refused.stderr.split())
-    assert "The dev data lake publishes SSM contract version 2" in message, output(refused)
+    assert f"The dev data lake publishes SSM contract version {unsupported}" in message, output(refused)
     assert "Upgrade datalake-cdktf in this repository" in message, output(refused)
 
 
@@ -438,6 +440,16 @@ def test_protected_central_bootstrap_refuses_to_be_destroyed(deployed, terraform
 
 
 def test_unprotected_dev_data_lake_destroys_completely(deployed, terraform, emulator):
+    """The ETL stack first (through its own deploy role), then the data lake it builds on."""
+    etl = terraform(
+        "destroy",
+        "-auto-approve",
+        "-input=false",
+        cwd=deployed.workdir / "etl-sales-dev",
+        env=deployed.credentials["etl-sales-dev"],
+    )
+    assert etl.returncode == 0, output(etl)
+    assert not emulator.client("glue", DEV.account_id).get_jobs()["Jobs"]
     workdir = deployed.workdir / "datalake-dev"
     result = terraform(
         "destroy", "-auto-approve", "-input=false", cwd=workdir, env=deployed.credentials["datalake-dev"]
@@ -471,30 +483,39 @@ S3_API_TO_IAM = {
     "s3:DeleteBucketTagging": "s3:PutBucketTagging",
     "s3:DeleteObjects": "s3:DeleteObject",
 }
+# ... and CloudWatch by its endpoint's name.
+SERVICE_TO_IAM = {"monitoring": "cloudwatch"}
 
 
-def test_every_call_the_deploy_role_made_is_allowed_by_its_policies(deployed, emulator, stacks):
+def iam_action(action: str) -> str:
+    service, name = action.split(":", 1)
+    return S3_API_TO_IAM.get(action, f"{SERVICE_TO_IAM.get(service, service)}:{name}")
+
+
+@pytest.mark.parametrize(("repository", "least"), [(INFRA, 50), (SALES, 30)], ids=["datalake-dev", "etl-sales-dev"])
+def test_every_call_the_deploy_role_made_is_allowed_by_its_policies(deployed, emulator, all_stacks, repository, least):
     """Least privilege that still works: the emulator recorded every call Terraform made
-    as the infrastructure deploy role (apply, plan and destroy of datalake-dev); the IAM
+    as the repository's deploy role (apply, plan and destroy of its dev stack); the IAM
     evaluator must allow each one, with the role's policies and boundary."""
     from tests.support.iam import AccessModel
 
-    model = AccessModel.from_stacks(stacks, {env.account_id: env.admin_role_name for env in DEFAULT.environments})
-    role = DEFAULT.deploy_role_arn(DEV, INFRA)
+    model = AccessModel.from_stacks(all_stacks, {env.account_id: env.admin_role_name for env in DEFAULT.environments})
+    role = DEFAULT.deploy_role_arn(DEV, repository)
     data_key = model.key_arn(naming.kms_alias_arn(DEV.account_id, DEV.region, DEFAULT.label(DEV).kms_alias("data")))
     session = role.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/") + "/"
     calls = {
-        (S3_API_TO_IAM.get(c.action, c.action), c.resource, c.context)
+        (iam_action(c.action), c.resource, c.context)
         for c in emulator.calls
         if c.principal.startswith(session) and c.action not in REFUSAL_TOLERATED
     }
-    assert len(calls) > 50, f"the deploy role made {len(calls)} distinct calls: was it used?"
+    assert len(calls) > least, f"the deploy role made {len(calls)} distinct calls: was it used?"
 
     def allowed(action: str, resource: str, context: tuple) -> bool:
         if resource != "*":
             return model.can(role, action, resource, **dict(context))
-        if action.startswith("kms:") and model.can(role, action, data_key, **dict(context)):
-            return True  # the emulator does not say which key; this stack manages only the data key
+        data_key_context = {"kms:ResourceAliases": [DEFAULT.label(DEV).kms_alias("data")], **dict(context)}
+        if action.startswith("kms:") and model.can(role, action, data_key, **data_key_context):
+            return True  # the emulator does not say which key; these stacks use only the data key
         return model.can_somewhere(role, action, **dict(context))
 
     denied = sorted(f"{a} on {r} {dict(c) or ''}" for a, r, c in calls if not allowed(a, r, c))
@@ -513,7 +534,7 @@ def test_every_call_a_pipeline_role_made_is_allowed_by_its_policies(deployed, em
         role = DEFAULT.pipeline_role_arn(DEV, repository)
         session = role.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/") + "/"
         calls = {
-            (S3_API_TO_IAM.get(c.action, c.action), c.resource, c.context)
+            (iam_action(c.action), c.resource, c.context)
             for c in emulator.calls
             if c.principal.startswith(session) and c.action not in REFUSAL_TOLERATED
         }

@@ -201,3 +201,21 @@ def test_a_mistake_in_etl_yaml_stops_the_template_before_the_engine_starts(tmp_p
     result = run_template(tmp_path, repository)
     assert result.returncode == 2 and not (tmp_path / "out").exists()
     assert "etl.yaml: jobs.1.script = 'jobs/daily.py': no such file next to the config" in result.stderr
+
+
+def test_a_data_quality_ruleset_is_created_from_the_file_a_job_names(tmp_path):
+    repository = tmp_path / "repo"
+    shutil.copytree(ETL_TEMPLATE, repository, ignore=shutil.ignore_patterns("cdktf.out", "__pycache__", "tests"))
+    rules = 'Rules = [ RowCount > 0, IsComplete "order_date" ]\n'
+    (repository / "checks").mkdir()
+    (repository / "checks" / "daily_sales.dqdl").write_text(rules)
+    etl_yaml = repository / "etl.yaml"
+    etl_yaml.write_text(
+        etl_yaml.read_text().replace(
+            "    script: jobs/daily_sales.py\n",
+            "    script: jobs/daily_sales.py\n    data_quality: checks/daily_sales.dqdl\n",
+        )
+    )
+    stack = synthesize_etl(DEFAULT, tmp_path / "out", etl_yaml)["etl-sales-dev"]
+    (ruleset,) = stack.resources("aws_glue_data_quality_ruleset").values()
+    assert ruleset["name"] == "datalake-dev-sales-daily-sales" and ruleset["ruleset"] == rules

@@ -584,11 +584,32 @@ class DeployAccess:
             ),
             allow("DescribeOwnSecrets", ["secretsmanager:DescribeSecret"], self._own["secretsmanager"]),
             allow(
+                # Removing a script object removes its versions too (the bucket is versioned);
+                # where data is protected the boundary and bucket policy forbid that.
                 "OwnAssets",
-                ["s3:DeleteObject", "s3:GetObject", "s3:GetObjectTagging", "s3:PutObject", "s3:PutObjectTagging"],
+                [
+                    "s3:DeleteObject",
+                    *([] if self.protect_data else ["s3:DeleteObjectVersion"]),
+                    "s3:GetObject",
+                    "s3:GetObjectTagging",
+                    "s3:PutObject",
+                    "s3:PutObjectTagging",
+                ],
                 f"{assets}/{self.repository}/*",
             ),
-            allow("ListOwnAssets", ["s3:ListBucket"], assets, {"StringLike": {"s3:prefix": [f"{self.repository}/*"]}}),
+            allow(
+                "ListOwnAssets",
+                ["s3:ListBucket", "s3:ListBucketVersions"],
+                assets,
+                {"StringLike": {"s3:prefix": [f"{self.repository}/*"]}},
+            ),
+            allow(
+                # Objects, topics and log groups name the data key; the provider reads it.
+                "DescribeTheDataKey",
+                ["kms:DescribeKey"],
+                self.any_key_arn,
+                {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [self.data_key_alias]}},
+            ),
             allow(
                 # Objects in the assets bucket are encrypted with the data key (S3 bucket
                 # keys: the encryption context is the bucket's ARN).
@@ -806,10 +827,10 @@ class DeployAccess:
             ),
             allow(
                 "ZonesAndOwnAssets",
-                ["s3:DeleteObject", "s3:GetObject*", "s3:PutObject*"],
+                ["s3:DeleteObject*", "s3:GetObject*", "s3:PutObject*"],
                 [*(f"{zone}/*" for zone in zones), f"{assets}/{repository}/*"],
             ),
-            allow("ListZonesAndAssets", ["s3:GetBucketLocation", "s3:ListBucket"], [*zones, assets]),
+            allow("ListZonesAndAssets", ["s3:GetBucketLocation", "s3:ListBucket*"], [*zones, assets]),
             allow(
                 "UseTheDataKey",
                 ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],

@@ -15,7 +15,8 @@ this construct turns it into:
   off unless asked, one run at a time, the bucket of each zone it uses passed as
   ``--<zone>_bucket`` (``--raw_bucket``, ``--purpose_built_bucket``), its secrets as
   ``--secret-<name>`` holding secret *names*;
-- optionally a crawler over what it writes, into the written zone's database.
+- optionally a crawler over what it writes, into the written zone's database, and a
+  Glue Data Quality ruleset (DQDL, from the file the job names) for its output.
 
 Every ARN in the role's policy is derived from the deployment's names (not read from
 SSM), so the synthesized policy can be evaluated without AWS.
@@ -30,12 +31,20 @@ from pathlib import Path
 from datalake_cdktf.config.etl import Job
 from datalake_cdktf.constructs.policy import allow, document
 from datalake_cdktf.engine import Construct, TerraformAsset
-from datalake_cdktf.engine.aws import glue_crawler, glue_job, iam_role, iam_role_policy, s3_object
+from datalake_cdktf.engine.aws import (
+    glue_crawler,
+    glue_data_quality_ruleset,
+    glue_job,
+    iam_role,
+    iam_role_policy,
+    s3_object,
+)
 from datalake_cdktf.naming import Label, bucket_arn, partition
 
 __all__ = ["GLUE_VERSION", "GlueJob", "GlueJobConfig"]
 
 GLUE_VERSION = "5.0"
+"""Glue 5.0: Spark 3.5 on Python 3.11 (what the template tests its transforms on)."""
 
 
 @dataclass(frozen=True)
@@ -261,6 +270,7 @@ class GlueJob(Construct):
             description=job.description or None,
             role_arn=self.role.arn,
             glue_version=GLUE_VERSION,
+            execution_class="STANDARD",  # what AWS reports when none is given: no diff on the next plan
             worker_type=job.worker_type,
             number_of_workers=job.workers,
             timeout=job.timeout_minutes,
@@ -289,6 +299,15 @@ class GlueJob(Construct):
                 schema_change_policy=glue_crawler.GlueCrawlerSchemaChangePolicy(
                     delete_behavior="LOG", update_behavior="UPDATE_IN_DATABASE"
                 ),
+            )
+
+        if job.data_quality:
+            glue_data_quality_ruleset.GlueDataQualityRuleset(
+                self,
+                "data-quality",
+                name=self.name,
+                description=f"Checks of what {self.name} writes",
+                ruleset=(config.root / job.data_quality).read_text(),
             )
 
     def _upload(self, construct_id: str, path: Path, folder: str) -> tuple[str, str]:
