@@ -17,6 +17,7 @@ benchmarks/results.md (or --output).
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import shlex
@@ -205,13 +206,26 @@ def render(cases: list[Case], scaling: dict[int, Case], repetitions: int, argv: 
         f"- default synth vs the floor: **{above_floor:.2f}x** the time of only loading the assemblies",
     ]
     counts = sorted(scaling)
+
+    def per_job(low: int, high: int) -> float:
+        extra = (high - low) * SCALING_ENVIRONMENTS
+        return (statistics.median(scaling[high].walls) - statistics.median(scaling[low].walls)) / extra
+
     if len(counts) > 1:
         low, high = counts[0], counts[-1]
-        extra_jobs = (high - low) * SCALING_ENVIRONMENTS
-        marginal = (statistics.median(scaling[high].walls) - statistics.median(scaling[low].walls)) / extra_jobs
         lines.append(
-            f"- marginal cost per Glue job (job + script object): **{marginal * 1000:.2f} ms** "
-            f"((median {high} - median {low}) / {extra_jobs} jobs)"
+            f"- marginal cost per Glue job (the GlueJob construct: script object, role, policy, job): "
+            f"**{per_job(low, high) * 1000:.2f} ms** ((median {high} - median {low}) / "
+            f"{(high - low) * SCALING_ENVIRONMENTS} jobs)"
+        )
+    if len(counts) > 2:
+        slopes = [per_job(a, b) * 1000 for a, b in itertools.pairwise(counts)]
+        lines.append(
+            "- per job between "
+            + ", ".join(
+                f"{a} and {b}: {m:.2f} ms" for (a, b), m in zip(itertools.pairwise(counts), slopes, strict=True)
+            )
+            + " (linear when these agree)"
         )
     return "\n".join(lines) + "\n"
 

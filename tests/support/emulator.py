@@ -249,6 +249,9 @@ def _record_call(self, iam_request_cls: type, resource: str = "*") -> None:
         for parameter, key in CONDITION_PARAMETERS.items()
         if (value := data.get(parameter))
     )
+    prefix = (getattr(self, "querystring", None) or {}).get("prefix")
+    if prefix and request._action.startswith("s3:List"):  # listing under a prefix: s3:prefix
+        context += (("s3:prefix", prefix if isinstance(prefix, str) else prefix[0]),)
     CALLS.append(Call(request._access_key.arn, request._action, resource, context))
 
 
