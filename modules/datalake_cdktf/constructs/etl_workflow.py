@@ -38,7 +38,7 @@ from datalake_cdktf.engine.aws import (
     sns_topic,
     sns_topic_policy,
 )
-from datalake_cdktf.naming import Label, partition
+from datalake_cdktf.naming import Label, arn
 
 __all__ = ["EtlWorkflow", "EtlWorkflowConfig", "definition"]
 
@@ -70,7 +70,7 @@ class EtlWorkflowConfig:
         return self.label.name(self.repository, *parts)
 
     def _arn(self, service: str, resource: str) -> str:
-        return f"arn:{partition(self.region)}:{service}:{self.region}:{self.account_id}:{resource}"
+        return arn(service, self.region, self.account_id, resource)
 
     @property
     def state_machine_arn(self) -> str:

@@ -39,7 +39,7 @@ from datalake_cdktf.engine.aws import (
     iam_role_policy,
     s3_object,
 )
-from datalake_cdktf.naming import Label, bucket_arn, partition
+from datalake_cdktf.naming import Label, arn, bucket_arn
 
 __all__ = ["GLUE_VERSION", "GlueJob", "GlueJobConfig"]
 
@@ -90,7 +90,7 @@ class GlueJobConfig:
         return f"{self.repository}/tmp/{self.job.name}/"
 
     def _arn(self, service: str, resource: str) -> str:
-        return f"arn:{partition(self.region)}:{service}:{self.region}:{self.account_id}:{resource}"
+        return arn(service, self.region, self.account_id, resource)
 
     def role_permissions(self) -> list[dict]:
         """What the job's role may do: its prefixes, its databases, its secrets, its logs."""

@@ -32,7 +32,7 @@ from datalake_cdktf.engine.aws import (
     iam_role_policy,
     lambda_function,
 )
-from datalake_cdktf.naming import Label, partition
+from datalake_cdktf.naming import Label, arn
 
 __all__ = ["PythonFunction", "PythonFunctionConfig", "build_package"]
 
@@ -86,7 +86,7 @@ class PythonFunctionConfig:
         return f"{self.label.log_group_path(self.repository)}lambda/{self.function.name}"
 
     def _arn(self, service: str, resource: str) -> str:
-        return f"arn:{partition(self.region)}:{service}:{self.region}:{self.account_id}:{resource}"
+        return arn(service, self.region, self.account_id, resource)
 
     @property
     def arn(self) -> str:
