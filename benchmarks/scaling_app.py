@@ -4,8 +4,10 @@
 
 Each environment gets the real ``etl-<repo>-<env>`` stack (EtlStack: provider, backend,
 tags) holding N real :class:`~datalake_cdktf.constructs.glue_job.GlueJob` constructs,
-each with everything it creates (script object, role and its policy, job), reading the
-contract once per stack. It exists to measure how synth time grows with jobs.
+each with everything it creates (its own script, staged and uploaded as an object, its
+role and policy, the job), reading the contract once per stack, the way
+:class:`~datalake_cdktf.etl.EtlRepository` builds them. It exists to measure how synth
+time grows with jobs.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from datalake_cdktf.config import load_config
 from datalake_cdktf.config.etl import Job
+from datalake_cdktf.constructs.asset_folder import AssetFolder
 from datalake_cdktf.constructs.datalake_contract import DataLakeContract
-from datalake_cdktf.constructs.glue_job import GlueJob, GlueJobConfig
+from datalake_cdktf.constructs.glue_job import GlueJob, GlueJobConfig, job_files
 from datalake_cdktf.engine import App, new_app
 from datalake_cdktf.stack import EtlStack
 
@@ -31,25 +34,36 @@ def build(jobs: int, outdir: str) -> App:
     config = load_config(CONFIG_DIR)
     app = new_app(outdir)
     root = Path(tempfile.mkdtemp(prefix="bench-jobs-"))
-    (root / "job.py").write_text("# a Glue job\n")
+    definitions = []
+    for index in range(jobs):  # each job its own script, as in a real repository
+        (root / f"job_{index}.py").write_text(f"# Glue job {index}\n")
+        definitions.append(
+            Job(
+                name=f"j{index}",
+                script=f"job_{index}.py",
+                reads=({"zone": "raw", "prefix": f"in/{index}/"},),
+                writes=({"zone": "conformed", "prefix": f"out/{index}/"},),
+            )
+        )
     (repository, *_) = config.repositories.etl
     for env in config.environments:
         stack = EtlStack(app, config=config, environment=env, repository=repository)
         contract = DataLakeContract(stack, "contract", label=stack.label)
         security, key = contract.value("glue/security-configuration/name"), contract.kms_key_arn
-        for index in range(jobs):
-            job = Job(
-                name=f"j{index}",
-                script="job.py",
-                reads=({"zone": "raw", "prefix": f"in/{index}/"},),
-                writes=({"zone": "conformed", "prefix": f"out/{index}/"},),
-            )
+        files = AssetFolder(
+            stack,
+            "files",
+            files={k: v for job in definitions for k, v in job_files(job, root).items()},
+            staging=Path(outdir) / "build" / "files" / stack.stack_id,
+        )
+        for index, job in enumerate(definitions):
             GlueJob(
                 stack,
                 f"job-{index}",
                 config=GlueJobConfig(
                     job=job,
                     root=root,
+                    files=files,
                     label=stack.label,
                     repository=repository.name,
                     account_id=env.account_id,

@@ -135,9 +135,10 @@ def test_importing_the_library_or_a_construct_changes_nothing_in_the_process(tmp
     assert result.returncode == 0 and "quiet ok" in result.stdout, result.stderr
 
 
-def test_memoized_type_hints_still_check_every_argument(tmp_path):
-    """Type-hint resolution is memoized per stub (engine/_type_hints.py); the bindings'
-    run-time type checks must still refuse a wrong argument, on every call."""
+def test_faster_type_checks_still_refuse_every_wrong_argument(tmp_path):
+    """Type-hint resolution is memoized per stub and plain values skip typeguard
+    (engine/_type_hints.py); the bindings' run-time type checks must still refuse a wrong
+    argument, on every call, in maps and lists too."""
     code = (
         "from datalake_cdktf.engine import TerraformStack, new_app\n"
         "from datalake_cdktf.engine.aws import s3_bucket\n"
@@ -152,6 +153,14 @@ def test_memoized_type_hints_still_check_every_argument(tmp_path):
         "        assert 'bucket' in str(err), err\n"
         "    else:\n"
         "        raise SystemExit('a wrong type was accepted')\n"
+        "for wrong in ({'tags': ['a']}, {'bucket': ['b']}, {'bucket_prefix': 7}):\n"
+        "    try:\n"
+        "        s3_bucket.S3Bucket(stack, 'wrong', **{'bucket': 'b', **wrong})\n"
+        "    except TypeError:\n"
+        "        pass\n"
+        "    else:\n"
+        "        raise SystemExit(f'a wrong type was accepted: {wrong}')\n"
+        "s3_bucket.S3Bucket(stack, 'plain', bucket='b', tags={'a': 'b'}, force_destroy=False)\n"
         "try:\n"
         "    cdktf.TerraformOutput(stack, 'out', value='x', sensitive='yes')\n"
         "except TypeError:\n"
@@ -159,3 +168,42 @@ def test_memoized_type_hints_still_check_every_argument(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False)
     assert result.returncode == 0 and result.stdout.strip() == "checked", result.stderr[-3000:]
+
+
+def test_plain_values_are_accepted_only_where_typeguard_accepts_them():
+    """engine/_type_hints.accepts_plainly may skip typeguard only for values typeguard
+    would accept: checked over the shapes the bindings use and values of every kind."""
+    import typing
+
+    import typeguard
+    from datalake_cdktf.engine._type_hints import accepts_plainly
+
+    class Resolvable(typing.Protocol):
+        def resolve(self) -> object: ...
+
+    expected_types = [  # the bindings' spelling: typing.Optional / Union / List
+        str,
+        int,
+        float,
+        bool,
+        typing.Optional[str],  # noqa: UP045
+        typing.Optional[typing.Union[int, float]],  # noqa: UP007, UP045
+        typing.Union[bool, Resolvable],  # noqa: UP007
+        typing.Optional[typing.Union[bool, Resolvable]],  # noqa: UP007, UP045
+        typing.Mapping[str, str],
+        typing.Optional[typing.Mapping[str, str]],  # noqa: UP045
+        typing.Optional[typing.Union[Resolvable, typing.Mapping[str, bool]]],  # noqa: UP007, UP045
+        typing.Sequence[str],
+        typing.Optional[typing.List[str]],  # noqa: UP006, UP045
+        typing.Optional[typing.Union[Resolvable, typing.Sequence[typing.Union[str, int]]]],  # noqa: UP007, UP045
+    ]
+    values = ["x", 1, 1.5, True, None, {"a": "b"}, {"a": 1}, {1: "b"}, {"a": True}, ["x"], [1], ["x", 2], [], {}]
+    accepted = 0
+    for expected in expected_types:
+        for value in values:
+            if accepts_plainly(expected, value):
+                accepted += 1
+                typeguard.check_type("value", value, expected)  # raises if typeguard disagrees
+    assert accepted > 20, "the fast path is taken for the common shapes"
+    assert not accepts_plainly(int, True) and not accepts_plainly(str, ["x"]) and not accepts_plainly(float, 1)
+    assert accepts_plainly(str | None, None) and accepts_plainly(dict[str, str] | None, {"a": "b"})

@@ -3,6 +3,7 @@ team would, on the default deployment: jobs, their roles and what those roles re
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from datalake_cdktf.config.etl import load_etl_config
+from datalake_cdktf.constructs.glue_job import job_files
 
 from tests.conftest import DEFAULT
 from tests.support.synth import ETL_TEMPLATE, synthesize_etl
@@ -78,10 +80,16 @@ def test_scripts_are_encrypted_objects_under_the_repositorys_assets_prefix(etl, 
     for job in etl.resources("aws_glue_job").values():
         location = job["command"]["script_location"]
         assert location.startswith(f"s3://datalake-{env.name}-assets-{env.account_id}-{env.region}/sales/jobs/")
-    for obj in etl.resources("aws_s3_object").values():
-        assert obj["key"].startswith("sales/jobs/") and obj["server_side_encryption"] == "aws:kms"
-        assert (etl.directory / obj["source"]).is_file(), obj["source"]
-        assert len(obj["source_hash"]) == 64
+    expected = {f"sales/{key}": path for job in ETL.jobs for key, path in job_files(job, ETL_TEMPLATE).items()}
+    uploads = {obj["key"]: obj for obj in etl.resources("aws_s3_object").values()}
+    assert sorted(uploads) == sorted(expected)
+    for key, obj in uploads.items():
+        assert obj["server_side_encryption"] == "aws:kms"
+        # Terraform reads the file from the synthesized stack (the Apply stage has only
+        # that): it must be there, be the repository's file, and hash to source_hash.
+        uploaded = (etl.directory / obj["source"]).read_bytes()
+        assert uploaded == expected[key].read_bytes(), key
+        assert hashlib.sha256(uploaded).hexdigest() == obj["source_hash"], key
 
 
 def test_a_changed_script_changes_its_objects_hash_and_nothing_else(tmp_path):
@@ -99,6 +107,42 @@ def test_a_changed_script_changes_its_objects_hash_and_nothing_else(tmp_path):
     changed = sorted(key for key in old if old[key] != new[key])
     assert changed == ["sales/jobs/daily-sales/daily_sales.py"], changed
     assert before.resources("aws_glue_job") == after.resources("aws_glue_job"), "the job itself is unchanged"
+
+
+def test_the_stacks_files_are_exactly_what_its_jobs_upload_on_every_synth(tmp_path):
+    """A job removed from etl.yaml takes its script out of the synthesized stack too: the
+    staged folder is rewritten on each synth into the same output, not added to."""
+    repository = tmp_path / "repo"
+    shutil.copytree(ETL_TEMPLATE, repository, ignore=shutil.ignore_patterns("cdktf.out", "__pycache__", "tests"))
+    out = tmp_path / "out"
+
+    def files(stack) -> set[str]:
+        (folder,) = {Path(o["source"]).parts[:3] for o in stack.resources("aws_s3_object").values()}
+        return {p.name for p in (stack.directory / Path(*folder)).rglob("*") if p.is_file()}
+
+    everything = {"orders_conformed.py", "daily_sales.py", "sales_transforms.py"}
+    assert files(synthesize_etl(DEFAULT, out, repository / "etl.yaml")["etl-sales-dev"]) == everything
+    config = repository / "etl.yaml"
+    text = config.read_text()
+    start = text.index("  - name: daily-sales")
+    config.write_text(text[:start] + text[text.index("\nworkflow:", start) + 1 :])
+    assert files(synthesize_etl(DEFAULT, out, config)["etl-sales-dev"]) == everything - {"daily_sales.py"}
+
+
+def test_an_asset_key_outside_its_folder_is_refused(tmp_path):
+    code = (
+        "from pathlib import Path\n"
+        "from datalake_cdktf.engine import TerraformStack, new_app\n"
+        "from datalake_cdktf.constructs.asset_folder import AssetFolder\n"
+        f"base = Path({str(tmp_path)!r}); (base / 'x.py').write_text('x')\n"
+        "stack = TerraformStack(new_app(str(base / 'out')), 's')\n"
+        "try:\n"
+        "    AssetFolder(stack, 'f', files={'../x.py': base / 'x.py'}, staging=base / 'stage')\n"
+        "except ValueError as err:\n"
+        "    print(err)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert "must be a relative path inside the folder" in result.stdout, result.stderr[-2000:]
 
 
 def test_every_role_is_capped_by_the_boundary_and_trusts_one_service_of_this_account(etl, env):

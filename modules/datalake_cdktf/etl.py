@@ -22,9 +22,10 @@ from pathlib import Path
 
 from datalake_cdktf.config import DeploymentConfig, load_deployment
 from datalake_cdktf.config.etl import ETL_FILE, EtlConfig, load_etl_config
+from datalake_cdktf.constructs.asset_folder import AssetFolder
 from datalake_cdktf.constructs.datalake_contract import DataLakeContract
 from datalake_cdktf.constructs.etl_workflow import EtlWorkflow, EtlWorkflowConfig
-from datalake_cdktf.constructs.glue_job import GlueJob, GlueJobConfig
+from datalake_cdktf.constructs.glue_job import GlueJob, GlueJobConfig, job_files
 from datalake_cdktf.constructs.lambda_function import PythonFunction, PythonFunctionConfig
 from datalake_cdktf.constructs.policy import allow
 from datalake_cdktf.engine import App, Construct, new_app
@@ -37,7 +38,8 @@ __all__ = ["EtlRepository", "build_etl_app"]
 class EtlRepository(Construct):
     """The jobs of ``etl`` (read from the folder ``root``) in ``stack``'s environment.
 
-    Properties: ``contract`` (:class:`DataLakeContract`), ``jobs`` (name -> :class:`GlueJob`,
+    Properties: ``contract`` (:class:`DataLakeContract`), ``files`` (:class:`AssetFolder`:
+    the jobs' scripts and modules), ``jobs`` (name -> :class:`GlueJob`,
     in run order), ``functions`` (name -> :class:`PythonFunction`), ``workflow``
     (:class:`EtlWorkflow`)."""
 
@@ -46,14 +48,22 @@ class EtlRepository(Construct):
         environment, repository, label = stack.environment, stack.repository, stack.label
         boundary = stack.config.boundary_arn(environment, repository)
         self.contract = DataLakeContract(self, "contract", label=label)
+        jobs = etl.run_order()
+        self.files = AssetFolder(
+            self,
+            "files",
+            files={key: path for job in jobs for key, path in job_files(job, root).items()},
+            staging=build_dir / "files" / stack.stack_id,
+        )
         self.jobs: dict[str, GlueJob] = {}
-        for job in etl.run_order():
+        for job in jobs:
             self.jobs[job.name] = GlueJob(
                 self,
                 f"job-{job.name}",
                 config=GlueJobConfig(
                     job=job,
                     root=root,
+                    files=self.files,
                     label=stack.label,
                     repository=repository.name,
                     account_id=environment.account_id,
@@ -125,7 +135,7 @@ def build_etl_app(
     etl = load_etl_config(etl_file)
     deployment = deployment or load_deployment()
     app = new_app(outdir)
-    build_dir = Path(app.outdir) / "build"  # Lambda packages, before the stacks copy them
+    build_dir = Path(app.outdir) / "build"  # Lambda packages and job files, before the stacks copy them
     stacks = []
     for environment in deployment.environments:
         stack = EtlStack(app, config=deployment, environment=environment, repository=repository, read_only=read_only)

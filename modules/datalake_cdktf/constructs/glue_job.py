@@ -5,7 +5,9 @@ this construct turns it into:
 
 - the script (and extra Python modules) as objects under ``<repo>/jobs/<job>/`` in the
   data lake's assets bucket, encrypted with the data key; a change of a file's content
-  changes its hash, and so its object (and nothing else);
+  changes its hash, and so its object (and nothing else). The files travel in the
+  stack's :class:`~datalake_cdktf.constructs.asset_folder.AssetFolder` under the keys
+  :func:`job_files` gives;
 - a role ``<project>-<env>-<repo>-<job>`` trusted by Glue in this account only, capped by
   the repository's permissions boundary, that may read exactly the prefixes the job
   reads, write exactly those it writes, use the catalog databases of those zones (read
@@ -24,13 +26,13 @@ SSM), so the synthesized policy can be evaluated without AWS.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from datalake_cdktf.config.etl import Job
+from datalake_cdktf.constructs.asset_folder import AssetFolder
 from datalake_cdktf.constructs.policy import allow, document
-from datalake_cdktf.engine import Construct, TerraformAsset
+from datalake_cdktf.engine import Construct
 from datalake_cdktf.engine.aws import (
     glue_crawler,
     glue_data_quality_ruleset,
@@ -39,17 +41,27 @@ from datalake_cdktf.engine.aws import (
     iam_role_policy,
     s3_object,
 )
-from datalake_cdktf.naming import Label, arn, bucket_arn
+from datalake_cdktf.naming import Label, arn, bucket_arn, role_arn
 
-__all__ = ["GLUE_VERSION", "GlueJob", "GlueJobConfig"]
+__all__ = ["GLUE_VERSION", "GlueJob", "GlueJobConfig", "job_files"]
 
 GLUE_VERSION = "5.0"
 """Glue 5.0: Spark 3.5 on Python 3.11 (what the template tests its transforms on)."""
 
 
+def job_files(job: Job, root: Path) -> dict[str, Path]:
+    """The files ``job`` uploads (script, extra modules), by their key in the stack's
+    :class:`~datalake_cdktf.constructs.asset_folder.AssetFolder`: ``jobs/<job>/...``."""
+    files = {f"jobs/{job.name}/{Path(job.script).name}": root / job.script}
+    for path in job.extra_python_modules:
+        files[f"jobs/{job.name}/modules/{Path(path).name}"] = root / path
+    return files
+
+
 @dataclass(frozen=True)
 class GlueJobConfig:
     """- ``job``: the job as ``etl.yaml`` declares it; ``root``: the folder of ``etl.yaml``.
+    - ``files``: the stack's asset folder, holding at least :func:`job_files` of the job.
     - ``label``, ``repository``, ``account_id``, ``region``: where and whose.
     - ``boundary_arn``: the repository's permissions boundary (every role it creates).
     - ``security_configuration``: the environment's (from the contract).
@@ -58,6 +70,7 @@ class GlueJobConfig:
 
     job: Job
     root: Path
+    files: AssetFolder
     label: Label
     repository: str
     account_id: str
@@ -230,22 +243,28 @@ class GlueJob(Construct):
         self.config = config
         job, bucket = config.job, config.assets_bucket
         self.name = config.name
+        role_name = config.label.role(config.repository, job.name)
         self.role = iam_role.IamRole(
             self,
             "role",
-            name=config.label.role(config.repository, job.name),
+            name=role_name,
             description=f"Glue job {self.name}",
             assume_role_policy=document(config.trust()),
             permissions_boundary=config.boundary_arn,
         )
-        iam_role_policy.IamRolePolicy(
-            self, "access", name="access", role=self.role.id, policy=document(*config.role_permissions())
+        # The role's name and ARN are known here: naming them (with the dependency spelled
+        # out) saves asking the engine for two attributes, a third of a job's engine calls.
+        access = iam_role_policy.IamRolePolicy(
+            self,
+            "access",
+            name="access",
+            role=role_name,
+            policy=document(*config.role_permissions()),
+            depends_on=[self.role],
         )
-        script, self.script_hash = self._upload("script", config.root / job.script, config.asset_key())
-        modules = [
-            self._upload(f"module-{i}", config.root / path, config.asset_key("modules"))[0]
-            for i, path in enumerate(job.extra_python_modules)
-        ]
+        (script_key, *module_keys) = job_files(job, config.root)
+        script, self.script_hash = self._upload("script", script_key)
+        modules = [self._upload(f"module-{i}", key)[0] for i, key in enumerate(module_keys)]
         arguments = {
             "--job-language": "python",
             "--job-bookmark-option": "job-bookmark-enable" if job.bookmarks else "job-bookmark-disable",
@@ -268,7 +287,7 @@ class GlueJob(Construct):
             "job",
             name=self.name,
             description=job.description or None,
-            role_arn=self.role.arn,
+            role_arn=role_arn(config.account_id, role_name, config.region),
             glue_version=GLUE_VERSION,
             execution_class="STANDARD",  # what AWS reports when none is given: no diff on the next plan
             worker_type=job.worker_type,
@@ -279,6 +298,7 @@ class GlueJob(Construct):
             command=glue_job.GlueJobCommand(name="glueetl", script_location=script, python_version="3"),
             default_arguments=dict(sorted(arguments.items())),
             execution_property=glue_job.GlueJobExecutionProperty(max_concurrent_runs=1),
+            depends_on=[access],  # the role with its permissions, before the first run
         )
         if job.crawler:
             zone = job.writes[0].zone
@@ -286,7 +306,7 @@ class GlueJob(Construct):
                 self,
                 "crawler",
                 name=self.name,
-                role=self.role.arn,
+                role=role_arn(config.account_id, role_name, config.region),
                 database_name=config.label.glue_database(zone),
                 security_configuration=config.security_configuration,
                 s3_target=[
@@ -299,6 +319,7 @@ class GlueJob(Construct):
                 schema_change_policy=glue_crawler.GlueCrawlerSchemaChangePolicy(
                     delete_behavior="LOG", update_behavior="UPDATE_IN_DATABASE"
                 ),
+                depends_on=[access],
             )
 
         if job.data_quality:
@@ -310,22 +331,22 @@ class GlueJob(Construct):
                 ruleset=(config.root / job.data_quality).read_text(),
             )
 
-    def _upload(self, construct_id: str, path: Path, folder: str) -> tuple[str, str]:
-        """Put ``path`` under ``folder`` in the assets bucket; its S3 URL and content hash."""
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        asset = TerraformAsset(self, f"{construct_id}-file", path=str(path.resolve()))
-        key = f"{folder}/{path.name}"
+    def _upload(self, construct_id: str, file_key: str) -> tuple[str, str]:
+        """Upload the asset folder's file ``file_key`` (``jobs/<job>/...``) to
+        ``<repo>/jobs/<job>/...`` in the assets bucket; its S3 URL and content hash."""
+        files, digest = self.config.files, self.config.files.digest(file_key)
+        key = f"{self.config.repository}/{file_key}"
         s3_object.S3Object(
             self,
             construct_id,
             bucket=self.config.assets_bucket,
             key=key,
-            source=asset.path,
+            source=files.source(file_key),
             source_hash=digest,
             server_side_encryption="aws:kms",
             kms_key_id=self.config.kms_key_arn,
             bucket_key_enabled=True,
-            content_type="text/x-python" if path.suffix == ".py" else "application/octet-stream",
+            content_type="text/x-python" if file_key.endswith(".py") else "application/octet-stream",
         )
         return f"s3://{self.config.assets_bucket}/{key}", digest
 

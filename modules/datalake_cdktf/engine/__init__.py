@@ -18,6 +18,7 @@ from pathlib import Path
 
 from cdktf import (
     App,
+    AssetType,
     Fn,
     LocalBackend,
     Postcondition,
@@ -29,10 +30,11 @@ from cdktf import (
 )
 from constructs import Construct
 
-from datalake_cdktf.engine._type_hints import memoize_type_hints
+from datalake_cdktf.engine._type_hints import speed_up_type_checks
 
 __all__ = [
     "App",
+    "AssetType",
     "Construct",
     "Fn",
     "LocalBackend",
@@ -50,8 +52,8 @@ def new_app(outdir: str | Path | None = None) -> App:
     """A CDKTF app writing to ``outdir`` (default: the engine's, ``$CDKTF_OUTDIR`` under
     the cdktf CLI, else ``cdktf.out``), with Terraform's and the CLI's calls home off
     (``CHECKPOINT_DISABLE=1`` unless already set) for every process it starts, and the
-    CDKTF bindings' type checks resolving their hints once (:func:`memoize_type_hints`)."""
+    CDKTF bindings' type checks made faster (:func:`speed_up_type_checks`)."""
     os.environ.setdefault("CHECKPOINT_DISABLE", "1")
     for bindings in ("constructs", "cdktf"):
-        memoize_type_hints(sys.modules[bindings])
+        speed_up_type_checks(sys.modules[bindings])
     return App(outdir=str(outdir)) if outdir is not None else App()

@@ -1,11 +1,71 @@
-"""Type-hint resolution of the jsii bindings, done once per stub instead of per call."""
+"""Faster run-time type checks in the jsii bindings: hints resolved once per stub, and
+plain values accepted without typeguard. Every check still runs and refuses what it did."""
 
 from __future__ import annotations
 
+import collections.abc
+import types
 import typing
 from types import ModuleType
 
-__all__ = ["memoize_type_hints"]
+__all__ = ["accepts_plainly", "speed_up_type_checks"]
+
+_PLAIN = (str, int, float, bool, type(None))
+_NOTHING: frozenset[type] = frozenset()
+_UNIONS = (typing.Union, types.UnionType)
+
+
+class _Plan(typing.NamedTuple):
+    """What :func:`accepts_plainly` looks for in a value of an expected type."""
+
+    plain: frozenset[type]  # the value itself is of one of these
+    maps: tuple[tuple[frozenset[type], frozenset[type]], ...]  # a dict of these keys and values
+    lists: tuple[frozenset[type], ...]  # a list of these items
+
+
+_plans: dict[int, tuple[object, _Plan]] = {}  # by id (typing objects hash slowly); keeps each alive
+
+
+def _plain_types(expected: object) -> frozenset[type]:
+    """The plain types (``str``, ``int``, ``float``, ``bool``, ``None``) that ``expected``
+    names as itself or as members of a ``Union``; empty for anything else."""
+    if expected in _PLAIN:
+        return frozenset((expected,))
+    if typing.get_origin(expected) in _UNIONS:
+        return frozenset(t for t in typing.get_args(expected) if t in _PLAIN)
+    return _NOTHING
+
+
+def _plan(expected: object) -> _Plan:
+    entry = _plans.get(id(expected))
+    if entry is not None and entry[0] is expected:
+        return entry[1]
+    members = typing.get_args(expected) if typing.get_origin(expected) in _UNIONS else (expected,)
+    maps, lists = [], []
+    for member in members:
+        origin, args = typing.get_origin(member), typing.get_args(member)
+        if origin in (dict, collections.abc.Mapping) and len(args) == 2:
+            maps.append((_plain_types(args[0]), _plain_types(args[1])))
+        elif origin in (list, collections.abc.Sequence) and len(args) == 1:
+            lists.append(_plain_types(args[0]))
+    plan = _Plan(_plain_types(expected), tuple(maps), tuple(lists))
+    _plans[id(expected)] = (expected, plan)
+    return plan
+
+
+def accepts_plainly(expected: object, value: object) -> bool:
+    """True when ``value`` is of exactly a plain type that ``expected`` lists (``"x"`` for
+    ``Optional[str]``), or a dict or list of only such values that a ``Mapping`` or
+    ``Sequence`` member of ``expected`` lists; False means "not decided here", never
+    "wrong": the full check decides then. Everything accepted here, typeguard accepts."""
+    plan, kind = _plan(expected), type(value)
+    if kind in plan.plain:
+        return True
+    if kind is dict:
+        return any(all(type(k) in keys and type(v) in values for k, v in value.items()) for keys, values in plan.maps)
+    if kind is list:
+        return any(all(type(item) in items for item in value) for items in plan.lists)
+    return False
 
 
 def _typing_with_memoized_hints() -> ModuleType:
@@ -29,8 +89,9 @@ def _typing_with_memoized_hints() -> ModuleType:
 _MEMOIZED_TYPING = _typing_with_memoized_hints()
 
 
-def memoize_type_hints(module: ModuleType) -> ModuleType:
-    """Let ``module``, a jsii binding module, resolve each type-check stub's hints once.
+def speed_up_type_checks(module: ModuleType) -> ModuleType:
+    """Let ``module``, a jsii binding module, resolve each type-check stub's hints once,
+    and accept plain values without typeguard (:func:`accepts_plainly`).
 
     Generated bindings check every argument at run time against the hints of a stub
     function, calling ``typing.get_type_hints(stub)`` on every constructor and method
@@ -44,4 +105,21 @@ def memoize_type_hints(module: ModuleType) -> ModuleType:
     private = getattr(module, "_private", module)
     if getattr(private, "typing", None) is typing:
         private.typing = _MEMOIZED_TYPING
+    check = getattr(private, "check_type", None)
+    if check is not None and not getattr(check, "plain_values_first", False):
+        private.check_type = _plain_values_first(check)
     return module
+
+
+def _plain_values_first(check):
+    """``check`` (a binding module's ``check_type``) that returns at once for values
+    :func:`accepts_plainly` accepts: most arguments are strings, numbers, flags and maps
+    of strings, and typeguard spends far longer on each than this test does."""
+
+    def check_type(argname: str, value: object, expected_type: object) -> object:
+        if accepts_plainly(expected_type, value):
+            return None
+        return check(argname=argname, value=value, expected_type=expected_type)
+
+    check_type.plain_values_first = True
+    return check_type

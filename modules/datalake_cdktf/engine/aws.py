@@ -20,7 +20,7 @@ import sys
 import warnings
 from types import ModuleType
 
-from datalake_cdktf.engine._type_hints import memoize_type_hints
+from datalake_cdktf.engine._type_hints import speed_up_type_checks
 
 PACKAGE = "cdktf_cdktf_provider_aws"
 EAGER_VARIABLE = "DATALAKE_EAGER_BINDINGS"
@@ -73,7 +73,7 @@ def _submodule_loader(package: str):
         if name.startswith("__"):
             raise AttributeError(name)
         try:
-            return memoize_type_hints(importlib.import_module(f"{package}.{name}"))
+            return speed_up_type_checks(importlib.import_module(f"{package}.{name}"))
         except ModuleNotFoundError as err:
             raise AttributeError(f"the AWS provider bindings have no module {name!r}") from err
 
