@@ -34,14 +34,28 @@ def build_app(
     ``bootstrap-<env>``, ``datalake-<env>`` and one ``pipeline-<repo>-<env>`` per
     repository, in config order.
 
+    Each stack declares what must be applied before it, the order of the bootstrap
+    runbook, so ``cdktf deploy`` orders any selection of them: ``bootstrap-<env>`` after
+    ``central-bootstrap`` (the state bucket and key); each ``pipeline-<repo>-<env>`` after
+    ``bootstrap-<env>`` (the deploy roles its role assumes); ``datalake-<env>`` after the
+    infrastructure repository's ``pipeline-<repo>-<env>`` (its deploy role trusts only
+    that pipeline's role).
+
     ``outdir`` defaults to the engine's (``$CDKTF_OUTDIR`` under the cdktf CLI, else
     ``cdktf.out``); ``read_only`` makes the data-lake stacks plan through the read-only
     plan roles (pull requests)."""
     app = new_app(outdir)
-    stacks: list[DeploymentStack] = [CentralBootstrapStack(app, config=config, local_state=local_bootstrap_state)]
+    central = CentralBootstrapStack(app, config=config, local_state=local_bootstrap_state)
+    stacks: list[DeploymentStack] = [central]
     for environment in config.environments:
-        stacks.append(EnvironmentBootstrapStack(app, config=config, environment=environment))
-        stacks.append(DataLakeStack(app, config=config, environment=environment, read_only=read_only))
+        bootstrap = EnvironmentBootstrapStack(app, config=config, environment=environment)
+        bootstrap.add_dependency(central)
+        datalake = DataLakeStack(app, config=config, environment=environment, read_only=read_only)
+        stacks += [bootstrap, datalake]
         for repository in config.repositories.all:
-            stacks.append(PipelineStack(app, config=config, environment=environment, repository=repository))
+            pipeline = PipelineStack(app, config=config, environment=environment, repository=repository)
+            pipeline.add_dependency(bootstrap)
+            if repository == config.repositories.infrastructure:
+                datalake.add_dependency(pipeline)
+            stacks.append(pipeline)
     return app, stacks

@@ -107,3 +107,45 @@ def test_default_tags_name_project_stage_repository_and_config_tags(stacks, stac
     for aws in stacks[stack_id].json["provider"]["aws"]:
         (default_tags,) = aws["default_tags"]
         assert default_tags["tags"] == expected, aws
+
+
+def _dependencies(stacks) -> dict[str, list[str]]:
+    """What cdktf.out/manifest.json says each stack depends on (what `cdktf deploy` reads)."""
+    (manifest,) = {stack.directory.parents[1] / "manifest.json" for stack in stacks.values()}
+    return {name: entry["dependencies"] for name, entry in json.loads(manifest.read_text())["stacks"].items()}
+
+
+def test_stacks_declare_the_bootstrap_runbooks_order(stacks):
+    """`cdktf deploy` orders stacks by these: central bootstrap, then each environment's
+    bootstrap, then its pipelines, then the data lake its infrastructure pipeline applies."""
+    dependencies = _dependencies(stacks)
+    assert dependencies["central-bootstrap"] == []
+    infrastructure = DEFAULT.repositories.infrastructure.name
+    for env in DEFAULT.environments:
+        assert dependencies[f"bootstrap-{env.name}"] == ["central-bootstrap"]
+        for repository in DEFAULT.repositories.all:
+            assert dependencies[f"pipeline-{repository.name}-{env.name}"] == [f"bootstrap-{env.name}"]
+        assert dependencies[f"datalake-{env.name}"] == [f"pipeline-{infrastructure}-{env.name}"]
+
+
+def test_every_stack_comes_after_what_its_provider_and_backend_need(stacks):
+    """A property of any config: following the declared dependencies, every stack is
+    applied after central-bootstrap (its state bucket), and every stack that works in an
+    environment's account after that environment's bootstrap (the roles it assumes)."""
+    dependencies = _dependencies(stacks)
+
+    def before(stack_id: str) -> set[str]:
+        found: set[str] = set()
+        for dependency in dependencies[stack_id]:
+            found |= {dependency, *before(dependency)}
+        return found
+
+    accounts = {env.account_id: env.name for env in DEFAULT.environments}
+    for stack_id, stack in stacks.items():
+        if stack_id == "central-bootstrap":
+            continue
+        assert "central-bootstrap" in before(stack_id), stack_id
+        providers = stack.json["provider"]["aws"]
+        for account in {a for p in providers for a in p.get("allowed_account_ids", [])} & set(accounts):
+            if stack_id != f"bootstrap-{accounts[account]}":
+                assert f"bootstrap-{accounts[account]}" in before(stack_id), (stack_id, account)
