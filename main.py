@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from datalake_cdktf.config.loader import ConfigError, config_dir_from_environment, load_config
+from datalake_cdktf.emulator import EMULATOR_VARIABLE, load_emulator_profile
 
 CONFIG_DIR = Path(__file__).resolve().parent / "envs"
 
@@ -34,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config_dir or config_dir_from_environment(CONFIG_DIR))
+        emulator = load_emulator_profile()
     except ConfigError as err:
         print(err, file=sys.stderr)
         return 2
@@ -56,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print(format_table(("stack", "account", "region", "state key", "resources"), rows))
     print(f"\n{len(stacks)} stacks synthesized into {outdir}/stacks/")
+    if emulator:
+        print(f"emulator profile (${EMULATOR_VARIABLE}): every provider and backend calls {emulator.summary()}")
     return 0
 
 

@@ -28,6 +28,7 @@ from datalake_cdktf.constructs.etl_workflow import EtlWorkflow, EtlWorkflowConfi
 from datalake_cdktf.constructs.glue_job import GlueJob, GlueJobConfig, job_files
 from datalake_cdktf.constructs.lambda_function import PythonFunction, PythonFunctionConfig
 from datalake_cdktf.constructs.policy import allow
+from datalake_cdktf.emulator import load_emulator_profile
 from datalake_cdktf.engine import App, Construct, new_app
 from datalake_cdktf.naming import bucket_arn
 from datalake_cdktf.stack import EtlStack
@@ -134,6 +135,7 @@ def build_etl_app(
     etl_file = Path(etl_file)
     etl = load_etl_config(etl_file)
     deployment = deployment or load_deployment()
+    load_emulator_profile()  # a bad profile stops here too, before the engine starts
     app = new_app(outdir)
     build_dir = Path(app.outdir) / "build"  # Lambda packages and job files, before the stacks copy them
     stacks = []

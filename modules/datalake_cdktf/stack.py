@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from datalake_cdktf.access import OWNER_TAG
+from datalake_cdktf.config.loader import ConfigError, ConfigProblem
 from datalake_cdktf.config.model import DeploymentConfig, Environment, Repository
+from datalake_cdktf.emulator import EMULATOR_VARIABLE, EmulatorProfile, load_emulator_profile
 from datalake_cdktf.engine import Construct, LocalBackend, S3Backend, TerraformProvider, TerraformStack
 from datalake_cdktf.engine.aws import provider
 from datalake_cdktf.naming import Label, etl_stack_id, state_key
@@ -24,6 +29,8 @@ class DeploymentStack(TerraformStack):
     - Its state lives in the central state bucket under ``<stack id>/terraform.tfstate``,
       encrypted with the central state key, locked with an S3 lock file;
       ``local_state=True`` keeps it on disk instead (only to create the state bucket).
+    - Under the emulator profile (``$DATALAKE_EMULATOR``, :mod:`datalake_cdktf.emulator`)
+      its providers and backend call the profile's local endpoints; nothing else changes.
     """
 
     def __init__(
@@ -41,6 +48,7 @@ class DeploymentStack(TerraformStack):
     ):
         super().__init__(scope, stack_id)
         self.stack_id = stack_id
+        self.emulator: EmulatorProfile | None = load_emulator_profile()
         self.account_id = account_id
         self.region = region
         self.backend_key = "terraform.tfstate (local)" if local_state else state_key(stack_id)
@@ -68,6 +76,9 @@ class DeploymentStack(TerraformStack):
         )
         # cdktf 0.21's S3Backend has no use_lockfile; the lock file replaces DynamoDB locks.
         self.add_override("terraform.backend.s3.use_lockfile", True)
+        if self.emulator:
+            for name, value in self.emulator.backend_settings().items():
+                self.add_override(f"terraform.backend.s3.{name}", value)
 
     def add_provider(
         self, alias: str | None, *, account_id: str, region: str, role_arn: str | None
@@ -84,7 +95,23 @@ class DeploymentStack(TerraformStack):
             if role_arn
             else None,
             default_tags=[provider.AwsProviderDefaultTags(tags=self.tags)],
+            **(self._emulator_settings() if self.emulator else {}),
         )
+
+    def _emulator_settings(self) -> dict[str, object]:
+        settings = self.emulator.provider_settings()
+        (endpoints,) = settings["endpoints"]
+        try:
+            settings["endpoints"] = [provider.AwsProviderEndpoints(**endpoints)]
+        except TypeError as err:
+            problem = ConfigProblem(
+                Path(os.environ[EMULATOR_VARIABLE]),
+                "endpoints",
+                sorted(endpoints),
+                f"not AWS provider endpoints: {err}",
+            )
+            raise ConfigError([problem], "emulator profile") from None
+        return settings
 
 
 class EtlStack(DeploymentStack):
