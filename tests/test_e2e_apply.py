@@ -228,6 +228,39 @@ def test_the_outputs_contract_is_readable_in_the_dev_account(deployed, emulator)
     assert vpc["CidrBlock"] == str(DEV.vpc_cidr)
 
 
+def test_a_file_arriving_in_raw_starts_the_sales_workflow_and_nothing_else_does(deployed, emulator, all_stacks):
+    """The trigger, followed as far as the emulator runs it: an object created under the
+    workflow's raw prefix reaches EventBridge (the raw bucket sends its events there), the
+    rule matches it, and the state machine gets one execution whose input names that
+    object, started through a role that may start exactly it. Objects under another
+    prefix or in another zone start nothing. (moto does not run executions of these
+    definitions: the states themselves are checked by asl-validator and their tasks'
+    permissions by the IAM evaluator.)"""
+    from tests.support.iam import AccessModel
+
+    raw, conformed = (f"datalake-dev-{zone}-{DEV.account_id}-{DEV.region}" for zone in ("raw", "conformed"))
+    machine = f"arn:aws:states:{DEV.region}:{DEV.account_id}:stateMachine:datalake-dev-sales-workflow"
+    s3, sfn = emulator.client("s3", DEV.account_id), emulator.client("stepfunctions", DEV.account_id)
+    assert sfn.list_executions(stateMachineArn=machine)["executions"] == []
+    before = len(emulator.deliveries)
+
+    s3.put_object(Bucket=raw, Key="sales/returns/2026-11-27.csv", Body=b"order_id\n1\n")  # another prefix
+    s3.put_object(Bucket=conformed, Key="sales/orders/part-0.parquet", Body=b"PAR1")  # another zone
+    assert sfn.list_executions(stateMachineArn=machine)["executions"] == []
+
+    s3.put_object(Bucket=raw, Key="sales/orders/2026-11-27.csv", Body=b"order_id,amount\n1,9.50\n")
+    (execution,) = sfn.list_executions(stateMachineArn=machine)["executions"]
+    described = sfn.describe_execution(executionArn=execution["executionArn"])
+    assert described["status"] == "RUNNING"
+    assert json.loads(described["input"]) == {"bucket": raw, "key": "sales/orders/2026-11-27.csv"}
+    (delivery,) = emulator.deliveries[before:]
+    assert delivery.rule == "datalake-dev-sales-arrivals" and delivery.state_machine_arn == machine
+    model = AccessModel.from_stacks(all_stacks, {env.account_id: env.admin_role_name for env in DEFAULT.environments})
+    assert model.can(delivery.role_arn, "states:StartExecution", machine)
+    other = machine.replace("sales-workflow", "other-workflow")
+    assert not model.can(delivery.role_arn, "states:StartExecution", other)
+
+
 def planned_summary(terraform, workdir: Path, env, *args: str):
     """``terraform plan -out`` then ``show -json``, summarized (the pipeline's own steps)."""
     from datalake_cdktf.plan_summary import summarize

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -28,11 +29,14 @@ from moto.awslambda.models import LambdaFunction
 from moto.codepipeline.models import CodePipeline, CodePipelineBackend
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.responses import ActionResult, EmptyResult
+from moto.events.models import Rule as EventsRule
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.s3 import models as s3_models
 from moto.s3 import responses as s3_responses
 from moto.server import ThreadedMotoServer
+from moto.stepfunctions.models import stepfunctions_backends
 from moto.stepfunctions.responses import StepFunctionResponse
+from moto.utilities.arns import parse_arn
 
 REGION = "eu-west-1"
 SERVICES = (
@@ -177,6 +181,67 @@ def _list_state_machine_versions(self) -> str:
     return json.dumps({"stateMachineVersions": versions})
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """An event EventBridge delivered to a state machine (gap 13)."""
+
+    rule: str
+    role_arn: str | None
+    state_machine_arn: str
+    execution_arn: str
+    input: dict[str, Any]
+
+
+DELIVERIES: list[Delivery] = []
+_targets_lock = threading.Lock()
+_moto_send_to_targets = EventsRule.send_to_targets
+
+
+def _send_to_targets(self, original_event: dict[str, Any], transform_input: bool = True) -> None:
+    """Gap 13: moto's EventBridge delivers to log groups, SQS, archives and buses only; a
+    rule whose target is a state machine (the ETL trigger) raises NotImplementedError,
+    which moto's S3-to-EventBridge delivery swallows. Deliver as EventBridge does: when
+    the rule's pattern matches, apply the target's input transformer (always: moto's S3
+    delivery asks for none) and start an execution of the target state machine in its
+    account with the result. Each delivery is recorded with the role the target names
+    (tests evaluate that role's right to start the execution). Other targets: moto."""
+    if not self.event_pattern.matches_event(original_event):
+        return
+    machines = [t for t in self.targets if parse_arn(t["Arn"]).service == "states"]
+    for target in machines:
+        arn = parse_arn(target["Arn"])
+        transformer = target.get("InputTransformer") or {}
+        payload = (
+            _transformed(transformer["InputTemplate"], transformer.get("InputPathsMap", {}), original_event)
+            if transformer
+            else original_event
+        )
+        backend = stepfunctions_backends[arn.account][arn.region]
+        execution = backend.start_execution(target["Arn"], name=None, execution_input=json.dumps(payload))
+        DELIVERIES.append(Delivery(self.name, target.get("RoleArn"), target["Arn"], execution.execution_arn, payload))
+    others = [t for t in self.targets if t not in machines]
+    if others:
+        with _targets_lock:
+            targets, self.targets = self.targets, others
+            try:
+                _moto_send_to_targets(self, original_event, transform_input)
+            finally:
+                self.targets = targets
+
+
+def _transformed(template: str, paths: dict[str, str], event: dict[str, Any]) -> dict[str, Any]:
+    """EventBridge's input transformer for JSON templates whose placeholders stand for
+    whole values (``{"key": <key>}``): each becomes the JSON of what its path selects."""
+    if '"<' in template:
+        raise NotImplementedError("placeholders inside strings: not used by these stacks")
+    for name, path in paths.items():
+        value: Any = event
+        for part in path.removeprefix("$.").split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        template = template.replace(f"<{name}>", json.dumps(value))
+    return json.loads(template)
+
+
 _moto_lambda_init = LambdaFunction.__init__
 _moto_lambda_configuration = LambdaFunction.get_configuration
 _moto_lambda_update = LambdaFunction.update_configuration
@@ -269,6 +334,7 @@ PATCHES = (
     (LambdaFunction, "__init__", _lambda_init),
     (LambdaFunction, "get_configuration", _lambda_configuration),
     (LambdaFunction, "update_configuration", _lambda_update),
+    (EventsRule, "send_to_targets", _send_to_targets),
 )
 
 
@@ -511,6 +577,18 @@ class Emulator:
     def calls(self) -> list[Call]:
         return CALLS
 
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Events delivered to state machines, in order (gap 13)."""
+        return DELIVERIES
+
+    def write_profile(self, path: Path) -> Path:
+        """The product's emulator profile ($DATALAKE_EMULATOR, datalake_cdktf.emulator) for
+        this emulator: moto's services at its endpoint, the fakes' at the proxy."""
+        endpoints = dict.fromkeys(SERVICES, self.endpoint) | dict.fromkeys(FAKED_ENDPOINTS, self.proxy)
+        path.write_text(json.dumps({"endpoints": endpoints}, indent=2))
+        return path
+
     def terraform_env(self) -> dict[str, str]:
         """Environment for Terraform runs against this emulator."""
         return {"HTTP_PROXY": self.proxy, "HTTPS_PROXY": self.proxy}
@@ -587,6 +665,7 @@ def running_emulator(central_account: str) -> Iterator[Emulator]:
         reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
         urllib.request.urlopen(reset, timeout=10).close()
         CALLS.clear()
+        DELIVERIES.clear()
         fakes = {
             FakeCodeStarConnections.TARGET: FakeCodeStarConnections(central_account, REGION),
             "codestar-notifications": FakeCodeStarNotifications(central_account, REGION),
