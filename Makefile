@@ -15,7 +15,7 @@ export CHECKPOINT_DISABLE := 1
 # Python commands run with jsii pointed at the pinned Node.js 22 (scripts/with-pinned-node).
 RUN := scripts/with-pinned-node $(PIPENV) run
 
-.PHONY: setup synth test schema format bench bench-quick clean plan apply drift pr-plan pipeline-update
+.PHONY: setup synth test e2e schema format bench bench-quick clean plan apply drift pr-plan pipeline-update
 
 # The pipeline's steps for one environment (ENV=dev|test|prod|...), runnable on a laptop
 # with credentials that may assume the environment's deploy role (README.md, "Pipelines").
@@ -50,6 +50,12 @@ synth: setup
 test: setup
 	$(RUN) python -m pytest $(PYTEST_ARGS)
 	$(RUN) python -m pytest -c etl-template/pytest.ini --rootdir etl-template etl-template/tests
+
+## e2e: the user workflows against a local AWS (moto on 127.0.0.1, a free port): the runbook's
+## `cdktf deploy` commands for dev and the template ETL repository's own, then the checks
+## (resources, the ETL trigger, plans, drift, destroy), with each step's time. `make test` runs it too.
+e2e: setup
+	$(RUN) python -m pytest -s -p no:cacheprovider tests/test_e2e_apply.py
 
 ## plan: saved plans of this repository's stacks in ENV, and their summary (PUBLISH=s3://... to publish it)
 plan: synth

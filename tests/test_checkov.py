@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-import yaml
 
-SKIPS_FILE = Path(__file__).with_name("checkov_skips.yaml")
+from tests.support import checkov
+from tests.support.checkov import accepted, scan
 
 
 @pytest.fixture(scope="module")
@@ -26,26 +23,8 @@ def failed_checks(all_stacks, tmp_path_factory) -> list[tuple[str, str, str]]:
         document["terraform"].pop("required_version", None)
         (scan_dir / stack_id).mkdir()
         (scan_dir / stack_id / "cdk.tf.json").write_text(json.dumps(document))
-    checkov = Path(sys.executable).with_name("checkov")
-    result = subprocess.run(
-        [
-            str(checkov),
-            "-d",
-            str(scan_dir),
-            "--framework",
-            "terraform_json",
-            "--skip-download",
-            "--quiet",
-            "--compact",
-            "-o",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    report = json.loads(result.stdout)
-    assert report["summary"]["parsing_errors"] == 0, result.stderr[-3000:]
+    report, stderr = scan("-d", str(scan_dir), framework="terraform_json")
+    assert report["summary"]["parsing_errors"] == 0, stderr[-3000:]
     assert report["summary"]["passed"] > 400, report["summary"]
     return [
         (check["check_id"], check["file_path"].strip("/").split("/")[0] + "/" + check["resource"], check["check_name"])
@@ -55,12 +34,7 @@ def failed_checks(all_stacks, tmp_path_factory) -> list[tuple[str, str, str]]:
 
 @pytest.fixture(scope="module")
 def skips() -> dict:
-    return yaml.safe_load(SKIPS_FILE.read_text())
-
-
-def accepted(skips: dict, check_id: str, where: str) -> bool:
-    entry = skips.get(check_id)
-    return bool(entry) and any(fnmatch.fnmatchcase(where, glob) for glob in entry["resources"])
+    return checkov.skips()
 
 
 def test_every_skip_has_a_reason_and_a_scope(skips):

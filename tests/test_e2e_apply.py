@@ -1,29 +1,37 @@
-"""End to end: real Terraform applies the bootstrap and dev data-lake stacks to a local
-AWS (tests/support/emulator.py) in their own accounts, the way an administrator and
-then the pipeline would, and the result is checked in those accounts.
+"""End to end, as people run it: the runbook's `cdktf deploy` commands deploy dev to a
+local AWS (tests/support/emulator.py, reached through the product's emulator profile,
+$DATALAKE_EMULATOR) in its own accounts, and the result is checked in those accounts.
 
-Order, as in README.md "Bootstrapping": an administrator applies central-bootstrap with
-local state (it creates the state bucket), then bootstrap-dev (pipeline roles in the
-central account, deploy roles in dev), then each repository's first pipeline stack
-(pipeline-<repo>-dev), whose second plan is made by that pipeline's own role, as its
-UpdatePipeline stage will. datalake-dev is then applied as its pipeline does it: with
-the credentials of the central role `datalake-dev-datalake-infra-pipeline` for the
-state, its provider assuming `datalake-dev-datalake-infra-deploy` in dev; then the
-template ETL repository's etl-sales-dev through the sales pipeline and deploy roles.
-Every first apply must succeed in one pass and a second plan must be empty. Then the protected
-central stack must refuse `destroy` and dev must destroy.
+The commands, as README.md "Bootstrapping" gives them (DEPLOYS): an administrator runs
+`cdktf deploy central-bootstrap` (local state: it creates the state bucket), then
+`cdktf deploy central-bootstrap bootstrap-dev 'pipeline-*-dev'` (cdktf orders them by
+their declared dependencies; the two pipeline stacks go in parallel). datalake-dev is
+then deployed the way its pipeline does it, with the credentials of the central role
+`datalake-dev-datalake-infra-pipeline` (its provider assumes
+`datalake-dev-datalake-infra-deploy` in dev), and the template ETL repository's
+etl-sales-dev from its own folder with the sales pipeline's credentials. Every first
+deploy must succeed in one pass and a second plan of every stack must be empty (the
+pipeline stacks' made by each pipeline's own role, as its UpdatePipeline stage will).
+Then a file arriving in raw follows the ETL trigger, the pipeline commands plan and
+apply, the protected central stack refuses `destroy` and dev destroys.
 
 moto does not evaluate IAM, trust or key policies: the role chain here proves the wiring
 (names, accounts, state access path), and tests/test_iam_evaluation.py proves who may
-do what by evaluating the same documents.
+do what by evaluating the same documents; here every call the emulator saw from a
+deploy or pipeline role is evaluated the same way.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import fnmatch
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,9 +40,11 @@ from datalake_cdktf import naming
 from datalake_cdktf.contract import CONTRACT_VERSION, DATALAKE_KEYS, SUPPORTED_VERSIONS
 
 from tests.conftest import DEFAULT
+from tests.support import checkov
 from tests.support.emulator import Emulator, running_emulator
-from tests.support.tools import terraform_runner
+from tests.support.tools import terraform_binary, terraform_runner, unavailable
 
+ROOT = Path(__file__).resolve().parents[1]
 CENTRAL = DEFAULT.central.account_id
 DEV = DEFAULT.environment("dev")
 INFRA = DEFAULT.repositories.infrastructure
@@ -42,7 +52,7 @@ INFRA = DEFAULT.repositories.infrastructure
 PIPELINES = {naming.pipeline_stack_id(r.name, "dev"): r for r in (INFRA, SALES)}
 """Each repository's dev pipeline stack: applied first by an administrator, then its own."""
 ORDER = ("central-bootstrap", "bootstrap-dev", *PIPELINES, "datalake-dev", "etl-sales-dev")
-STEPS = ("init", "apply", "plan")
+STEPS = ("deploy", "plan")
 PIPELINE_APPLIED = {"datalake-dev": INFRA, "etl-sales-dev": SALES}
 """Stacks a pipeline applies (the others an administrator): stack -> repository."""
 
@@ -78,10 +88,13 @@ def terraform(tmp_path_factory, emulator, admin_credentials):
     )
 
 
-def pipeline_credentials(emulator: Emulator, admin: dict[str, str], repository) -> dict[str, str]:
-    """A session of ``repository``'s dev pipeline role in the central account, as CodeBuild gets it."""
+def pipeline_credentials(
+    emulator: Emulator, admin: dict[str, str], repository, role: str | None = None
+) -> dict[str, str]:
+    """A session of ``repository``'s dev pipeline role (or of ``role``) in the central
+    account, as CodeBuild gets it."""
     sts = emulator.client("sts", CENTRAL, key=admin["AWS_ACCESS_KEY_ID"], secret=admin["AWS_SECRET_ACCESS_KEY"])
-    role = DEFAULT.pipeline_role_arn(DEV, repository)
+    role = role or DEFAULT.pipeline_role_arn(DEV, repository)
     session = sts.assume_role(RoleArn=role, RoleSessionName="codebuild")["Credentials"]
     identity = emulator.client(
         "sts",
@@ -101,42 +114,95 @@ def pipeline_credentials(emulator: Emulator, admin: dict[str, str], repository) 
 @dataclass
 class Deployment:
     workdir: Path
+    """The synthesized stacks, each deployed in its folder here (cdktf's output)."""
     results: dict[str, dict[str, subprocess.CompletedProcess]] = field(default_factory=dict)
     """Every step's result, by stack and step."""
     credentials: dict[str, dict[str, str] | None] = field(default_factory=dict)
-    """The pipeline session each stack was applied with (None: the administrator)."""
+    """The session each stack was deployed with (None: the administrator)."""
+    timings: list[tuple[str, float]] = field(default_factory=list)
+
+
+CLI = ROOT / "node_modules" / ".bin" / "cdktf"
+DEPLOYS = (
+    # (who, folder, stacks, extra flags): the runbook's commands, as people type them
+    (None, ROOT, ("central-bootstrap",), ()),  # first apply: creates the state bucket (local state)
+    (None, ROOT, ("central-bootstrap", "bootstrap-dev", "pipeline-*-dev"), ()),
+    (INFRA, ROOT, ("datalake-dev",), ("--ignore-missing-stack-dependencies",)),  # as its pipeline
+    (SALES, ROOT / "etl-template", ("etl-sales-dev",), ()),  # from the template's own folder
+)
+
+
+def cdktf_deploy(terraform, profile: Path, folder: Path, out: Path, stacks, flags, env) -> subprocess.CompletedProcess:
+    """``cdktf deploy <stacks> --auto-approve`` in ``folder`` with the emulator profile."""
+    if not CLI.exists():
+        unavailable("the cdktf CLI is not installed: run `make setup` (npm ci installs it from package-lock.json)")
+    command = [str(CLI), "deploy", *stacks, "--auto-approve", "--output", str(out), *flags]
+    # --skip-provider-lock: Terraform installs the provider from the local mirror and may
+    # not ask the registry for other platforms' checksums (there is no network here).
+    command += ["--skip-provider-lock", "--parallelism", "4"]
+    return subprocess.run(
+        command,
+        cwd=folder,
+        env={
+            **terraform.env,
+            **(env or {}),
+            "DATALAKE_EMULATOR": str(profile),
+            "DATALAKE_BOOTSTRAP_LOCAL_STATE": "1",  # central-bootstrap keeps its state on disk here
+            "DATALAKE_DEPLOYMENT": str(ROOT / "envs"),  # the template reads the deployment from it
+            "TERRAFORM_BINARY_NAME": terraform_binary(),
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "FORCE_COLOR": "0",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=1200,
+    )
 
 
 @pytest.fixture(scope="module")
-def deployed(all_stacks, emulator, terraform, admin_credentials, tmp_path_factory) -> Deployment:
-    """Apply the stacks in ORDER, each in its own folder under ``workdir``."""
-    deployment = Deployment(tmp_path_factory.mktemp("e2e"))
-    for stack_id in ORDER:
-        repository = PIPELINE_APPLIED.get(stack_id)
+def deployed(emulator, terraform, admin_credentials, tmp_path_factory) -> Deployment:
+    """Deploy dev with the runbook's ``cdktf deploy`` commands (DEPLOYS), in dependency
+    order, each stack with the identity the runbook names; then plan each again."""
+    base = tmp_path_factory.mktemp("e2e")
+    profile = emulator.write_profile(base / "emulator.json")
+    deployment = Deployment(base / "app" / "stacks")
+    for repository, folder, stacks, flags in DEPLOYS:
         env = pipeline_credentials(emulator, admin_credentials, repository) if repository else None
-        deployment.credentials[stack_id] = env
-        workdir = deployment.workdir / stack_id
-        shutil.copytree(all_stacks[stack_id].directory, workdir)
-        aliases = tuple(p["alias"] for p in all_stacks[stack_id].json["provider"]["aws"] if "alias" in p)
-        override = emulator.provider_override(aliases)
-        if stack_id == "central-bootstrap":
-            # First apply of the deployment: the state bucket is what it creates.
-            override["terraform"] = {"backend": {"local": {"path": "terraform.tfstate"}}}
-        else:
-            override.update(emulator.backend_override(all_stacks[stack_id].backend["s3"]))
-        (workdir / "zz_emulator_override.tf.json").write_text(json.dumps(override))
-        steps = deployment.results[stack_id] = {}
-        steps["init"] = terraform("init", "-input=false", cwd=workdir, env=env)
-        steps["apply"] = terraform("apply", "-auto-approve", "-input=false", cwd=workdir, env=env)
-        if stack_id in PIPELINES:
-            # From now on the pipeline updates itself: its own role must read all of it.
-            env = deployment.credentials[stack_id] = pipeline_credentials(
-                emulator, admin_credentials, PIPELINES[stack_id]
-            )
-        steps["plan"] = terraform("plan", "-detailed-exitcode", "-input=false", cwd=workdir, env=env)
-        if any(r.returncode != 0 for r in steps.values()):
-            break  # later stacks need this one
+        out = base / ("app" if folder == ROOT else "etl")
+        started = time.monotonic()
+        result = cdktf_deploy(terraform, profile, folder, out, stacks, flags, env)
+        deployment.timings.append((f"cdktf deploy {' '.join(stacks)}", time.monotonic() - started))
+        for stack_id in [s for s in ORDER if any(fnmatch.fnmatch(s, pattern) for pattern in stacks)]:
+            deployment.credentials.setdefault(stack_id, env)
+            deployment.results.setdefault(stack_id, {}).setdefault("deploy", result)  # its first deploy
+        if out.name == "etl" and (out / "stacks" / "etl-sales-dev").is_dir():
+            (deployment.workdir / "etl-sales-dev").symlink_to(out / "stacks" / "etl-sales-dev")
+        if result.returncode != 0:
+            return deployment  # later stacks need these
+    started = time.monotonic()
+    for stack_id in PIPELINES:
+        # From now on the pipeline updates itself: its own role must read all of it.
+        deployment.credentials[stack_id] = pipeline_credentials(emulator, admin_credentials, PIPELINES[stack_id])
+
+    def plan(stack_id: str) -> subprocess.CompletedProcess:
+        env = deployment.credentials[stack_id]
+        return terraform("plan", "-detailed-exitcode", "-input=false", cwd=deployment.workdir / stack_id, env=env)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:  # independent: no locks shared
+        for stack_id, result in zip(ORDER, pool.map(plan, ORDER), strict=True):
+            deployment.results[stack_id]["plan"] = result
+    deployment.timings.append(("terraform plan -detailed-exitcode, every stack", time.monotonic() - started))
+    print("\n" + "\n".join(f"{seconds:7.1f} s  {step}" for step, seconds in deployment.timings))
+    for stack_id, steps in deployment.results.items():
+        applied = APPLIED.findall(steps["deploy"].stdout)
+        added = dict(applied).get(stack_id, "?")
+        print(f"{stack_id:30} {added:>4} resources created, second plan: exit {steps['plan'].returncode}")
     return deployment
+
+
+APPLIED = re.compile(r"^(\S+)\s+Apply complete! Resources: (\d+) added", re.MULTILINE)
+"""cdktf's line for each stack it applied: (stack, resources added)."""
 
 
 def output(result: subprocess.CompletedProcess) -> str:
@@ -148,6 +214,7 @@ def test_first_apply_succeeds_and_nothing_drifts(deployed, stack_id):
     assert stack_id in deployed.results, "an earlier stack failed: see its test"
     steps = deployed.results[stack_id]
     for step in STEPS:
+        assert step in steps, f"{stack_id}: {step} not reached (an earlier command failed)"
         assert steps[step].returncode == 0, f"{stack_id} {step}:\n{output(steps[step])}"
     assert "No changes." in steps["plan"].stdout, output(steps["plan"])
 
@@ -462,6 +529,90 @@ def test_a_plan_against_an_unsupported_contract_version_is_refused(
     message = " ".join(refused.stderr.split())
     assert f"The dev data lake publishes SSM contract version {unsupported}" in message, output(refused)
     assert "Upgrade datalake-cdktf in this repository" in message, output(refused)
+
+
+def changed_template(target: Path) -> Path:
+    """The template ETL repository with the changes a team makes in a pull request: a new
+    job (returns, raw -> conformed) and its Lambda helper renamed (its audit table with it)."""
+    shutil.copytree(ROOT / "etl-template", target, ignore=shutil.ignore_patterns("cdktf.out", "__pycache__"))
+    shutil.copy(target / "jobs" / "orders_conformed.py", target / "jobs" / "returns_conformed.py")
+    config = (target / "etl.yaml").read_text()
+    returns = (
+        "  - name: returns-conformed\n"
+        "    script: jobs/returns_conformed.py\n"
+        "    extra_python_modules: [src/sales_transforms.py]\n"
+        "    reads: [{zone: raw, prefix: sales/returns/}]\n"
+        "    writes: [{zone: conformed, prefix: sales/returns/}]\n\n"
+    )
+    config = config.replace("\nworkflow:", "\n" + returns + "workflow:", 1).replace("validate-arrival", "validate-file")
+    (target / "etl.yaml").write_text(config)
+    return target
+
+
+def test_a_pull_request_plan_of_a_changed_etl_repository(deployed, emulator, terraform, admin_credentials, tmp_path):
+    """The pull-request workflow of another team's repository: its own `main.py
+    --read-only`, then the pipeline's plan command with the pull-request build's session
+    (through the read-only plan role in dev, no state lock). The Markdown summary names
+    the stack and counts, calls out the audit table the rename destroys, and checkov
+    finds nothing in the plan beyond what tests/checkov_skips.yaml accepts."""
+    repository = changed_template(tmp_path / "sales")
+    pull_request = pipeline_credentials(
+        emulator, admin_credentials, SALES, role=DEFAULT.pull_request_role_arn(DEV, SALES)
+    )
+    profile = emulator.write_profile(tmp_path / "emulator.json")
+    synth = subprocess.run(
+        [sys.executable, "main.py", "--read-only"],
+        cwd=repository,
+        env={
+            **os.environ,
+            "DATALAKE_DEPLOYMENT": str(ROOT / "envs"),
+            "DATALAKE_EMULATOR": str(profile),
+            "CDKTF_OUTDIR": str(tmp_path / "out"),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert synth.returncode == 0, output(synth)
+    before = len(emulator.calls)
+    planned = deploy_command(
+        terraform,
+        pull_request,
+        "plan",
+        "--read-only",
+        "--stack",
+        "etl-sales-dev",
+        "--stacks-dir",
+        tmp_path / "out" / "stacks",
+        "--out",
+        tmp_path / "plans",
+        cwd=tmp_path,
+    )
+    assert planned.returncode == 0, output(planned)
+    summary = (tmp_path / "plans" / "summary.md").read_text()
+    counts = dict(line.split("=", 1) for line in (tmp_path / "plans" / "counts.env").read_text().split())
+    # the new job: its script object, role, policy and job; the renamed helper's pieces
+    assert int(counts["ADD"]) >= 4 and int(counts["DESTROY"]) >= 1, counts
+    assert "etl-sales-dev" in summary and "Data at risk" in summary, summary
+    at_risk = summary[summary.index("Data at risk") : summary.index("| stack |")]
+    assert "aws_dynamodb_table" in at_risk and "destroy" in at_risk, summary
+
+    # The plan was made as the plan role, which only reads.
+    plan_session = DEFAULT.plan_role_arn(DEV, SALES).replace(":iam::", ":sts::").replace(":role/", ":assumed-role/")
+    made = {c.action for c in emulator.calls[before:] if c.principal.startswith(plan_session + "/")}
+    assert made, "the plan went through the plan role"
+    writes = sorted(a for a in made if a.split(":")[1].startswith(("Put", "Create", "Delete", "Update", "Tag")))
+    assert not writes, writes
+
+    report, stderr = checkov.scan("-f", str(tmp_path / "plans" / "etl-sales-dev.json"), framework="terraform_plan")
+    assert report["summary"]["passed"] > 50 and report["summary"]["parsing_errors"] == 0, stderr[-3000:]
+    accepted = checkov.skips()
+    unexpected = [
+        f"{c['check_id']} {c['resource']}: {c['check_name']}"
+        for c in report["results"]["failed_checks"]
+        if not checkov.accepted_in_plan(accepted, c["check_id"], "etl-sales-dev", c["resource"])
+    ]
+    assert not unexpected, "\n".join(unexpected)
 
 
 def test_protected_central_bootstrap_refuses_to_be_destroyed(deployed, terraform, emulator):

@@ -107,13 +107,3 @@ def test_main_refuses_a_bad_profile_before_the_engine_starts(tmp_path):
     assert result.returncode == 2, result.stderr
     assert "Invalid emulator profile" in result.stderr and "is not on this machine" in result.stderr
     assert not (tmp_path / "out").exists()
-
-
-def test_an_unknown_service_is_refused_when_the_stacks_are_built(tmp_path):
-    profile = write_profile(tmp_path, {"s3": LOCAL, "sts": LOCAL, "iam": LOCAL, "s4": LOCAL})
-    os.environ[EMULATOR_VARIABLE] = str(profile)
-    try:
-        with pytest.raises(ConfigError, match="not AWS provider endpoints"):
-            synthesize(DEFAULT, tmp_path / "out")
-    finally:
-        del os.environ[EMULATOR_VARIABLE]

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from datalake_cdktf.access import OWNER_TAG
-from datalake_cdktf.config.loader import ConfigError, ConfigProblem
 from datalake_cdktf.config.model import DeploymentConfig, Environment, Repository
-from datalake_cdktf.emulator import EMULATOR_VARIABLE, EmulatorProfile, load_emulator_profile
+from datalake_cdktf.emulator import EmulatorProfile, load_emulator_profile
 from datalake_cdktf.engine import Construct, LocalBackend, S3Backend, TerraformProvider, TerraformStack
 from datalake_cdktf.engine.aws import provider
 from datalake_cdktf.naming import Label, etl_stack_id, state_key
@@ -85,7 +81,7 @@ class DeploymentStack(TerraformStack):
     ) -> TerraformProvider:
         """An AWS provider for ``account_id`` only, assuming ``role_arn`` if given, with
         this stack's default tags. ``alias=None`` is the stack's default provider."""
-        return provider.AwsProvider(
+        aws = provider.AwsProvider(
             self,
             f"aws-{alias}" if alias else "aws",
             alias=alias,
@@ -95,23 +91,15 @@ class DeploymentStack(TerraformStack):
             if role_arn
             else None,
             default_tags=[provider.AwsProviderDefaultTags(tags=self.tags)],
-            **(self._emulator_settings() if self.emulator else {}),
+            **(
+                {k: v for k, v in self.emulator.provider_settings().items() if k != "endpoints"}
+                if self.emulator
+                else {}
+            ),
         )
-
-    def _emulator_settings(self) -> dict[str, object]:
-        settings = self.emulator.provider_settings()
-        (endpoints,) = settings["endpoints"]
-        try:
-            settings["endpoints"] = [provider.AwsProviderEndpoints(**endpoints)]
-        except TypeError as err:
-            problem = ConfigProblem(
-                Path(os.environ[EMULATOR_VARIABLE]),
-                "endpoints",
-                sorted(endpoints),
-                f"not AWS provider endpoints: {err}",
-            )
-            raise ConfigError([problem], "emulator profile") from None
-        return settings
+        if self.emulator:  # endpoints by Terraform's names (the bindings rename some, e.g. s3_control)
+            aws.add_override("endpoints", self.emulator.provider_settings()["endpoints"])
+        return aws
 
 
 class EtlStack(DeploymentStack):

@@ -12,6 +12,7 @@ import datetime
 import http.client
 import http.server
 import json
+import logging
 import threading
 import time
 import urllib.parse
@@ -656,6 +657,7 @@ def running_emulator(central_account: str) -> Iterator[Emulator]:
     originals = [(owner, name, owner.__dict__.get(name, _ABSENT)) for owner, name, _ in PATCHES]
     for owner, name, replacement in PATCHES:
         setattr(owner, name, replacement)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     proxy = None
