@@ -27,8 +27,6 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from datalake_cdktf.config.loader import ConfigError, ConfigProblem
-
 __all__ = ["EMULATOR_VARIABLE", "EmulatorProfile", "load_emulator_profile"]
 
 EMULATOR_VARIABLE = "DATALAKE_EMULATOR"
@@ -97,6 +95,9 @@ def load_emulator_profile(environ: dict[str, str] | None = None) -> EmulatorProf
     name = environ.get(EMULATOR_VARIABLE)
     if not name:
         return None
+    # Only now: importing a construct must not import the config loader (and YAML).
+    from datalake_cdktf.config.loader import ConfigError, ConfigProblem
+
     path = Path(name)
     try:
         data = json.loads(path.read_text())
