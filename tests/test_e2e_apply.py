@@ -152,6 +152,7 @@ def cdktf_deploy(terraform, profile: Path, folder: Path, out: Path, stacks, flag
             "TERRAFORM_BINARY_NAME": terraform_binary(),
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
             "FORCE_COLOR": "0",
+            "CI": "1",  # cdktf's plain line-per-event output, as in a build log, on a terminal too
         },
         capture_output=True,
         text=True,
