@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -61,13 +62,16 @@ class EmulatorProfile(BaseModel):
 
     def summary(self) -> str:
         """The endpoints, most used first: ``http://127.0.0.1:5000 (16 services)``."""
-        urls = sorted(set(self.endpoints.values()), key=lambda u: -list(self.endpoints.values()).count(u))
-        return ", ".join(f"{u} ({list(self.endpoints.values()).count(u)} services)" for u in urls)
+        counts = Counter(self.endpoints.values()).most_common()
+        return ", ".join(f"{url} ({count} services)" for url, count in counts)
+
+    def provider_endpoints(self) -> list[dict[str, str]]:
+        """The provider's ``endpoints`` block, by Terraform's service names."""
+        return [dict(sorted(self.endpoints.items()))]
 
     def provider_settings(self) -> dict[str, object]:
-        """Arguments of an ``aws`` provider that send it to the emulator."""
+        """The other arguments of an ``aws`` provider that send it to the emulator."""
         return {
-            "endpoints": [dict(sorted(self.endpoints.items()))],
             "s3_use_path_style": True,
             "skip_credentials_validation": True,
             "skip_metadata_api_check": "true",

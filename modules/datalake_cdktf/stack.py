@@ -91,14 +91,10 @@ class DeploymentStack(TerraformStack):
             if role_arn
             else None,
             default_tags=[provider.AwsProviderDefaultTags(tags=self.tags)],
-            **(
-                {k: v for k, v in self.emulator.provider_settings().items() if k != "endpoints"}
-                if self.emulator
-                else {}
-            ),
+            **(self.emulator.provider_settings() if self.emulator else {}),
         )
         if self.emulator:  # endpoints by Terraform's names (the bindings rename some, e.g. s3_control)
-            aws.add_override("endpoints", self.emulator.provider_settings()["endpoints"])
+            aws.add_override("endpoints", self.emulator.provider_endpoints())
         return aws
 
 
