@@ -31,6 +31,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,84 +122,132 @@ class Deployment:
     """The session each stack was deployed with (None: the administrator)."""
     timings: list[tuple[str, float]] = field(default_factory=list)
 
+    def log(self, step: str, result: subprocess.CompletedProcess) -> None:
+        """Keep a step's whole output beside the stacks (logs/), for when a step fails."""
+        logs = self.workdir.parent.parent / "logs"
+        logs.mkdir(exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "-", step).strip("-")
+        text = getattr(result, "stamped", None) or result.stdout + result.stderr
+        (logs / f"{len(self.timings):02d}-{name}.log").write_text(text)
+
 
 CLI = ROOT / "node_modules" / ".bin" / "cdktf"
 DEPLOYS = (
     # (who, folder, stacks, extra flags): the runbook's commands, as people type them
     (None, ROOT, ("central-bootstrap",), ()),  # first apply: creates the state bucket (local state)
     (None, ROOT, ("central-bootstrap", "bootstrap-dev", "pipeline-*-dev"), ()),
-    (INFRA, ROOT, ("datalake-dev",), ("--ignore-missing-stack-dependencies",)),  # as its pipeline
+    # as its pipeline, from the app the previous command synthesized (same config and folder)
+    (INFRA, ROOT, ("datalake-dev",), ("--ignore-missing-stack-dependencies", "--skip-synth")),
     (SALES, ROOT / "etl-template", ("etl-sales-dev",), ()),  # from the template's own folder
 )
 
 
 def cdktf_deploy(terraform, profile: Path, folder: Path, out: Path, stacks, flags, env) -> subprocess.CompletedProcess:
-    """``cdktf deploy <stacks> --auto-approve`` in ``folder`` with the emulator profile."""
+    """``cdktf deploy <stacks> --auto-approve`` in ``folder`` with the emulator profile;
+    its output (stderr merged) with each line's time since the start in ``stamped``."""
     if not CLI.exists():
         unavailable("the cdktf CLI is not installed: run `make setup` (npm ci installs it from package-lock.json)")
     command = [str(CLI), "deploy", *stacks, "--auto-approve", "--output", str(out), *flags]
     # --skip-provider-lock: Terraform installs the provider from the local mirror and may
     # not ask the registry for other platforms' checksums (there is no network here).
     command += ["--skip-provider-lock", "--parallelism", "4"]
-    return subprocess.run(
-        command,
-        cwd=folder,
-        env={
-            **terraform.env,
-            **(env or {}),
-            "DATALAKE_EMULATOR": str(profile),
-            "DATALAKE_BOOTSTRAP_LOCAL_STATE": "1",  # central-bootstrap keeps its state on disk here
-            "DATALAKE_DEPLOYMENT": str(ROOT / "envs"),  # the template reads the deployment from it
-            "TERRAFORM_BINARY_NAME": terraform_binary(),
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-            "FORCE_COLOR": "0",
-            "CI": "1",  # cdktf's plain line-per-event output, as in a build log, on a terminal too
-        },
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=1200,
-    )
+    env = {
+        **terraform.env,
+        **(env or {}),
+        "DATALAKE_EMULATOR": str(profile),
+        "DATALAKE_BOOTSTRAP_LOCAL_STATE": "1",  # central-bootstrap keeps its state on disk here
+        "DATALAKE_DEPLOYMENT": str(ROOT / "envs"),  # the template reads the deployment from it
+        "TERRAFORM_BINARY_NAME": terraform_binary(),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "FORCE_COLOR": "0",
+        "CI": "1",  # cdktf's plain line-per-event output, as in a build log, on a terminal too
+    }
+    return run_timed(command, cwd=folder, env=env, timeout=1200)
+
+
+def run_timed(command: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
+    """``subprocess.run`` with stderr merged into stdout, killed after ``timeout`` seconds;
+    the result's ``stamped`` is the output with each line's seconds since the start."""
+    started = time.monotonic()
+    lines: list[str] = []
+    stamped: list[str] = []
+    with subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as process:
+        killer = threading.Timer(timeout, process.kill)
+        killer.start()
+        try:
+            for line in process.stdout:
+                lines.append(line)
+                stamped.append(f"{time.monotonic() - started:7.1f}s {line}")
+        finally:
+            killer.cancel()
+        returncode = process.wait()
+    result = subprocess.CompletedProcess(command, returncode, "".join(lines), "")
+    result.stamped = "".join(stamped)
+    return result
+
+
+def selected(stacks: tuple[str, ...]) -> list[str]:
+    """The stacks of ORDER that ``cdktf deploy <stacks>`` selects (its arguments are globs)."""
+    return [s for s in ORDER if any(fnmatch.fnmatch(s, pattern) for pattern in stacks)]
 
 
 @pytest.fixture(scope="module")
 def deployed(emulator, terraform, admin_credentials, tmp_path_factory) -> Deployment:
     """Deploy dev with the runbook's ``cdktf deploy`` commands (DEPLOYS), in dependency
-    order, each stack with the identity the runbook names; then plan each again."""
+    order, each stack with the identity the runbook names; then plan each again.
+
+    A stack's second plan starts as soon as the last command that deploys it has ended,
+    and runs while the next command deploys (which spends most of its time in the
+    provider's lifecycle wait, see README.md "The workflows on a laptop")."""
     base = tmp_path_factory.mktemp("e2e")
     profile = emulator.write_profile(base / "emulator.json")
     deployment = Deployment(base / "app" / "stacks")
-    for repository, folder, stacks, flags in DEPLOYS:
-        env = pipeline_credentials(emulator, admin_credentials, repository) if repository else None
-        out = base / ("app" if folder == ROOT else "etl")
-        started = time.monotonic()
-        result = cdktf_deploy(terraform, profile, folder, out, stacks, flags, env)
-        deployment.timings.append((f"cdktf deploy {' '.join(stacks)}", time.monotonic() - started))
-        for stack_id in [s for s in ORDER if any(fnmatch.fnmatch(s, pattern) for pattern in stacks)]:
-            deployment.credentials.setdefault(stack_id, env)
-            deployment.results.setdefault(stack_id, {}).setdefault("deploy", result)  # its first deploy
-        if out.name == "etl" and (out / "stacks" / "etl-sales-dev").is_dir():
-            (deployment.workdir / "etl-sales-dev").symlink_to(out / "stacks" / "etl-sales-dev")
-        if result.returncode != 0:
-            return deployment  # later stacks need these
-    started = time.monotonic()
-    for stack_id in PIPELINES:
-        # From now on the pipeline updates itself: its own role must read all of it.
-        deployment.credentials[stack_id] = pipeline_credentials(emulator, admin_credentials, PIPELINES[stack_id])
+    last_deploy = {stack_id: n for n, (_, _, stacks, _) in enumerate(DEPLOYS) for stack_id in selected(stacks)}
 
     def plan(stack_id: str) -> subprocess.CompletedProcess:
         env = deployment.credentials[stack_id]
         return terraform("plan", "-detailed-exitcode", "-input=false", cwd=deployment.workdir / stack_id, env=env)
 
+    plans: dict[str, concurrent.futures.Future] = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:  # independent: no locks shared
-        for stack_id, result in zip(ORDER, pool.map(plan, ORDER), strict=True):
-            deployment.results[stack_id]["plan"] = result
-    deployment.timings.append(("terraform plan -detailed-exitcode, every stack", time.monotonic() - started))
+        for n, (repository, folder, stacks, flags) in enumerate(DEPLOYS):
+            env = pipeline_credentials(emulator, admin_credentials, repository) if repository else None
+            out = base / ("app" if folder == ROOT else "etl")
+            started = time.monotonic()
+            result = cdktf_deploy(terraform, profile, folder, out, stacks, flags, env)
+            deployment.timings.append((f"cdktf deploy {' '.join(stacks)}", time.monotonic() - started))
+            deployment.log(f"cdktf deploy {' '.join(stacks)}", result)
+            for stack_id in selected(stacks):
+                deployment.credentials.setdefault(stack_id, env)
+                deployment.results.setdefault(stack_id, {}).setdefault("deploy", result)  # its first deploy
+            if out.name == "etl" and (out / "stacks" / "etl-sales-dev").is_dir():
+                (deployment.workdir / "etl-sales-dev").symlink_to(out / "stacks" / "etl-sales-dev")
+            if result.returncode != 0:
+                break  # later stacks need these
+            for stack_id in [s for s in selected(stacks) if last_deploy[s] == n]:
+                if stack_id in PIPELINES:
+                    # From now on the pipeline updates itself: its own role must read all of it.
+                    credentials = pipeline_credentials(emulator, admin_credentials, PIPELINES[stack_id])
+                    deployment.credentials[stack_id] = credentials
+                plans[stack_id] = pool.submit(plan, stack_id)
+        started = time.monotonic()
+        for stack_id, planned in plans.items():
+            deployment.results[stack_id]["plan"] = planned.result()
+    deployment.timings.append(
+        (
+            "terraform plan -detailed-exitcode, every stack (waited for after the last deploy)",
+            time.monotonic() - started,
+        )
+    )
     print("\n" + "\n".join(f"{seconds:7.1f} s  {step}" for step, seconds in deployment.timings))
+    print(f"(each command's output: {base / 'logs'})")
     for stack_id, steps in deployment.results.items():
         applied = APPLIED.findall(steps["deploy"].stdout)
         added = dict(applied).get(stack_id, "?")
-        print(f"{stack_id:30} {added:>4} resources created, second plan: exit {steps['plan'].returncode}")
+        second = steps["plan"].returncode if "plan" in steps else "not run"
+        print(f"{stack_id:30} {added:>4} resources created, second plan: exit {second}")
     return deployment
 
 
@@ -330,12 +379,18 @@ def test_a_file_arriving_in_raw_starts_the_sales_workflow_and_nothing_else_does(
 
 
 def planned_summary(terraform, workdir: Path, env, *args: str):
-    """``terraform plan -out`` then ``show -json``, summarized (the pipeline's own steps)."""
+    """``terraform plan -out`` then ``show -json``, summarized (the pipeline's own steps).
+
+    Without refreshing: what is summarized is the plan's content, and the deployment's
+    second plans already compared every stack with what the emulator holds."""
     from datalake_cdktf.plan_summary import summarize
 
-    plan = terraform("plan", "-input=false", "-lock=false", "-out=review.tfplan", *args, cwd=workdir, env=env)
+    plan_file = f"review{'-'.join(args)}.tfplan"  # one per kind of plan: they may run at once
+    plan = terraform(
+        "plan", "-input=false", "-lock=false", "-refresh=false", f"-out={plan_file}", *args, cwd=workdir, env=env
+    )
     assert plan.returncode == 0, output(plan)
-    shown = terraform("show", "-json", "review.tfplan", cwd=workdir, env=env)
+    shown = terraform("show", "-json", plan_file, cwd=workdir, env=env)
     assert shown.returncode == 0, output(shown)
     return summarize([(workdir.name, json.loads(shown.stdout))])
 
@@ -345,19 +400,22 @@ def test_the_plan_summary_of_real_plans_of_the_data_lake(deployed, terraform, tm
     summary shows them to the approver: data-bearing replaces and destroys first."""
     env = deployed.credentials["datalake-dev"]
     live = deployed.workdir / "datalake-dev"
-    assert planned_summary(terraform, live, env).headline() == "no changes in 1 stack"
-
     renamed = tmp_path / "datalake-dev"
     shutil.copytree(live, renamed, symlinks=True)
     stack = json.loads((renamed / "cdk.tf.json").read_text())
     (raw,) = [n for n, conf in stack["resource"]["aws_s3_bucket"].items() if "-raw-" in conf["bucket"]]
     stack["resource"]["aws_s3_bucket"][raw]["bucket"] += "-v2"
     (renamed / "cdk.tf.json").write_text(json.dumps(stack))
-    replaced = planned_summary(terraform, renamed, env)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:  # read-only, no lock: independent
+        unchanged, replaced, destroyed = pool.map(
+            lambda plan: planned_summary(terraform, *plan),
+            [(live, env), (renamed, env), (live, env, "-destroy")],
+        )
+
+    assert unchanged.headline() == "no changes in 1 stack", unchanged.markdown()
     assert ("datalake-dev", "replace", f"aws_s3_bucket.{raw}") in replaced.at_risk(), replaced.markdown()
     assert replaced.total("destroy") == 0, replaced.markdown()
 
-    destroyed = planned_summary(terraform, live, env, "-destroy")
     risky = {(kind, address.split(".")[0]) for _, kind, address in destroyed.at_risk()}
     assert {("destroy", "aws_kms_key"), ("destroy", "aws_s3_bucket"), ("destroy", "aws_glue_catalog_database")} <= risky
     text = destroyed.markdown()
@@ -379,7 +437,7 @@ def deploy_command(terraform, env: dict[str, str], *args: str | Path, cwd: Path)
 
 
 def with_retention(source: Path, target: Path, days: int) -> Path:
-    """A copy of a deployed stack folder whose flow-log group keeps logs ``days`` days."""
+    """A copy of a deployed stack folder whose log groups keep logs ``days`` days."""
     shutil.copytree(source, target, symlinks=True)
     stack = json.loads((target / "cdk.tf.json").read_text())
     for group in stack["resource"]["aws_cloudwatch_log_group"].values():
@@ -388,107 +446,42 @@ def with_retention(source: Path, target: Path, days: int) -> Path:
     return target
 
 
-def test_the_pipeline_commands_plan_apply_refuse_a_stale_plan_and_find_drift(deployed, terraform, emulator, tmp_path):
-    """plan -> apply of exactly the saved plan; a plan made stale by another apply is
-    refused, not re-planned; drift shows as exit 2. (The commands the buildspecs run.)"""
-    env = deployed.credentials["datalake-dev"]
-    live = deployed.workdir / "datalake-dev"
-    stale = with_retention(live, tmp_path / "stale" / "datalake-dev", 400)
-    other = with_retention(live, tmp_path / "other" / "datalake-dev", 731)
+def test_the_pipeline_commands_find_drift_and_refuse_a_stale_plan(deployed, terraform, emulator, tmp_path):
+    """The commands the buildspecs run, on the sales repository's stack with its
+    pipeline's session (the same commands serve every repository): someone changes the
+    log groups' retention by hand; drift finds it (exit 2); plan -> apply of exactly the
+    saved plan puts it back, which makes a plan saved before it stale: that plan is
+    refused, not re-planned; drift is quiet again (exit 0)."""
+    stack_id = "etl-sales-dev"
+    live = deployed.workdir / stack_id
+    resources = json.loads((live / "cdk.tf.json").read_text())["resource"]
+    retention = {g["name"]: g["retention_in_days"] for g in resources["aws_cloudwatch_log_group"].values()}
 
-    planned = deploy_command(
-        terraform,
-        env,
-        "plan",
-        "--stack",
-        "datalake-dev",
-        "--stacks-dir",
-        stale.parent,
-        "--out",
-        tmp_path / "p",
-        cwd=tmp_path,
-    )
+    def deploy(command: str, stacks: Path, *args: str | Path) -> subprocess.CompletedProcess:
+        env = deployed.credentials[stack_id]
+        return deploy_command(terraform, env, command, "--stack", stack_id, "--stacks-dir", stacks, *args, cwd=tmp_path)
+
+    stale = with_retention(live, tmp_path / "stale" / stack_id, 400)
+    planned = deploy("plan", stale.parent, "--out", tmp_path / "stale-plans")
     assert planned.returncode == 0, planned.stderr
-    assert (tmp_path / "p" / "counts.env").read_text().startswith("ADD=0\nCHANGE=1\n"), planned.stdout
-    applied_other = deploy_command(
-        terraform,
-        env,
-        "plan",
-        "--stack",
-        "datalake-dev",
-        "--stacks-dir",
-        other.parent,
-        "--out",
-        tmp_path / "q",
-        cwd=tmp_path,
-    )
-    assert applied_other.returncode == 0, applied_other.stderr
-    assert (
-        deploy_command(
-            terraform,
-            env,
-            "apply",
-            "--stack",
-            "datalake-dev",
-            "--stacks-dir",
-            other.parent,
-            "--plans",
-            tmp_path / "q",
-            cwd=tmp_path,
-        ).returncode
-        == 0
-    )
+    counts = (tmp_path / "stale-plans" / "counts.env").read_text()
+    assert counts.startswith(f"ADD=0\nCHANGE={len(retention)}\n"), planned.stdout
 
-    refused = deploy_command(
-        terraform,
-        env,
-        "apply",
-        "--stack",
-        "datalake-dev",
-        "--stacks-dir",
-        stale.parent,
-        "--plans",
-        tmp_path / "p",
-        cwd=tmp_path,
-    )
+    logs = emulator.client("logs", DEV.account_id)
+    for group in retention:
+        logs.put_retention_policy(logGroupName=group, retentionInDays=731)  # by hand, outside Terraform
+    drifted = deploy("drift", deployed.workdir)
+    assert drifted.returncode == 2 and f"drift in {stack_id}" in drifted.stdout, drifted.stdout + drifted.stderr
+
+    assert deploy("plan", deployed.workdir, "--out", tmp_path / "plans").returncode == 0
+    assert deploy("apply", deployed.workdir, "--plans", tmp_path / "plans").returncode == 0
+    kept = {g["logGroupName"]: g.get("retentionInDays") for g in logs.describe_log_groups()["logGroups"]}
+    assert {group: kept[group] for group in retention} == retention, kept
+
+    refused = deploy("apply", stale.parent, "--plans", tmp_path / "stale-plans")
     assert refused.returncode != 0
     assert "Saved plan is stale" in refused.stderr, refused.stderr
-
-    drifted = deploy_command(
-        terraform, env, "drift", "--stack", "datalake-dev", "--stacks-dir", deployed.workdir, cwd=tmp_path
-    )
-    assert drifted.returncode == 2 and "drift in datalake-dev" in drifted.stdout, drifted.stdout + drifted.stderr
-    restored = deploy_command(
-        terraform,
-        env,
-        "plan",
-        "--stack",
-        "datalake-dev",
-        "--stacks-dir",
-        deployed.workdir,
-        "--out",
-        tmp_path / "r",
-        cwd=tmp_path,
-    )
-    assert restored.returncode == 0, restored.stderr
-    assert (
-        deploy_command(
-            terraform,
-            env,
-            "apply",
-            "--stack",
-            "datalake-dev",
-            "--stacks-dir",
-            deployed.workdir,
-            "--plans",
-            tmp_path / "r",
-            cwd=tmp_path,
-        ).returncode
-        == 0
-    )
-    quiet = deploy_command(
-        terraform, env, "drift", "--stack", "datalake-dev", "--stacks-dir", deployed.workdir, cwd=tmp_path
-    )
+    quiet = deploy("drift", deployed.workdir)
     assert quiet.returncode == 0 and "no drift" in quiet.stdout, quiet.stdout + quiet.stderr
 
 
@@ -618,7 +611,8 @@ def test_a_pull_request_plan_of_a_changed_etl_repository(deployed, emulator, ter
 
 def test_protected_central_bootstrap_refuses_to_be_destroyed(deployed, terraform, emulator):
     workdir = deployed.workdir / "central-bootstrap"
-    result = terraform("destroy", "-auto-approve", "-input=false", cwd=workdir)
+    # prevent_destroy refuses while planning, from the configuration: no need to refresh
+    result = terraform("destroy", "-auto-approve", "-input=false", "-refresh=false", cwd=workdir)
     assert result.returncode != 0, output(result)
     assert "Instance cannot be destroyed" in result.stderr, output(result)
     emulator.client("s3", CENTRAL).head_bucket(Bucket=DEFAULT.state_bucket)
