@@ -350,32 +350,81 @@ def test_a_file_arriving_in_raw_starts_the_sales_workflow_and_nothing_else_does(
     workflow's raw prefix reaches EventBridge (the raw bucket sends its events there), the
     rule matches it, and the state machine gets one execution whose input names that
     object, started through a role that may start exactly it. Objects under another
-    prefix or in another zone start nothing. (moto does not run executions of these
-    definitions: the states themselves are checked by asl-validator and their tasks'
-    permissions by the IAM evaluator.)"""
+    prefix or in another zone start nothing. The execution then runs the deployed
+    definition in moto's interpreter, its Task states answered by the harness (gap 14:
+    moto runs no Glue job or Lambda code): an accepted file runs the jobs in the order
+    etl.yaml gives (daily-sales after orders-conformed); a rejected one runs none and the
+    execution fails as FileRejected. (The jobs' code runs on local Spark in the template's
+    tests, the tasks' permissions are evaluated by the IAM evaluator.)"""
     from tests.support.iam import AccessModel
 
     raw, conformed = (f"datalake-dev-{zone}-{DEV.account_id}-{DEV.region}" for zone in ("raw", "conformed"))
-    machine = f"arn:aws:states:{DEV.region}:{DEV.account_id}:stateMachine:datalake-dev-sales-workflow"
+    name = "datalake-dev-sales-workflow"
+    machine = f"arn:aws:states:{DEV.region}:{DEV.account_id}:stateMachine:{name}"
     s3, sfn = emulator.client("s3", DEV.account_id), emulator.client("stepfunctions", DEV.account_id)
     assert sfn.list_executions(stateMachineArn=machine)["executions"] == []
     before = len(emulator.deliveries)
+
+    def answer(validation: str) -> None:
+        tasks = {
+            state: definition["Resource"]
+            for state, definition in json.loads(sfn.describe_state_machine(stateMachineArn=machine)["definition"])[
+                "States"
+            ].items()
+            if definition["Type"] == "Task"
+        }
+        results = {
+            "lambda:invoke": {"Payload": {"status": validation, "reason": "e2e"}, "StatusCode": 200},
+            "glue:startJobRun.sync": {"JobRunState": "SUCCEEDED"},
+            "sns:publish": {"MessageId": "e2e"},
+        }
+        emulator.answer_tasks(name, {state: results[resource.split(":::")[1]] for state, resource in tasks.items()})
+
+    def finished(key: str) -> tuple[dict, list[dict]]:
+        """The execution started for ``key``, once it has ended, and its history."""
+        deadline = time.monotonic() + 60
+        while True:
+            started = [
+                sfn.describe_execution(executionArn=e["executionArn"])
+                for e in sfn.list_executions(stateMachineArn=machine)["executions"]
+            ]
+            mine = [e for e in started if json.loads(e["input"]).get("key") == key]
+            if (mine and mine[0]["status"] != "RUNNING") or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert len(mine) == 1, started
+        return mine[0], sfn.get_execution_history(executionArn=mine[0]["executionArn"])["events"]
+
+    def entered(history: list[dict]) -> list[str]:
+        return [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
 
     s3.put_object(Bucket=raw, Key="sales/returns/2026-11-27.csv", Body=b"order_id\n1\n")  # another prefix
     s3.put_object(Bucket=conformed, Key="sales/orders/part-0.parquet", Body=b"PAR1")  # another zone
     assert sfn.list_executions(stateMachineArn=machine)["executions"] == []
 
-    s3.put_object(Bucket=raw, Key="sales/orders/2026-11-27.csv", Body=b"order_id,amount\n1,9.50\n")
-    (execution,) = sfn.list_executions(stateMachineArn=machine)["executions"]
-    described = sfn.describe_execution(executionArn=execution["executionArn"])
-    assert described["status"] == "RUNNING"
-    assert json.loads(described["input"]) == {"bucket": raw, "key": "sales/orders/2026-11-27.csv"}
+    answer("ACCEPTED")
+    key = "sales/orders/2026-11-27.csv"
+    s3.put_object(Bucket=raw, Key=key, Body=b"order_id,amount\n1,9.50\n")
+    execution, history = finished(key)
+    assert json.loads(execution["input"]) == {"bucket": raw, "key": key}
+    assert execution["status"] == "SUCCEEDED", history
+    assert history[0]["type"] == "ExecutionStarted"
+    assert json.loads(history[0]["executionStartedEventDetails"]["input"]) == {"bucket": raw, "key": key}
+    jobs = ["Run datalake-dev-sales-orders-conformed", "Run datalake-dev-sales-daily-sales"]
+    assert entered(history) == ["Validate", "Accepted?", *jobs], entered(history)
     (delivery,) = emulator.deliveries[before:]
     assert delivery.rule == "datalake-dev-sales-arrivals" and delivery.state_machine_arn == machine
     model = AccessModel.from_stacks(all_stacks, {env.account_id: env.admin_role_name for env in DEFAULT.environments})
     assert model.can(delivery.role_arn, "states:StartExecution", machine)
     other = machine.replace("sales-workflow", "other-workflow")
     assert not model.can(delivery.role_arn, "states:StartExecution", other)
+
+    answer("REJECTED")
+    key = "sales/orders/2026-11-28.csv"
+    s3.put_object(Bucket=raw, Key=key, Body=b"not,a,sales,file\n")
+    execution, history = finished(key)
+    assert execution["status"] == "FAILED" and execution.get("error") == "FileRejected", execution
+    assert entered(history) == ["Validate", "Accepted?", "NotifyRejected", "Rejected"], entered(history)
 
 
 def planned_summary(terraform, workdir: Path, env, *args: str):
@@ -620,10 +669,12 @@ def test_protected_central_bootstrap_refuses_to_be_destroyed(deployed, terraform
 
 def test_unprotected_dev_data_lake_destroys_completely(deployed, terraform, emulator):
     """The ETL stack first (through its own deploy role), then the data lake it builds on."""
+    # Without refreshing: the second plans and the drift checks compared state and emulator already.
     etl = terraform(
         "destroy",
         "-auto-approve",
         "-input=false",
+        "-refresh=false",
         cwd=deployed.workdir / "etl-sales-dev",
         env=deployed.credentials["etl-sales-dev"],
     )
@@ -631,7 +682,12 @@ def test_unprotected_dev_data_lake_destroys_completely(deployed, terraform, emul
     assert not emulator.client("glue", DEV.account_id).get_jobs()["Jobs"]
     workdir = deployed.workdir / "datalake-dev"
     result = terraform(
-        "destroy", "-auto-approve", "-input=false", cwd=workdir, env=deployed.credentials["datalake-dev"]
+        "destroy",
+        "-auto-approve",
+        "-input=false",
+        "-refresh=false",
+        cwd=workdir,
+        env=deployed.credentials["datalake-dev"],
     )
     assert result.returncode == 0, output(result)
     buckets = emulator.client("s3", DEV.account_id).list_buckets()["Buckets"]

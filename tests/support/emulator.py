@@ -29,14 +29,17 @@ import botocore.config
 from moto.awslambda.models import LambdaFunction
 from moto.codepipeline.models import CodePipeline, CodePipelineBackend
 from moto.core.authorization import ActionAuthenticatorMixin
+from moto.core.config import default_user_config
 from moto.core.responses import ActionResult, EmptyResult
 from moto.events.models import Rule as EventsRule
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.s3 import models as s3_models
 from moto.s3 import responses as s3_responses
 from moto.server import ThreadedMotoServer
-from moto.stepfunctions.models import stepfunctions_backends
+from moto.stepfunctions.parser.backend.execution import Execution as InterpretedExecution
+from moto.stepfunctions.parser.mocking.mock_config import MockedResponseReturn, MockTestCase, StateMockedResponses
 from moto.stepfunctions.responses import StepFunctionResponse
+from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 from moto.utilities.arns import parse_arn
 
 REGION = "eu-west-1"
@@ -217,8 +220,9 @@ def _send_to_targets(self, original_event: dict[str, Any], transform_input: bool
             if transformer
             else original_event
         )
-        backend = stepfunctions_backends[arn.account][arn.region]
-        execution = backend.start_execution(target["Arn"], name=None, execution_input=json.dumps(payload))
+        backend = stepfunctions_backend(arn.account, arn.region)
+        name = str(uuid.uuid4())  # EventBridge names each execution it starts uniquely
+        execution = backend.start_execution(target["Arn"], name=name, execution_input=json.dumps(payload))
         DELIVERIES.append(Delivery(self.name, target.get("RoleArn"), target["Arn"], execution.execution_arn, payload))
     others = [t for t in self.targets if t not in machines]
     if others:
@@ -241,6 +245,26 @@ def _transformed(template: str, paths: dict[str, str], event: dict[str, Any]) ->
             value = value.get(part) if isinstance(value, dict) else None
         template = template.replace(f"<{name}>", json.dumps(value))
     return json.loads(template)
+
+
+TASK_RESULTS: dict[str, MockTestCase] = {}
+"""Per state machine name: the result each of its Task states returns (gap 14)."""
+_moto_execution_worker = InterpretedExecution._get_start_execution_worker
+
+
+def _execution_worker(self):
+    """Gap 14: by default moto runs no execution (it answers a canned history that is not
+    the state machine's); with its ASL interpreter on (``execute_state_machine``, set by
+    running_emulator) it runs the definition, but cannot run Glue jobs or Lambda code and
+    calls services in its default account, not the state machine's. So the Task states of
+    a machine a test registered (Emulator.answer_tasks) return the results it gave, through
+    the interpreter's own mocking, and everything else in the definition (choices, paths,
+    order, retries, catches) is interpreted as AWS does."""
+    worker = _moto_execution_worker(self)
+    results = TASK_RESULTS.get(self.state_machine.name)
+    if results is not None:
+        worker._mock_test_case = results
+    return worker
 
 
 _moto_lambda_init = LambdaFunction.__init__
@@ -336,6 +360,7 @@ PATCHES = (
     (LambdaFunction, "get_configuration", _lambda_configuration),
     (LambdaFunction, "update_configuration", _lambda_update),
     (EventsRule, "send_to_targets", _send_to_targets),
+    (InterpretedExecution, "_get_start_execution_worker", _execution_worker),
 )
 
 
@@ -583,6 +608,15 @@ class Emulator:
         """Events delivered to state machines, in order (gap 13)."""
         return DELIVERIES
 
+    def answer_tasks(self, state_machine: str, results: dict[str, Any]) -> None:
+        """From now on, each execution of ``state_machine`` (a name) gets ``results[state]``
+        as the result of each Task state named there (gap 14)."""
+        answers = [
+            StateMockedResponses(state, f"{state} (e2e)", [MockedResponseReturn(0, 0, result)])
+            for state, result in results.items()
+        ]
+        TASK_RESULTS[state_machine] = MockTestCase(state_machine, "e2e", answers)
+
     def write_profile(self, path: Path) -> Path:
         """The product's emulator profile ($DATALAKE_EMULATOR, datalake_cdktf.emulator) for
         this emulator: moto's services at its endpoint, the fakes' at the proxy."""
@@ -658,6 +692,12 @@ def running_emulator(central_account: str) -> Iterator[Emulator]:
     for owner, name, replacement in PATCHES:
         setattr(owner, name, replacement)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
+    # The interpreter logs each failing state (a rejected file) as an error with the whole
+    # state's repr; the execution's history says the same, and the tests read that.
+    logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+    stepfunctions_config = default_user_config.setdefault("stepfunctions", {})
+    interpreting = stepfunctions_config.get("execute_state_machine", False)
+    stepfunctions_config["execute_state_machine"] = True  # gap 14: run executions
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     proxy = None
@@ -668,6 +708,7 @@ def running_emulator(central_account: str) -> Iterator[Emulator]:
         urllib.request.urlopen(reset, timeout=10).close()
         CALLS.clear()
         DELIVERIES.clear()
+        TASK_RESULTS.clear()
         fakes = {
             FakeCodeStarConnections.TARGET: FakeCodeStarConnections(central_account, REGION),
             "codestar-notifications": FakeCodeStarNotifications(central_account, REGION),
@@ -681,6 +722,7 @@ def running_emulator(central_account: str) -> Iterator[Emulator]:
             proxy.shutdown()
             proxy.server_close()
         server.stop()
+        stepfunctions_config["execute_state_machine"] = interpreting
         for owner, name, original in originals:
             if original is _ABSENT:
                 delattr(owner, name)  # a method the harness added: moto has none
