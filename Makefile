@@ -15,7 +15,7 @@ export CHECKPOINT_DISABLE := 1
 # Python commands run with jsii pointed at the pinned Node.js 22 (scripts/with-pinned-node).
 RUN := scripts/with-pinned-node $(PIPENV) run
 
-.PHONY: setup synth test e2e schema format bench bench-quick clean plan apply drift pr-plan pipeline-update
+.PHONY: setup synth test test-repository test-template e2e schema format bench bench-quick clean plan apply drift pr-plan pipeline-update
 
 # The pipeline's steps for one environment (ENV=dev|test|prod|...), runnable on a laptop
 # with credentials that may assume the environment's deploy role (README.md, "Pipelines").
@@ -45,10 +45,19 @@ node_modules/.installed: package-lock.json
 synth: setup
 	$(RUN) python main.py
 
-## test: run the whole test suite (unit, terraform validate, checkov, IAM lint), then the
-## template ETL repository's own tests (etl-template/: local Spark, moto)
+## test: the whole test suite, in three parts side by side, each part's output shown when it
+## ends: the repository's tests (unit, terraform validate, checkov, IAM lint), the template
+## ETL repository's own tests (etl-template/: local Spark, moto) and `make e2e`, which
+## mostly waits on the emulator and the provider's polls. Fails if any part fails.
 test: setup
-	$(RUN) python -m pytest $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory --keep-going --jobs=3 --output-sync=target test-repository test-template e2e
+
+## test-repository: the repository's tests without the end-to-end run (PYTEST_ARGS for more)
+test-repository: setup
+	$(RUN) python -m pytest --ignore=tests/test_e2e_apply.py $(PYTEST_ARGS)
+
+## test-template: the template ETL repository's own tests, as its pipeline runs them
+test-template: setup
 	$(RUN) python -m pytest -c etl-template/pytest.ini --rootdir etl-template etl-template/tests
 
 ## e2e: the user workflows against a local AWS (moto on 127.0.0.1, a free port): the runbook's
