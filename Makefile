@@ -48,17 +48,19 @@ synth: setup
 ## test: the whole test suite, in three parts side by side, each part's output shown when it
 ## ends: the repository's tests (unit, terraform validate, checkov, IAM lint), the template
 ## ETL repository's own tests (etl-template/: local Spark, moto) and `make e2e`, which
-## mostly waits on the emulator and the provider's polls. Fails if any part fails.
+## mostly waits on the emulator and the provider's polls. Fails if any part fails. The e2e
+## is the longest part, so the other two yield the CPU to it (nice).
 test: setup
-	@$(MAKE) --no-print-directory --keep-going --jobs=3 --output-sync=target test-repository test-template e2e
+	@$(MAKE) --no-print-directory --keep-going --jobs=3 --output-sync=target NICE="nice -n 10" \
+		test-repository test-template e2e
 
 ## test-repository: the repository's tests without the end-to-end run (PYTEST_ARGS for more)
 test-repository: setup
-	$(RUN) python -m pytest --ignore=tests/test_e2e_apply.py $(PYTEST_ARGS)
+	$(NICE) $(RUN) python -m pytest --ignore=tests/test_e2e_apply.py $(PYTEST_ARGS)
 
 ## test-template: the template ETL repository's own tests, as its pipeline runs them
 test-template: setup
-	$(RUN) python -m pytest -c etl-template/pytest.ini --rootdir etl-template etl-template/tests
+	$(NICE) $(RUN) python -m pytest -c etl-template/pytest.ini --rootdir etl-template etl-template/tests
 
 ## e2e: the user workflows against a local AWS (moto on 127.0.0.1, a free port): the runbook's
 ## `cdktf deploy` commands for dev and the template ETL repository's own, then the checks
