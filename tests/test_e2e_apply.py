@@ -122,14 +122,6 @@ class Deployment:
     """The session each stack was deployed with (None: the administrator)."""
     timings: list[tuple[str, float]] = field(default_factory=list)
 
-    def log(self, step: str, result: subprocess.CompletedProcess) -> None:
-        """Keep a step's whole output beside the stacks (logs/), for when a step fails."""
-        logs = self.workdir.parent.parent / "logs"
-        logs.mkdir(exist_ok=True)
-        name = re.sub(r"[^\w.-]+", "-", step).strip("-")
-        text = getattr(result, "stamped", None) or result.stdout + result.stderr
-        (logs / f"{len(self.timings):02d}-{name}.log").write_text(text)
-
 
 CLI = ROOT / "node_modules" / ".bin" / "cdktf"
 DEPLOYS = (
@@ -142,9 +134,11 @@ DEPLOYS = (
 )
 
 
-def cdktf_deploy(terraform, profile: Path, folder: Path, out: Path, stacks, flags, env) -> subprocess.CompletedProcess:
+def cdktf_deploy(
+    terraform, profile: Path, folder: Path, out: Path, stacks, flags, env, log: Path
+) -> subprocess.CompletedProcess:
     """``cdktf deploy <stacks> --auto-approve`` in ``folder`` with the emulator profile;
-    its output (stderr merged) with each line's time since the start in ``stamped``."""
+    its output (stderr merged) also goes to ``log``, each line with its time."""
     if not CLI.exists():
         unavailable("the cdktf CLI is not installed: run `make setup` (npm ci installs it from package-lock.json)")
     command = [str(CLI), "deploy", *stacks, "--auto-approve", "--output", str(out), *flags]
@@ -162,30 +156,34 @@ def cdktf_deploy(terraform, profile: Path, folder: Path, out: Path, stacks, flag
         "FORCE_COLOR": "0",
         "CI": "1",  # cdktf's plain line-per-event output, as in a build log, on a terminal too
     }
-    return run_timed(command, cwd=folder, env=env, timeout=1200)
+    return run_logged(command, cwd=folder, env=env, log=log, timeout=1200)
 
 
-def run_timed(command: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
+def run_logged(
+    command: list[str], *, cwd: Path, env: dict[str, str], log: Path, timeout: float
+) -> subprocess.CompletedProcess:
     """``subprocess.run`` with stderr merged into stdout, killed after ``timeout`` seconds;
-    the result's ``stamped`` is the output with each line's seconds since the start."""
+    each line also goes to ``log`` as it comes, with its seconds since the start (for
+    when a step fails or is slow: the log is there even if the run is killed)."""
     started = time.monotonic()
     lines: list[str] = []
-    stamped: list[str] = []
-    with subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    ) as process:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        log.open("w") as stamped,
+        subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        ) as process,
+    ):
         killer = threading.Timer(timeout, process.kill)
         killer.start()
         try:
             for line in process.stdout:
                 lines.append(line)
-                stamped.append(f"{time.monotonic() - started:7.1f}s {line}")
+                stamped.write(f"{time.monotonic() - started:7.1f}s {line}")
         finally:
             killer.cancel()
         returncode = process.wait()
-    result = subprocess.CompletedProcess(command, returncode, "".join(lines), "")
-    result.stamped = "".join(stamped)
-    return result
+    return subprocess.CompletedProcess(command, returncode, "".join(lines), "")
 
 
 def selected(stacks: tuple[str, ...]) -> list[str]:
@@ -215,10 +213,11 @@ def deployed(emulator, terraform, admin_credentials, tmp_path_factory) -> Deploy
         for n, (repository, folder, stacks, flags) in enumerate(DEPLOYS):
             env = pipeline_credentials(emulator, admin_credentials, repository) if repository else None
             out = base / ("app" if folder == ROOT else "etl")
+            step = f"cdktf deploy {' '.join(stacks)}"
+            log = base / "logs" / f"{n + 1:02d}-{LOG_NAME.sub('-', step).strip('-')}.log"
             started = time.monotonic()
-            result = cdktf_deploy(terraform, profile, folder, out, stacks, flags, env)
-            deployment.timings.append((f"cdktf deploy {' '.join(stacks)}", time.monotonic() - started))
-            deployment.log(f"cdktf deploy {' '.join(stacks)}", result)
+            result = cdktf_deploy(terraform, profile, folder, out, stacks, flags, env, log)
+            deployment.timings.append((step, time.monotonic() - started))
             for stack_id in selected(stacks):
                 deployment.credentials.setdefault(stack_id, env)
                 deployment.results.setdefault(stack_id, {}).setdefault("deploy", result)  # its first deploy
@@ -251,6 +250,8 @@ def deployed(emulator, terraform, admin_credentials, tmp_path_factory) -> Deploy
     return deployment
 
 
+LOG_NAME = re.compile(r"[^\w.-]+")
+"""What a step's log file name may not contain."""
 APPLIED = re.compile(r"^(\S+)\s+Apply complete! Resources: (\d+) added", re.MULTILINE)
 """cdktf's line for each stack it applied: (stack, resources added)."""
 
@@ -366,13 +367,9 @@ def test_a_file_arriving_in_raw_starts_the_sales_workflow_and_nothing_else_does(
     before = len(emulator.deliveries)
 
     def answer(validation: str) -> None:
-        tasks = {
-            state: definition["Resource"]
-            for state, definition in json.loads(sfn.describe_state_machine(stateMachineArn=machine)["definition"])[
-                "States"
-            ].items()
-            if definition["Type"] == "Task"
-        }
+        """Each Task state of the deployed definition succeeds; the file is ``validation``."""
+        states = json.loads(sfn.describe_state_machine(stateMachineArn=machine)["definition"])["States"]
+        tasks = {state: definition["Resource"] for state, definition in states.items() if definition["Type"] == "Task"}
         results = {
             "lambda:invoke": {"Payload": {"status": validation, "reason": "e2e"}, "StatusCode": 200},
             "glue:startJobRun.sync": {"JobRunState": "SUCCEEDED"},
