@@ -1,4 +1,5 @@
-"""``datalake-<env>``: network, encryption, buckets and catalog of one environment.
+"""``datalake-<env>``: network, encryption, buckets and catalog of one environment, and
+the network each ETL repository's Glue jobs run in (:mod:`datalake_cdktf.constructs.job_network`).
 
 Deployed by the infrastructure repository's pipeline through its deploy role. Everything
 ETL repositories need is published to SSM (see :mod:`modules.published_outputs`).
@@ -9,6 +10,7 @@ from __future__ import annotations
 from datalake_cdktf.config.model import DeploymentConfig, Environment
 from datalake_cdktf.constructs.encryption_key import EncryptionKey, EncryptionKeyConfig
 from datalake_cdktf.constructs.glue_catalog import GlueCatalog, GlueCatalogConfig
+from datalake_cdktf.constructs.job_network import JobNetwork, JobNetworkConfig
 from datalake_cdktf.constructs.policy import alerts_use_key, cloudwatch_logs_use_key, server_access_logging
 from datalake_cdktf.constructs.private_network import PrivateNetwork, PrivateNetworkConfig
 from datalake_cdktf.constructs.published_outputs import PublishedOutputs
@@ -23,7 +25,8 @@ FLOW_LOG_DAYS = 365
 
 class DataLakeStack(DeploymentStack):
     """Properties: ``key``, ``access_log_bucket``, ``zone_buckets`` (zone -> bucket),
-    ``assets_bucket``, ``network``, ``catalog``, ``outputs``."""
+    ``assets_bucket``, ``network``, ``job_networks`` (ETL repository -> its
+    :class:`JobNetwork`), ``catalog``, ``outputs``."""
 
     def __init__(
         self, scope: Construct, *, config: DeploymentConfig, environment: Environment, read_only: bool = False
@@ -111,6 +114,22 @@ class DataLakeStack(DeploymentStack):
                 permissions_boundary_arn=config.boundary_arn(environment, infrastructure),
             ),
         )
+        subnets = tuple(zip(environment.availability_zones, self.network.private_subnet_ids, strict=True))
+        self.job_networks = {
+            repository.name: JobNetwork(
+                self,
+                f"jobs-network-{repository.name}",
+                config=JobNetworkConfig(
+                    label=label,
+                    repository=repository.name,
+                    vpc_id=self.network.vpc_id,
+                    vpc_cidr=str(environment.vpc_cidr),
+                    subnets=subnets,
+                    s3_prefix_list_id=self.network.s3_prefix_list_id,
+                ),
+            )
+            for repository in config.repositories.etl
+        }
         self.catalog = GlueCatalog(
             self,
             "catalog",

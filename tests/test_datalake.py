@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import ipaddress
+import shutil
 
 import pytest
+import yaml
+from datalake_cdktf.config import load_config
 from datalake_cdktf.constructs.private_network import INTERFACE_ENDPOINTS, private_subnet_cidrs
 from datalake_cdktf.contract import DATALAKE_KEYS
 
+from main import CONFIG_DIR
 from tests.support.iam import endpoint_allows
-from tests.support.synth import policy, statement
+from tests.support.synth import policy, statement, synthesize
 
 
 @pytest.fixture
@@ -66,7 +70,7 @@ def test_s3_is_reached_through_a_gateway_endpoint(lake, env):
 
 
 def test_aws_apis_are_reached_through_private_interface_endpoints(lake, env):
-    assert set(INTERFACE_ENDPOINTS) == {"glue", "kms", "logs", "secretsmanager", "ssm", "states", "sts"}
+    assert set(INTERFACE_ENDPOINTS) == {"glue", "kms", "logs", "monitoring", "secretsmanager", "ssm", "states", "sts"}
     sg = lake.ref("aws_security_group", "network/endpoints-sg", "id")
     for service in INTERFACE_ENDPOINTS:
         endpoint = lake.resource("aws_vpc_endpoint", f"network/{service}")
@@ -101,12 +105,93 @@ def test_interface_endpoints_serve_only_this_accounts_principals(lake, env, serv
     assert not endpoint_allows(endpoint, f"{service}:Get", anything, **{"aws:PrincipalAccount": "999999999999"})
 
 
+def rules(lake, kind: str, group: str) -> list[dict]:
+    """The ``kind`` (ingress or egress) rules of the security group at construct path ``group``."""
+    group_id = lake.ref("aws_security_group", group, "id")
+    found = lake.resources(f"aws_vpc_security_group_{kind}_rule").values()
+    return [rule for rule in found if rule["security_group_id"] == group_id]
+
+
 def test_endpoints_accept_only_https_from_the_vpc(lake, env):
-    (rule,) = lake.resources("aws_vpc_security_group_ingress_rule").values()
+    (rule,) = rules(lake, "ingress", "network/endpoints-sg")
     assert (rule["ip_protocol"], rule["from_port"], rule["to_port"]) == ("tcp", 443, 443), rule
     assert rule["cidr_ipv4"] == str(env.vpc_cidr), rule
-    assert lake.resources("aws_vpc_security_group_egress_rule") == {}
+    assert rules(lake, "egress", "network/endpoints-sg") == []
     assert "ingress" not in lake.resource("aws_security_group", "network/endpoints-sg")
+
+
+def job_network(lake, repository: str) -> dict:
+    """The Glue connections of ``repository``'s jobs (name -> resource) and its group's rules."""
+    base = f"jobs-network-{repository}"
+    connections = {
+        c["name"]: c
+        for c in lake.resources("aws_glue_connection").values()
+        if c["//"]["metadata"]["path"].startswith(f"{lake.stack_id}/{base}/")
+    }
+    return {
+        "group": lake.ref("aws_security_group", f"{base}/security-group", "id"),
+        "group_name": lake.resource("aws_security_group", f"{base}/security-group")["name"],
+        "connections": connections,
+        "ingress": rules(lake, "ingress", f"{base}/security-group"),
+        "egress": rules(lake, "egress", f"{base}/security-group"),
+    }
+
+
+def test_each_etl_repository_has_a_glue_connection_in_every_private_subnet(lake, env, config):
+    subnet_of_zone = {
+        s["availability_zone"]: lake.ref("aws_subnet", f"network/private-{i}", "id")
+        for i, s in enumerate(lake.resource("aws_subnet", f"network/private-{i}") for i in range(len(subnets(lake))))
+    }
+    for repository in config.repositories.etl:
+        network = job_network(lake, repository.name)
+        assert network["group_name"] == f"datalake-{env.name}-{repository.name}-glue-jobs"
+        assert list(network["connections"]) == [
+            f"datalake-{env.name}-{repository.name}-{zone}" for zone in env.availability_zones
+        ]
+        for name, connection in network["connections"].items():
+            zone = name.removeprefix(f"datalake-{env.name}-{repository.name}-")
+            assert connection["connection_type"] == "NETWORK"
+            assert connection["physical_connection_requirements"] == {
+                "availability_zone": zone,
+                "subnet_id": subnet_of_zone[zone],
+                "security_group_id_list": [network["group"]],
+            }
+
+
+def test_job_workers_reach_each_other_the_endpoints_and_s3_and_nothing_else(lake, env, config):
+    s3_prefix_list = lake.ref("aws_vpc_endpoint", "network/s3", "prefix_list_id")
+    for repository in config.repositories.etl:
+        network = job_network(lake, repository.name)
+        (inbound,) = network["ingress"]
+        assert inbound["referenced_security_group_id"] == network["group"], "only from its own workers"
+        assert (inbound["ip_protocol"], inbound["from_port"], inbound["to_port"]) == ("tcp", 0, 65535)
+        outbound = {
+            (
+                r["from_port"],
+                r["to_port"],
+                r.get("referenced_security_group_id") or r.get("cidr_ipv4") or r.get("prefix_list_id"),
+            )
+            for r in network["egress"]
+        }
+        assert outbound == {(0, 65535, network["group"]), (443, 443, str(env.vpc_cidr)), (443, 443, s3_prefix_list)}
+        assert all(r["ip_protocol"] == "tcp" for r in network["egress"])
+
+
+def test_a_second_etl_repositorys_jobs_get_their_own_group_and_connections(tmp_path):
+    """Config alone: each ETL repository's workers are in a group of their own, which
+    admits only itself, so one team's jobs cannot reach another's workers."""
+    folder = tmp_path / "envs"
+    shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("schema"))
+    root = yaml.safe_load((folder / "deployment.yaml").read_text())
+    root["repositories"]["etl"].append({"name": "marketing", "full_repository_id": "example-org/etl-marketing"})
+    (folder / "deployment.yaml").write_text(yaml.safe_dump(root))
+    config = load_config(folder)
+    lake = synthesize(config, tmp_path / "out")["datalake-prod"]
+    sales, marketing = job_network(lake, "sales"), job_network(lake, "marketing")
+    assert list(marketing["connections"]) == [f"datalake-prod-marketing-eu-west-1{z}" for z in "abc"]
+    assert sales["group"] != marketing["group"]
+    assert {r["referenced_security_group_id"] for r in marketing["ingress"]} == {marketing["group"]}
+    assert {r["referenced_security_group_id"] for r in sales["ingress"]} == {sales["group"]}
 
 
 def test_default_security_group_has_no_rules(lake):

@@ -16,7 +16,7 @@ from datalake_cdktf.config.etl import load_etl_config
 from datalake_cdktf.constructs.glue_job import job_files
 
 from tests.conftest import DEFAULT
-from tests.support.synth import ETL_TEMPLATE, synthesize_etl
+from tests.support.synth import ETL_TEMPLATE, policy, synthesize_etl
 
 ROOT = Path(__file__).resolve().parents[1]
 ETL = load_etl_config(ETL_TEMPLATE / "etl.yaml")
@@ -220,6 +220,70 @@ def test_job_roles_use_the_data_key_and_no_other(model, env):
         assert not model.can(role, "kms:Decrypt", other_key, **{"kms:ResourceAliases": ["alias/other"]})
         assert not model.can(role, "kms:Decrypt", other_key)
         assert not model.can(role, "kms:ScheduleKeyDeletion", data_key, **aliases)
+
+
+def test_networked_jobs_use_the_connections_the_data_lake_creates_for_their_repository(etl, stacks, env):
+    lake = stacks[f"datalake-{env.name}"]
+    created = [
+        c["name"]
+        for c in lake.resources("aws_glue_connection").values()
+        if c["//"]["metadata"]["path"].startswith(f"datalake-{env.name}/jobs-network-sales/")
+    ]
+    assert created == [f"datalake-{env.name}-sales-{zone}" for zone in env.availability_zones]
+    for job in etl.resources("aws_glue_job").values():  # the template's jobs all say network: true
+        assert job["connections"] == created, job["name"]
+
+
+def test_a_job_without_network_runs_outside_the_vpc_and_its_role_has_no_network_rights(tmp_path):
+    repository = tmp_path / "repo"
+    shutil.copytree(ETL_TEMPLATE, repository, ignore=shutil.ignore_patterns("cdktf.out", "__pycache__", "tests"))
+    etl_yaml = repository / "etl.yaml"
+    text = etl_yaml.read_text()
+    start = text.index("  - name: daily-sales")
+    etl_yaml.write_text(text[:start] + text[start:].replace("    network: true\n", "", 1))
+    stack = synthesize_etl(DEFAULT, tmp_path / "out", etl_yaml)["etl-sales-dev"]
+    jobs = {job["name"]: job for job in stack.resources("aws_glue_job").values()}
+    assert "connections" not in jobs["datalake-dev-sales-daily-sales"]
+    assert jobs["datalake-dev-sales-orders-conformed"]["connections"]
+    policies = {p["role"]: policy(p["policy"]) for p in stack.resources("aws_iam_role_policy").values()}
+    actions = {
+        role: {
+            a for st in doc["Statement"] for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
+        }
+        for role, doc in policies.items()
+    }
+    assert not any(a.startswith("ec2:") or a == "glue:GetConnection" for a in actions["datalake-dev-sales-daily-sales"])
+    assert "ec2:CreateNetworkInterface" in actions["datalake-dev-sales-orders-conformed"]
+
+
+def test_a_networked_job_role_reads_only_its_connections_and_manages_only_worker_interfaces(model, env):
+    role = job_role(env, "orders-conformed")
+    region, account = env.region, env.account_id
+    glue, ec2 = f"arn:aws:glue:{region}:{account}", f"arn:aws:ec2:{region}:{account}"
+    for zone in env.availability_zones:
+        assert model.can(role, "glue:GetConnection", f"{glue}:connection/datalake-{env.name}-sales-{zone}")
+    assert not model.can(role, "glue:GetConnection", f"{glue}:connection/datalake-{env.name}-marketing-eu-west-1a")
+    assert not model.can(role, "glue:UpdateConnection", f"{glue}:connection/datalake-{env.name}-sales-eu-west-1a")
+    assert model.can(role, "ec2:CreateNetworkInterface", f"{ec2}:network-interface/eni-0123456789abcdef0")
+    assert model.can(role, "ec2:CreateNetworkInterface", f"{ec2}:subnet/subnet-0123456789abcdef0")
+    glue_tag = {"aws:TagKeys": ["aws-glue-service-resource"]}
+    assert model.can(role, "ec2:CreateTags", f"{ec2}:network-interface/eni-0123456789abcdef0", **glue_tag)
+    assert not model.can(
+        role, "ec2:CreateTags", f"{ec2}:network-interface/eni-0123456789abcdef0", **{"aws:TagKeys": ["owner"]}
+    ), "only Glue's own tag"
+    assert not model.can(role, "ec2:CreateTags", f"{ec2}:security-group/sg-0123456789abcdef0", **glue_tag)
+    for action in ("ec2:CreateSecurityGroup", "ec2:AuthorizeSecurityGroupIngress", "ec2:CreateRoute"):
+        assert not model.can(role, action, f"{ec2}:security-group/sg-0123456789abcdef0"), action
+    assert not model.can(role, "ec2:CreateNetworkInterface", f"arn:aws:ec2:us-east-1:{account}:subnet/subnet-1")
+
+
+def test_only_the_data_lake_manages_the_jobs_connections(model, env):
+    connection = f"arn:aws:glue:{env.region}:{env.account_id}:connection/datalake-{env.name}-sales-eu-west-1a"
+    infra = DEFAULT.deploy_role_arn(env, DEFAULT.repositories.infrastructure)
+    sales = DEFAULT.deploy_role_arn(env, SALES)
+    for action in ("glue:CreateConnection", "glue:UpdateConnection", "glue:DeleteConnection"):
+        assert model.can(infra, action, connection), action
+        assert not model.can(sales, action, connection), f"the repository cannot move its jobs' network: {action}"
 
 
 def run_template(tmp_path, template, *args):

@@ -20,6 +20,7 @@ PUBLIC_MODULES = [
     "datalake_cdktf.constructs",
     "datalake_cdktf.constructs.etl_workflow",
     "datalake_cdktf.constructs.glue_job",
+    "datalake_cdktf.constructs.job_network",
     "datalake_cdktf.constructs.lambda_function",
     "datalake_cdktf.contract",
     "datalake_cdktf.engine",

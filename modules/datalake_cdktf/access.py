@@ -19,7 +19,8 @@ Per repository and environment, built here and nowhere else:
 Names decide ownership. Every repository's IAM roles and policies are named
 ``<project>-<env>-<repo>-*``. The infrastructure repository also owns the data lake's
 own names (buckets ``<project>-<env>-*``, the data key's alias, the flow-log group, the
-SSM contract ``/<project>/<env>/datalake/``); an ETL repository owns
+SSM contract ``/<project>/<env>/datalake/``, the network, and the Glue connections and
+security groups the ETL repositories' jobs run in); an ETL repository owns
 ``<project>-<env>-<repo>-*`` for everything (jobs, state machines, functions, rules,
 alarms, topics, tables), log groups and parameters under ``/<project>/<env>/<repo>/``,
 secrets under ``<project>/<env>/<repo>/`` and objects under ``<repo>/`` in the assets
@@ -483,10 +484,27 @@ class DeployAccess:
             )
         return statements
 
+    @property
+    def _job_connections(self) -> str:
+        return self._arn("glue", f"connection/{self.label.name()}-*")
+
     def _data_lake_services(self) -> list[Statement]:
-        """The private network and its flow logs."""
+        """The private network, its flow logs and the ETL repositories' Glue connections."""
         return [
             allow("PrivateNetwork", list(NETWORK_ACTIONS), "*", self._in_region),
+            allow(
+                "JobConnections",
+                [
+                    "glue:CreateConnection",
+                    "glue:DeleteConnection",
+                    "glue:GetConnection",
+                    "glue:GetTags",
+                    "glue:TagResource",
+                    "glue:UntagResource",
+                    "glue:UpdateConnection",
+                ],
+                [self._arn("glue", "catalog"), self._job_connections],
+            ),
             allow(
                 # CreateVpcEndpoint with private DNS associates the VPC with the
                 # endpoint's private hosted zone (a dependent action of that call).
@@ -513,7 +531,7 @@ class DeployAccess:
             allow(
                 "OwnDataLakeResources",
                 ["glue:*", "logs:*", "ssm:*"],
-                [*self.catalog, self._contract, self._flow_log_group],
+                [*self.catalog, self._job_connections, self._contract, self._flow_log_group],
             ),
         ]
         if not self.protect_data:  # terraform destroy empties unprotected buckets
@@ -668,11 +686,6 @@ class DeployAccess:
                 ],
                 own["glue"],
             ),
-            allow(
-                "OwnGlueConnections",
-                ["glue:CreateConnection", "glue:DeleteConnection", "glue:GetConnection", "glue:UpdateConnection"],
-                [self._arn("glue", "catalog"), self._arn("glue", f"connection/{self.prefix}*")],
-            ),
             allow("ReadTheCatalog", ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable"], self.catalog),
             allow(
                 "OwnStateMachines",
@@ -816,7 +829,7 @@ class DeployAccess:
                     "glue:BatchGetPartition",
                     "glue:CreatePartition",
                     "glue:CreateTable",
-                    "glue:*Connection",
+                    "glue:GetConnection",
                     "glue:GetDatabase*",
                     "glue:GetPartition*",
                     "glue:GetTable*",
@@ -854,6 +867,7 @@ class DeployAccess:
                     "ec2:CreateNetworkInterface",
                     "ec2:CreateTags",
                     "ec2:DeleteNetworkInterface",
+                    "ec2:DeleteTags",
                     "ec2:Describe*",
                     "glue:CreateCrawler",
                     "glue:CreateDataQualityRuleset",

@@ -14,6 +14,11 @@ Version history (a new version is a breaking change for readers):
 - 2: adds ``glue/security-configuration/name`` (the security configuration every Glue
   job of the environment runs with). Apply ``datalake-<env>`` before ETL stacks built
   with a library that reads version 2.
+- 3: no new key; ``datalake-<env>`` now creates, for each ETL repository of the
+  deployment, the security group ``<project>-<env>-<repo>-glue-jobs`` and one Glue
+  NETWORK connection ``<project>-<env>-<repo>-<availability zone>`` per private subnet,
+  which jobs declared with ``network: true`` use by name. Apply ``datalake-<env>``
+  before ETL stacks built with a library that reads version 3.
 """
 
 from __future__ import annotations
@@ -30,9 +35,9 @@ __all__ = [
     "parameter_name",
 ]
 
-CONTRACT_VERSION = 2
+CONTRACT_VERSION = 3
 """The version ``datalake-<env>`` publishes."""
-SUPPORTED_VERSIONS = (2,)
+SUPPORTED_VERSIONS = (3,)
 """The versions this library's reader can read."""
 VERSION_KEY = "contract/version"
 """The key under which ``datalake-<env>`` publishes :data:`CONTRACT_VERSION`."""

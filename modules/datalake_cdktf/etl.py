@@ -56,6 +56,8 @@ class EtlRepository(Construct):
             files={key: path for job in jobs for key, path in job_files(job, root).items()},
             staging=build_dir / "files" / stack.stack_id,
         )
+        # Created by datalake-<env> for each ETL repository (contract version 3).
+        connections = tuple(label.glue_connection(repository.name, z) for z in environment.availability_zones)
         self.jobs: dict[str, GlueJob] = {}
         for job in jobs:
             self.jobs[job.name] = GlueJob(
@@ -72,6 +74,7 @@ class EtlRepository(Construct):
                     boundary_arn=stack.config.boundary_arn(environment, repository),
                     security_configuration=self.contract.value("glue/security-configuration/name"),
                     kms_key_arn=self.contract.kms_key_arn,
+                    connections=connections if job.network else (),
                 ),
             )
         workflow = etl.workflow

@@ -139,6 +139,17 @@ class Label:
         """``<ns>/<stage>/<repository>/``: the Secrets Manager names a repository's jobs may read."""
         return f"{self.namespace}/{self.stage}/{repository}/"
 
+    def job_security_group(self, repository: str) -> str:
+        """``<ns>-<stage>-<repository>-glue-jobs``: the security group a repository's Glue
+        jobs run in, created by the data lake in its VPC."""
+        return self.name(repository, "glue-jobs")
+
+    def glue_connection(self, repository: str, availability_zone: str) -> str:
+        """``<ns>-<stage>-<repository>-<zone>``, e.g. ``datalake-dev-sales-eu-west-1a``: the
+        Glue NETWORK connection through which a repository's jobs run in the data lake's
+        private subnet of that availability zone (created by the data lake)."""
+        return self.name(repository, availability_zone)
+
     def flow_log_group(self) -> str:
         """``/aws/vpc/<ns>-<stage>/flow-logs``: the log group of the VPC's flow logs."""
         return f"/aws/vpc/{self.name()}/flow-logs"

@@ -146,6 +146,14 @@ class Job(StrictModel):
     extra_python_modules: tuple[Annotated[str, AfterValidator(_relative_file((".py", ".zip", ".whl")))], ...] = Field(
         (), description="Extra Python files, zips or wheels the script imports, relative to the config."
     )
+    network: bool = Field(
+        False,
+        description=(
+            "Run in the data lake's private subnets (through this repository's Glue connections): "
+            "no internet, AWS APIs and this account's buckets through the VPC's endpoints. "
+            "Needed to reach anything inside the VPC."
+        ),
+    )
     crawler: bool = Field(False, description="A crawler over what the job writes, into the written zone's database.")
     data_quality: Annotated[str, AfterValidator(_relative_file((".dqdl",)))] | None = Field(
         None, description="A Glue Data Quality ruleset (DQDL file) for the job's output table."

@@ -17,6 +17,8 @@ _MODULES = {
     "EncryptionKeyConfig": "encryption_key",
     "GlueCatalog": "glue_catalog",
     "GlueCatalogConfig": "glue_catalog",
+    "JobNetwork": "job_network",
+    "JobNetworkConfig": "job_network",
     "PipelineIdentities": "pipeline_identities",
     "PrivateNetwork": "private_network",
     "PrivateNetworkConfig": "private_network",

@@ -17,6 +17,9 @@ this construct turns it into:
   off unless asked, one run at a time, the bucket of each zone it uses passed as
   ``--<zone>_bucket`` (``--raw_bucket``, ``--purpose_built_bucket``), its secrets as
   ``--secret-<name>`` holding secret *names*;
+- with ``network: true``, the repository's Glue connections (one per private subnet,
+  created by the data lake: :mod:`~datalake_cdktf.constructs.job_network`), and a role
+  that may read those connections and manage its workers' network interfaces;
 - optionally a crawler over what it writes, into the written zone's database, and a
   Glue Data Quality ruleset (DQDL, from the file the job names) for its output.
 
@@ -66,6 +69,9 @@ class GlueJobConfig:
     - ``boundary_arn``: the repository's permissions boundary (every role it creates).
     - ``security_configuration``: the environment's (from the contract).
     - ``kms_key_arn``: the data key (from the contract), for the script objects.
+    - ``connections``: the names of the repository's Glue connections (see
+      :meth:`~datalake_cdktf.naming.Label.glue_connection`), required by a job with
+      ``network: true``.
     """
 
     job: Job
@@ -78,6 +84,11 @@ class GlueJobConfig:
     boundary_arn: str
     security_configuration: str
     kms_key_arn: str
+    connections: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.job.network and not self.connections:
+            raise ValueError(f"job {self.job.name!r} runs in the network: give the repository's Glue connections")
 
     @property
     def name(self) -> str:
@@ -212,6 +223,8 @@ class GlueJobConfig:
                 {"StringEquals": {"cloudwatch:namespace": "Glue", "aws:RequestedRegion": region}},
             ),
         ]
+        if job.network:
+            statements += self._network_permissions()
         if job.secrets:
             statements.append(
                 allow(
@@ -221,6 +234,43 @@ class GlueJobConfig:
                 )
             )
         return statements
+
+    def _network_permissions(self) -> list[dict]:
+        """What Glue does as the job's role to run it in the private subnets: read the
+        connections, put a network interface per worker there, tag and remove them."""
+        in_region = {"StringEquals": {"aws:RequestedRegion": self.region}}
+        interfaces = self._arn("ec2", "network-interface/*")
+        return [
+            allow(
+                "ItsNetworkConnections",
+                ["glue:GetConnection"],
+                [self._arn("glue", "catalog"), *(self._arn("glue", f"connection/{c}") for c in self.connections)],
+            ),
+            allow(
+                "WorkerNetworkInterfaces",
+                ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"],
+                [interfaces, self._arn("ec2", "subnet/*"), self._arn("ec2", "security-group/*")],
+            ),
+            allow(
+                "TagWorkerNetworkInterfaces",
+                ["ec2:CreateTags", "ec2:DeleteTags"],
+                interfaces,
+                {"ForAllValues:StringEquals": {"aws:TagKeys": ["aws-glue-service-resource"]}},
+            ),
+            allow(
+                "DescribeTheNetwork",
+                [
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DescribeRouteTables",
+                    "ec2:DescribeSecurityGroups",
+                    "ec2:DescribeSubnets",
+                    "ec2:DescribeVpcEndpoints",
+                ],
+                "*",
+                in_region,
+            ),
+            allow("DescribeTheVpcs", ["ec2:DescribeVpcAttribute"], self._arn("ec2", "vpc/*")),
+        ]
 
     def secret_name(self, name: str) -> str:
         return self.label.secret_path(self.repository) + name
@@ -295,6 +345,7 @@ class GlueJob(Construct):
             timeout=job.timeout_minutes,
             max_retries=job.max_retries,
             security_configuration=config.security_configuration,
+            connections=list(config.connections) if job.network else None,
             command=glue_job.GlueJobCommand(name="glueetl", script_location=script, python_version="3"),
             default_arguments=dict(sorted(arguments.items())),
             execution_property=glue_job.GlueJobExecutionProperty(max_concurrent_runs=1),

@@ -24,8 +24,9 @@ from datalake_cdktf.engine.aws import (
 )
 from datalake_cdktf.naming import bucket_arn
 
-INTERFACE_ENDPOINTS = ("glue", "kms", "logs", "secretsmanager", "ssm", "states", "sts")
-"""AWS APIs that Glue jobs, Lambda helpers and Step Functions reach from the VPC."""
+INTERFACE_ENDPOINTS = ("glue", "kms", "logs", "monitoring", "secretsmanager", "ssm", "states", "sts")
+"""AWS APIs that Glue jobs, Lambda helpers and Step Functions reach from the VPC
+(``monitoring``: CloudWatch metrics, which every Glue job publishes)."""
 
 AWS_OWNED_BUCKETS = ("aws-glue-*",)
 """AWS-owned buckets reached through the S3 endpoint: Glue loads job runtime assets from them."""
@@ -107,8 +108,9 @@ class PrivateNetworkConfig:
 
 
 class PrivateNetwork(Construct):
-    """Properties: ``vpc_id``, ``private_subnet_ids``, ``route_table_id``,
-    ``endpoint_security_group_id``."""
+    """Properties: ``vpc_id``, ``subnets`` (one per zone, in config order),
+    ``private_subnet_ids``, ``route_table_id``, ``endpoint_security_group_id``,
+    ``s3_prefix_list_id`` (the S3 gateway endpoint's prefix list, for egress rules)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: PrivateNetworkConfig):
         super().__init__(scope, construct_id)
@@ -147,7 +149,7 @@ class PrivateNetwork(Construct):
 
     def _endpoints(self) -> None:
         config = self.config
-        vpc_endpoint.VpcEndpoint(
+        self.s3_endpoint = vpc_endpoint.VpcEndpoint(
             self,
             "s3",
             vpc_id=self.vpc_id,
@@ -252,3 +254,7 @@ class PrivateNetwork(Construct):
     @cached_property
     def endpoint_security_group_id(self) -> str:
         return self.endpoint_security_group.id
+
+    @cached_property
+    def s3_prefix_list_id(self) -> str:
+        return self.s3_endpoint.prefix_list_id

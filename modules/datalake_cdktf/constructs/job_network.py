@@ -1,0 +1,110 @@
+"""Where one ETL repository's Glue jobs run when they need the network: the data lake's
+private subnets, through Glue NETWORK connections the data lake owns.
+
+Per ETL repository of the deployment, ``datalake-<env>`` creates:
+
+- a security group ``<project>-<env>-<repo>-glue-jobs`` in the VPC. Glue requires its
+  workers to reach each other on every TCP port, so the group admits all TCP from
+  itself and to itself, and nothing else in: another repository's jobs (another group)
+  cannot reach these workers. Out, it allows HTTPS to the VPC's range (the interface
+  endpoints) and to S3 through the gateway endpoint's prefix list; the subnets have no
+  route anywhere else;
+- one Glue connection ``<project>-<env>-<repo>-<zone>`` per private subnet, in that
+  subnet's zone, with that group. A job lists all of them (:class:`GlueJob` with
+  ``network: true``), so it can run in any of the zones.
+
+The data lake, not the ETL repository, owns them: a repository's deploy role can
+neither create security groups nor change which network its jobs join.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from datalake_cdktf.engine import Construct
+from datalake_cdktf.engine.aws import (
+    glue_connection,
+    security_group,
+    vpc_security_group_egress_rule,
+    vpc_security_group_ingress_rule,
+)
+from datalake_cdktf.naming import Label
+
+__all__ = ["JobNetwork", "JobNetworkConfig"]
+
+
+@dataclass(frozen=True)
+class JobNetworkConfig:
+    """- ``label``, ``repository``: whose jobs (names come from :class:`Label`).
+    - ``vpc_id``, ``vpc_cidr``: the data lake's VPC and its range (the endpoints' side).
+    - ``subnets``: ``(availability zone, subnet id)`` of each private subnet.
+    - ``s3_prefix_list_id``: the S3 gateway endpoint's prefix list.
+    """
+
+    label: Label
+    repository: str
+    vpc_id: str
+    vpc_cidr: str
+    subnets: tuple[tuple[str, str], ...]
+    s3_prefix_list_id: str
+
+
+class JobNetwork(Construct):
+    """Properties: ``security_group``, ``connection_names`` (in subnet order)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: JobNetworkConfig):
+        super().__init__(scope, construct_id)
+        label, repository = config.label, config.repository
+        self.security_group = security_group.SecurityGroup(
+            self,
+            "security-group",
+            name=label.job_security_group(repository),
+            description=f"Glue jobs of {repository}: workers reach each other, the VPC endpoints and S3",
+            vpc_id=config.vpc_id,
+        )
+        group = self.security_group.id
+        vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+            self,
+            "from-its-workers",
+            security_group_id=group,
+            description="Glue workers of the same jobs (Glue requires all TCP ports)",
+            ip_protocol="tcp",
+            from_port=0,
+            to_port=65535,
+            referenced_security_group_id=group,
+        )
+        outbound = {
+            "to-its-workers": ("Glue workers of the same jobs", 0, 65535, {"referenced_security_group_id": group}),
+            "to-endpoints": ("HTTPS to the VPC's interface endpoints", 443, 443, {"cidr_ipv4": config.vpc_cidr}),
+            "to-s3": (
+                "HTTPS to S3 through the gateway endpoint",
+                443,
+                443,
+                {"prefix_list_id": config.s3_prefix_list_id},
+            ),
+        }
+        for rule_id, (description, low, high, target) in outbound.items():
+            vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
+                self,
+                rule_id,
+                security_group_id=group,
+                description=description,
+                ip_protocol="tcp",
+                from_port=low,
+                to_port=high,
+                **target,
+            )
+        self.connection_names: list[str] = []
+        for zone, subnet_id in config.subnets:
+            name = label.glue_connection(repository, zone)
+            glue_connection.GlueConnection(
+                self,
+                f"connection-{zone}",
+                name=name,
+                description=f"Glue jobs of {repository} in the private subnet of {zone}",
+                connection_type="NETWORK",
+                physical_connection_requirements=glue_connection.GlueConnectionPhysicalConnectionRequirements(
+                    availability_zone=zone, security_group_id_list=[group], subnet_id=subnet_id
+                ),
+            )
+            self.connection_names.append(name)
