@@ -346,6 +346,29 @@ def test_the_outputs_contract_is_readable_in_the_dev_account(deployed, emulator)
     assert vpc["CidrBlock"] == str(DEV.vpc_cidr)
 
 
+def test_the_sales_jobs_run_in_the_private_subnets_through_connections_of_the_data_lake(deployed, emulator):
+    """Each job names its repository's connections; each connection, created by
+    datalake-dev, puts the workers in one private subnet with the repository's group."""
+    glue, ec2 = emulator.client("glue", DEV.account_id), emulator.client("ec2", DEV.account_id)
+    vpc_id = emulator.client("ssm", DEV.account_id).get_parameter(Name="/datalake/dev/datalake/vpc/id")
+    private = {
+        s["SubnetId"]: s["AvailabilityZone"]
+        for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id["Parameter"]["Value"]]}])["Subnets"]
+    }
+    (group,) = ec2.describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": ["datalake-dev-sales-glue-jobs"]}]
+    )["SecurityGroups"]
+    names = [f"datalake-dev-sales-{zone}" for zone in DEV.availability_zones]
+    for job in ("orders-conformed", "daily-sales"):
+        assert glue.get_job(JobName=f"datalake-dev-sales-{job}")["Job"]["Connections"]["Connections"] == names
+    for name, zone in zip(names, DEV.availability_zones, strict=True):
+        connection = glue.get_connection(Name=name)["Connection"]
+        requirements = connection["PhysicalConnectionRequirements"]
+        assert private[requirements["SubnetId"]] == requirements["AvailabilityZone"] == zone, connection
+        assert requirements["SecurityGroupIdList"] == [group["GroupId"]]
+    assert group["VpcId"] == vpc_id["Parameter"]["Value"]
+
+
 def test_a_file_arriving_in_raw_starts_the_sales_workflow_and_nothing_else_does(deployed, emulator, all_stacks):
     """The trigger, followed as far as the emulator runs it: an object created under the
     workflow's raw prefix reaches EventBridge (the raw bucket sends its events there), the
@@ -689,6 +712,7 @@ def test_unprotected_dev_data_lake_destroys_completely(deployed, terraform, emul
     assert result.returncode == 0, output(result)
     buckets = emulator.client("s3", DEV.account_id).list_buckets()["Buckets"]
     assert not [b["Name"] for b in buckets if b["Name"].startswith("datalake-dev-")], buckets
+    assert not emulator.client("glue", DEV.account_id).get_connections()["ConnectionList"]
 
 
 REFUSAL_TOLERATED = {

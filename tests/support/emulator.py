@@ -31,7 +31,10 @@ from moto.codepipeline.models import CodePipeline, CodePipelineBackend
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.config import default_user_config
 from moto.core.responses import ActionResult, EmptyResult
+from moto.ec2.models.security_groups import SecurityGroupRule
 from moto.events.models import Rule as EventsRule
+from moto.glue.models import FakeConnection as GlueConnection
+from moto.glue.responses import GlueResponse
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.s3 import models as s3_models
 from moto.s3 import responses as s3_responses
@@ -183,6 +186,53 @@ def _list_state_machine_versions(self) -> str:
         for version in getattr(machine, "versions", {}).values()
     ]
     return json.dumps({"stateMachineVersions": versions})
+
+
+def _delete_glue_connection(self) -> ActionResult:
+    """Gap 15: moto's Glue has CreateConnection and GetConnection but no DeleteConnection,
+    which the provider calls to destroy the connections datalake-<env> creates for the
+    ETL repositories' jobs. Delete it as AWS does (EntityNotFoundException if absent)."""
+    name = self._get_param("ConnectionName")
+    self.glue_backend.get_connection(self._get_param("CatalogId"), name, None)  # raises if absent
+    connection = self.glue_backend.connections.pop(name)
+    self.glue_backend.tagger.delete_all_tags_for_resource(connection.arn)
+    return EmptyResult()
+
+
+_moto_connection_as_dict = GlueConnection.as_dict
+
+
+def _connection_as_dict(self, hide_password: bool = False) -> dict[str, Any]:
+    """Gap 16: moto's GetConnection leaves out the connection's type (and match
+    criteria), which AWS returns beside its properties; every plan would set
+    connection_type again. Report them from what was created."""
+    return {
+        **_moto_connection_as_dict(self, hide_password),
+        "ConnectionType": self.connection_input.get("ConnectionType"),
+        "MatchCriteria": self.connection_input.get("MatchCriteria", []),
+    }
+
+
+_moto_security_group_rule_init = SecurityGroupRule.__init__
+
+
+def _security_group_rule_init(self, *args: Any, **kwargs: Any) -> None:
+    _moto_security_group_rule_init(self, *args, **kwargs)
+    # (ec2_backend, ip_protocol, group_id, from_port, to_port, ip_range, source_group, prefix_list_id)
+    prefix_list = args[7] if len(args) > 7 else kwargs.get("prefix_list_id")
+    self._prefix_list_description = (prefix_list or {}).get("Description")
+
+
+def _security_group_rule_description(self) -> str | None:
+    """Gap 17: moto reports a security group rule's description only for CIDR rules; a
+    rule whose other side is a security group or a prefix list (the Glue jobs' group:
+    to and from itself, to S3) comes back without it, and every plan would set it
+    again. Report the description given, whatever the rule's other side."""
+    return (
+        self.ip_range.get("Description")
+        or self.source_group.get("Description")
+        or getattr(self, "_prefix_list_description", None)
+    )
 
 
 @dataclass(frozen=True)
@@ -361,6 +411,10 @@ PATCHES = (
     (LambdaFunction, "update_configuration", _lambda_update),
     (EventsRule, "send_to_targets", _send_to_targets),
     (InterpretedExecution, "_get_start_execution_worker", _execution_worker),
+    (GlueResponse, "delete_connection", _delete_glue_connection),
+    (GlueConnection, "as_dict", _connection_as_dict),
+    (SecurityGroupRule, "__init__", _security_group_rule_init),
+    (SecurityGroupRule, "description", property(_security_group_rule_description)),
 )
 
 
