@@ -17,7 +17,15 @@ from datalake_cdktf.constructs.published_outputs import PublishedOutputs
 from datalake_cdktf.constructs.secure_bucket import SecureBucket, SecureBucketConfig
 from datalake_cdktf.contract import CONTRACT_VERSION, VERSION_KEY
 from datalake_cdktf.engine import Construct
-from datalake_cdktf.naming import DATALAKE_PUBLISHER, ZONES, account_root_arn, bucket_arn, datalake_stack_id, role_arn
+from datalake_cdktf.naming import (
+    DATALAKE_PUBLISHER,
+    REPLACEABLE_CODE,
+    ZONES,
+    account_root_arn,
+    bucket_arn,
+    datalake_stack_id,
+    role_arn,
+)
 from datalake_cdktf.stack import DeploymentStack
 
 FLOW_LOG_DAYS = 365
@@ -79,7 +87,9 @@ class DataLakeStack(DeploymentStack):
             ),
         )
 
-        def data_bucket(purpose: str, expiration_days: int | None, *, eventbridge: bool) -> SecureBucket:
+        def data_bucket(
+            purpose: str, expiration_days: int | None, *, eventbridge: bool, replaceable_code: tuple[str, ...] = ()
+        ) -> SecureBucket:
             return SecureBucket(
                 self,
                 purpose,
@@ -92,12 +102,15 @@ class DataLakeStack(DeploymentStack):
                     protect=protect,
                     eventbridge=eventbridge,
                     configured_only_by=deploy_role,
+                    replaceable_code=replaceable_code,
                 ),
             )
 
         self.zone_buckets = {zone: data_bucket(zone, retention.days_for(zone), eventbridge=True) for zone in ZONES}
         # Job scripts, Python modules and Lambda packages: each repository under its own prefix.
-        self.assets_bucket = data_bucket("assets", None, eventbridge=False)
+        # Scripts are code (in Git): where data is protected, removing a job may still
+        # delete its script's versions (naming.REPLACEABLE_CODE), nothing else's.
+        self.assets_bucket = data_bucket("assets", None, eventbridge=False, replaceable_code=(REPLACEABLE_CODE,))
         self.network = PrivateNetwork(
             self,
             "network",

@@ -714,6 +714,42 @@ QUESTIONS = [
     Q("prod infra deletes an object version", PROD.deploy(), "s3:DeleteObjectVersion", PROD.bucket("raw", "x"), False),
     Q("prod admin deletes an object version", PROD.admin(), "s3:DeleteObjectVersion", PROD.bucket("raw", "x"), False),
     Q("prod infra deletes a bucket", PROD.deploy(), "s3:DeleteBucket", PROD.bucket("raw"), False),
+    # Job scripts are code (in Git), not data: removing a job deletes its script's versions.
+    Q(
+        "prod sales removes a job's script, all its versions",
+        PROD.deploy(SALES),
+        "s3:DeleteObjectVersion",
+        PROD.bucket("assets", "sales/jobs/daily-sales/daily_sales.py"),
+        True,
+    ),
+    Q(
+        "prod sales deletes versions of another repository's script",
+        PROD.deploy(SALES),
+        "s3:DeleteObjectVersion",
+        PROD.bucket("assets", "marketing/jobs/x/x.py"),
+        False,
+    ),
+    Q(
+        "prod sales deletes versions of its jobs' temporary files",
+        PROD.deploy(SALES),
+        "s3:DeleteObjectVersion",
+        PROD.bucket("assets", "sales/tmp/daily-sales/part-0"),
+        False,
+    ),
+    Q(
+        "prod admin deletes versions of an assets object that is not a script",
+        PROD.admin(),
+        "s3:DeleteObjectVersion",
+        PROD.bucket("assets", "sales/tmp/daily-sales/part-0"),
+        False,
+    ),
+    Q(
+        "prod sales deletes a raw object version",
+        PROD.deploy(SALES),
+        "s3:DeleteObjectVersion",
+        PROD.bucket("raw", "sales/jobs/x"),
+        False,
+    ),
     Q(
         "prod infra schedules the data key's deletion",
         PROD.deploy(),

@@ -409,8 +409,19 @@ class DeployAccess:
         ]
         if self.infrastructure:  # the only boundary that admits network changes
             statements.append(deny("NoPathOutOfTheNetwork", list(NETWORK_ESCAPES), "*"))
-        if self.protect_data:
+        if self.protect_data and self.infrastructure:
             statements.append(deny("DataIsNotDestroyed", list(DATA_DESTRUCTION), "*"))
+        elif self.protect_data:  # an ETL repository replaces its job scripts, versions included
+            others = [a for a in DATA_DESTRUCTION if a != "s3:DeleteObjectVersion"]
+            statements += [
+                deny("DataIsNotDestroyed", others, "*"),
+                {
+                    "Sid": "OnlyItsScriptsVersionsAreDeleted",
+                    "Effect": "Deny",
+                    "Action": "s3:DeleteObjectVersion",
+                    "NotResource": self._own_scripts,
+                },
+            ]
         return statements
 
     # The infrastructure repository: datalake-<env> --------------------------------
@@ -586,6 +597,11 @@ class DeployAccess:
             "secretsmanager": [self._arn("secretsmanager", f"secret:{label.secret_path(repository)}*")],
         }
 
+    @property
+    def _own_scripts(self) -> str:
+        """The repository's job scripts and modules in the assets bucket (replaceable code)."""
+        return f"{self.bucket_arn('assets')}/{naming.REPLACEABLE_CODE.replace('*', self.repository, 1)}"
+
     def _etl_core(self) -> list[Statement]:
         """The contract, its configuration, secrets' names and its assets."""
         assets = self.bucket_arn("assets")
@@ -602,8 +618,8 @@ class DeployAccess:
             ),
             allow("DescribeOwnSecrets", ["secretsmanager:DescribeSecret"], self._own["secretsmanager"]),
             allow(
-                # Removing a script object removes its versions too (the bucket is versioned);
-                # where data is protected the boundary and bucket policy forbid that.
+                # Removing an object removes its versions too (the bucket is versioned);
+                # where data is protected only a script's (RemoveOwnScripts).
                 "OwnAssets",
                 [
                     "s3:DeleteObject",
@@ -614,6 +630,12 @@ class DeployAccess:
                     "s3:PutObjectTagging",
                 ],
                 f"{assets}/{self.repository}/*",
+            ),
+            allow(
+                # Removing a job deletes every version of its script: code, kept in Git.
+                "RemoveOwnScripts",
+                ["s3:DeleteObjectVersion"],
+                self._own_scripts,
             ),
             allow(
                 "ListOwnAssets",

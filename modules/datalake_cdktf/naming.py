@@ -16,6 +16,7 @@ __all__ = [
     "CENTRAL_STAGE",
     "DATALAKE_NAMES",
     "DATALAKE_PUBLISHER",
+    "REPLACEABLE_CODE",
     "ZONES",
     "Label",
     "NamingError",
@@ -47,6 +48,11 @@ ZONES = ("raw", "conformed", "purpose-built")
 
 DATALAKE_PUBLISHER = "datalake"
 """``datalake-<env>`` publishes its outputs under ``/<project>/<env>/datalake/``."""
+
+REPLACEABLE_CODE = "*/jobs/*"
+"""Keys in the assets bucket of code that pipelines replace: each repository's job
+scripts and modules (``<repo>/jobs/<job>/...``). Their old versions may be deleted even
+where data is protected, so that removing a job works there too."""
 
 DATALAKE_NAMES = (*ZONES, "access-logs", "assets", "data", "endpoints", "flow-logs", "jobs", DATALAKE_PUBLISHER)
 """First name parts the data-lake stack uses after ``<project>-<env>-`` (buckets, the

@@ -56,6 +56,10 @@ class SecureBucketConfig:
       that denies deleting object versions to everyone (lifecycle rules still expire
       them). An unprotected bucket gets ``force_destroy``: ``terraform destroy``
       empties it (versions and delivered access logs included) instead of failing.
+    - ``replaceable_code``: key globs (e.g. ``*/jobs/*``) of code that pipelines
+      replace, such as job scripts: where ``protect`` is on, their old versions may
+      still be deleted (removing a Terraform-managed object deletes all its versions),
+      every other object's may not.
     - ``configured_only_by``: where ``protect`` is on, only this role (the deploy role
       that manages the bucket) may change its policy, public access block, versioning,
       encryption, lifecycle, logging or ownership; the policy denies it to every other
@@ -74,6 +78,7 @@ class SecureBucketConfig:
     protect: bool = True
     eventbridge: bool = False
     configured_only_by: str | None = None
+    replaceable_code: tuple[str, ...] = ()
     policy_statements: tuple[Statement, ...] = field(default=())
 
     def policy(self, bucket_arn: str) -> list[Statement]:
@@ -86,7 +91,11 @@ class SecureBucketConfig:
                     "Effect": "Deny",
                     "Principal": "*",
                     "Action": "s3:DeleteObjectVersion",
-                    "Resource": f"{bucket_arn}/*",
+                    **(
+                        {"NotResource": [f"{bucket_arn}/{glob}" for glob in self.replaceable_code]}
+                        if self.replaceable_code
+                        else {"Resource": f"{bucket_arn}/*"}
+                    ),
                 }
             )
             if self.configured_only_by:
