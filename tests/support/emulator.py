@@ -745,10 +745,13 @@ def running_emulator(central_account: str) -> Iterator[Emulator]:
     originals = [(owner, name, owner.__dict__.get(name, _ABSENT)) for owner, name, _ in PATCHES]
     for owner, name, replacement in PATCHES:
         setattr(owner, name, replacement)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
-    # The interpreter logs each failing state (a rejected file) as an error with the whole
-    # state's repr; the execution's history says the same, and the tests read that.
-    logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+    # werkzeug logs one line per request; moto's Step Functions interpreter logs each
+    # failing state (a rejected file) as an error with the whole state's repr, which the
+    # execution's history says too (the tests read that). Both quieter while it runs.
+    quieter = {"werkzeug": logging.WARNING, "moto.stepfunctions.parser": logging.CRITICAL}
+    levels = {name: logging.getLogger(name).level for name in quieter}
+    for name, level in quieter.items():
+        logging.getLogger(name).setLevel(level)
     stepfunctions_config = default_user_config.setdefault("stepfunctions", {})
     interpreting = stepfunctions_config.get("execute_state_machine", False)
     stepfunctions_config["execute_state_machine"] = True  # gap 14: run executions
@@ -777,6 +780,8 @@ def running_emulator(central_account: str) -> Iterator[Emulator]:
             proxy.server_close()
         server.stop()
         stepfunctions_config["execute_state_machine"] = interpreting
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
         for owner, name, original in originals:
             if original is _ABSENT:
                 delattr(owner, name)  # a method the harness added: moto has none
