@@ -256,6 +256,28 @@ def test_a_job_without_network_runs_outside_the_vpc_and_its_role_has_no_network_
     assert "ec2:CreateNetworkInterface" in actions["datalake-dev-sales-orders-conformed"]
 
 
+def test_a_networked_job_without_connections_is_refused_when_configured():
+    from datalake_cdktf.constructs.glue_job import GlueJobConfig
+
+    (job,) = [j for j in ETL.jobs if j.name == "daily-sales"]
+    env = DEFAULT.environment("dev")
+    config = dict(
+        job=job,
+        root=ETL_TEMPLATE,
+        files=None,
+        label=DEFAULT.label(env),
+        repository="sales",
+        account_id=env.account_id,
+        region=env.region,
+        boundary_arn=DEFAULT.boundary_arn(env, SALES),
+        security_configuration="datalake-dev-jobs",
+        kms_key_arn="arn:aws:kms:eu-west-1:222222222222:key/1",
+    )
+    with pytest.raises(ValueError, match="'daily-sales' runs in the network: give the repository's Glue connections"):
+        GlueJobConfig(**config)
+    assert GlueJobConfig(**config, connections=("datalake-dev-sales-eu-west-1a",)).connections
+
+
 def test_a_networked_job_role_reads_only_its_connections_and_manages_only_worker_interfaces(model, env):
     role = job_role(env, "orders-conformed")
     region, account = env.region, env.account_id
