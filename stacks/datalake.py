@@ -19,11 +19,11 @@ from datalake_cdktf.contract import CONTRACT_VERSION, VERSION_KEY
 from datalake_cdktf.engine import Construct
 from datalake_cdktf.naming import (
     DATALAKE_PUBLISHER,
-    REPLACEABLE_CODE,
     ZONES,
     account_root_arn,
     bucket_arn,
     datalake_stack_id,
+    replaceable_code,
     role_arn,
 )
 from datalake_cdktf.stack import DeploymentStack
@@ -109,8 +109,8 @@ class DataLakeStack(DeploymentStack):
         self.zone_buckets = {zone: data_bucket(zone, retention.days_for(zone), eventbridge=True) for zone in ZONES}
         # Job scripts, Python modules and Lambda packages: each repository under its own prefix.
         # Scripts are code (in Git): where data is protected, removing a job may still
-        # delete its script's versions (naming.REPLACEABLE_CODE), nothing else's.
-        self.assets_bucket = data_bucket("assets", None, eventbridge=False, replaceable_code=(REPLACEABLE_CODE,))
+        # delete its script's versions (naming.replaceable_code), nothing else's.
+        self.assets_bucket = data_bucket("assets", None, eventbridge=False, replaceable_code=(replaceable_code(),))
         self.network = PrivateNetwork(
             self,
             "network",

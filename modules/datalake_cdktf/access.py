@@ -409,20 +409,25 @@ class DeployAccess:
         ]
         if self.infrastructure:  # the only boundary that admits network changes
             statements.append(deny("NoPathOutOfTheNetwork", list(NETWORK_ESCAPES), "*"))
-        if self.protect_data and self.infrastructure:
-            statements.append(deny("DataIsNotDestroyed", list(DATA_DESTRUCTION), "*"))
-        elif self.protect_data:  # an ETL repository replaces its job scripts, versions included
-            others = [a for a in DATA_DESTRUCTION if a != "s3:DeleteObjectVersion"]
-            statements += [
-                deny("DataIsNotDestroyed", others, "*"),
-                {
-                    "Sid": "OnlyItsScriptsVersionsAreDeleted",
-                    "Effect": "Deny",
-                    "Action": "s3:DeleteObjectVersion",
-                    "NotResource": self._own_scripts,
-                },
-            ]
+        if self.protect_data:
+            statements += self._no_data_destruction()
         return statements
+
+    def _no_data_destruction(self) -> list[Statement]:
+        """Where data is protected, nothing data-bearing is destroyed. An ETL repository may
+        still delete the versions of its own job scripts (code, kept in Git), because
+        removing a job deletes every version of its script."""
+        if self.infrastructure:
+            return [deny("DataIsNotDestroyed", list(DATA_DESTRUCTION), "*")]
+        return [
+            deny("DataIsNotDestroyed", [a for a in DATA_DESTRUCTION if a != "s3:DeleteObjectVersion"], "*"),
+            {
+                "Sid": "OnlyItsScriptsVersionsAreDeleted",
+                "Effect": "Deny",
+                "Action": "s3:DeleteObjectVersion",
+                "NotResource": self._own_scripts,
+            },
+        ]
 
     # The infrastructure repository: datalake-<env> --------------------------------
 
@@ -600,7 +605,7 @@ class DeployAccess:
     @property
     def _own_scripts(self) -> str:
         """The repository's job scripts and modules in the assets bucket (replaceable code)."""
-        return f"{self.bucket_arn('assets')}/{naming.REPLACEABLE_CODE.replace('*', self.repository, 1)}"
+        return f"{self.bucket_arn('assets')}/{naming.replaceable_code(self.repository)}"
 
     def _etl_core(self) -> list[Statement]:
         """The contract, its configuration, secrets' names and its assets."""

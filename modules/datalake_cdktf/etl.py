@@ -74,7 +74,7 @@ class EtlRepository(Construct):
                     boundary_arn=stack.config.boundary_arn(environment, repository),
                     security_configuration=self.contract.value("glue/security-configuration/name"),
                     kms_key_arn=self.contract.kms_key_arn,
-                    connections=connections if job.network else (),
+                    connections=connections,
                 ),
             )
         workflow = etl.workflow

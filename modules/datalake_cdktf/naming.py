@@ -16,7 +16,7 @@ __all__ = [
     "CENTRAL_STAGE",
     "DATALAKE_NAMES",
     "DATALAKE_PUBLISHER",
-    "REPLACEABLE_CODE",
+    "JOB_FILES",
     "ZONES",
     "Label",
     "NamingError",
@@ -30,6 +30,7 @@ __all__ = [
     "partition",
     "pipeline_stack_id",
     "policy_arn",
+    "replaceable_code",
     "role_arn",
     "state_key",
 ]
@@ -49,10 +50,9 @@ ZONES = ("raw", "conformed", "purpose-built")
 DATALAKE_PUBLISHER = "datalake"
 """``datalake-<env>`` publishes its outputs under ``/<project>/<env>/datalake/``."""
 
-REPLACEABLE_CODE = "*/jobs/*"
-"""Keys in the assets bucket of code that pipelines replace: each repository's job
-scripts and modules (``<repo>/jobs/<job>/...``). Their old versions may be deleted even
-where data is protected, so that removing a job works there too."""
+JOB_FILES = "jobs"
+"""The folder, under ``<repo>/`` in the assets bucket, of each job's script and modules
+(``<repo>/jobs/<job>/...``)."""
 
 DATALAKE_NAMES = (*ZONES, "access-logs", "assets", "data", "endpoints", "flow-logs", "jobs", DATALAKE_PUBLISHER)
 """First name parts the data-lake stack uses after ``<project>-<env>-`` (buckets, the
@@ -223,6 +223,14 @@ def pipeline_stack_id(repository: str, environment: str) -> str:
 def state_key(stack_id: str) -> str:
     """S3 backend key of a stack in the central state bucket: ``<stack>/terraform.tfstate``."""
     return f"{stack_id}/terraform.tfstate"
+
+
+def replaceable_code(repository: str = "*") -> str:
+    """Keys in the assets bucket of code that pipelines replace: ``repository``'s job
+    scripts and modules, ``<repo>/jobs/*`` (by default every repository's). Their old
+    versions may be deleted even where data is protected, so that removing a job works
+    there too (Terraform deletes every version of an object it removes)."""
+    return f"{repository}/{JOB_FILES}/*"
 
 
 def partition(region: str) -> str:

@@ -44,7 +44,7 @@ from datalake_cdktf.engine.aws import (
     iam_role_policy,
     s3_object,
 )
-from datalake_cdktf.naming import Label, arn, bucket_arn, role_arn
+from datalake_cdktf.naming import JOB_FILES, Label, arn, bucket_arn, role_arn
 
 __all__ = ["GLUE_VERSION", "GlueJob", "GlueJobConfig", "job_files"]
 
@@ -55,9 +55,9 @@ GLUE_VERSION = "5.0"
 def job_files(job: Job, root: Path) -> dict[str, Path]:
     """The files ``job`` uploads (script, extra modules), by their key in the stack's
     :class:`~datalake_cdktf.constructs.asset_folder.AssetFolder`: ``jobs/<job>/...``."""
-    files = {f"jobs/{job.name}/{Path(job.script).name}": root / job.script}
+    files = {f"{JOB_FILES}/{job.name}/{Path(job.script).name}": root / job.script}
     for path in job.extra_python_modules:
-        files[f"jobs/{job.name}/modules/{Path(path).name}"] = root / path
+        files[f"{JOB_FILES}/{job.name}/modules/{Path(path).name}"] = root / path
     return files
 
 
@@ -70,8 +70,8 @@ class GlueJobConfig:
     - ``security_configuration``: the environment's (from the contract).
     - ``kms_key_arn``: the data key (from the contract), for the script objects.
     - ``connections``: the names of the repository's Glue connections (see
-      :meth:`~datalake_cdktf.naming.Label.glue_connection`), required by a job with
-      ``network: true``.
+      :meth:`~datalake_cdktf.naming.Label.glue_connection`); used, and required, by a
+      job with ``network: true`` only.
     """
 
     job: Job
@@ -99,7 +99,7 @@ class GlueJobConfig:
         return self.label.bucket("assets", self.account_id, self.region)
 
     def asset_key(self, *parts: str) -> str:
-        return "/".join((self.repository, "jobs", self.job.name, *parts))
+        return "/".join((self.repository, JOB_FILES, self.job.name, *parts))
 
     @property
     def zones(self) -> tuple[str, ...]:

@@ -50,7 +50,7 @@ class JobNetworkConfig:
 
 
 class JobNetwork(Construct):
-    """Properties: ``security_group``, ``connection_names`` (in subnet order)."""
+    """Properties: ``security_group``, ``group_id``, ``connection_names`` (in subnet order)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: JobNetworkConfig):
         super().__init__(scope, construct_id)
@@ -62,38 +62,26 @@ class JobNetwork(Construct):
             description=f"Glue jobs of {repository}: workers reach each other, the VPC endpoints and S3",
             vpc_id=config.vpc_id,
         )
-        group = self.security_group.id
-        vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
-            self,
+        self.group_id = group = self.security_group.id  # one engine read, used by every rule
+        everything, https = (0, 65535), (443, 443)
+        self._rule(
+            "ingress",
             "from-its-workers",
-            security_group_id=group,
-            description="Glue workers of the same jobs (Glue requires all TCP ports)",
-            ip_protocol="tcp",
-            from_port=0,
-            to_port=65535,
+            "Glue workers of the same jobs (Glue requires all TCP ports)",
+            everything,
             referenced_security_group_id=group,
         )
-        outbound = {
-            "to-its-workers": ("Glue workers of the same jobs", 0, 65535, {"referenced_security_group_id": group}),
-            "to-endpoints": ("HTTPS to the VPC's interface endpoints", 443, 443, {"cidr_ipv4": config.vpc_cidr}),
-            "to-s3": (
-                "HTTPS to S3 through the gateway endpoint",
-                443,
-                443,
-                {"prefix_list_id": config.s3_prefix_list_id},
-            ),
-        }
-        for rule_id, (description, low, high, target) in outbound.items():
-            vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
-                self,
-                rule_id,
-                security_group_id=group,
-                description=description,
-                ip_protocol="tcp",
-                from_port=low,
-                to_port=high,
-                **target,
-            )
+        self._rule(
+            "egress", "to-its-workers", "Glue workers of the same jobs", everything, referenced_security_group_id=group
+        )
+        self._rule("egress", "to-endpoints", "HTTPS to the VPC's interface endpoints", https, cidr_ipv4=config.vpc_cidr)
+        self._rule(
+            "egress",
+            "to-s3",
+            "HTTPS to S3 through the gateway endpoint",
+            https,
+            prefix_list_id=config.s3_prefix_list_id,
+        )
         self.connection_names: list[str] = []
         for zone, subnet_id in config.subnets:
             name = label.glue_connection(repository, zone)
@@ -108,3 +96,20 @@ class JobNetwork(Construct):
                 ),
             )
             self.connection_names.append(name)
+
+    def _rule(self, kind: str, rule_id: str, description: str, ports: tuple[int, int], **other_side: str) -> None:
+        """A TCP rule of the group (``kind``: ingress or egress) over ``ports``, whose other
+        side is ``other_side`` (a group, a CIDR or a prefix list)."""
+        rule = vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule
+        if kind == "egress":
+            rule = vpc_security_group_egress_rule.VpcSecurityGroupEgressRule
+        rule(
+            self,
+            rule_id,
+            security_group_id=self.group_id,
+            description=description,
+            ip_protocol="tcp",
+            from_port=ports[0],
+            to_port=ports[1],
+            **other_side,
+        )
