@@ -16,7 +16,7 @@ from datalake_cdktf.config.etl import load_etl_config
 from datalake_cdktf.constructs.glue_job import job_files
 
 from tests.conftest import DEFAULT
-from tests.support.synth import ETL_TEMPLATE, policy, synthesize_etl
+from tests.support.synth import ETL_TEMPLATE, synthesize_etl
 
 ROOT = Path(__file__).resolve().parents[1]
 ETL = load_etl_config(ETL_TEMPLATE / "etl.yaml")
@@ -234,26 +234,30 @@ def test_networked_jobs_use_the_connections_the_data_lake_creates_for_their_repo
         assert job["connections"] == created, job["name"]
 
 
-def test_a_job_without_network_runs_outside_the_vpc_and_its_role_has_no_network_rights(tmp_path):
+def test_a_job_without_network_runs_outside_the_vpc_and_its_role_has_no_network_rights(tmp_path, stacks):
+    from tests.support.iam import AccessModel
+
     repository = tmp_path / "repo"
     shutil.copytree(ETL_TEMPLATE, repository, ignore=shutil.ignore_patterns("cdktf.out", "__pycache__", "tests"))
     etl_yaml = repository / "etl.yaml"
     text = etl_yaml.read_text()
     start = text.index("  - name: daily-sales")
     etl_yaml.write_text(text[:start] + text[start:].replace("    network: true\n", "", 1))
-    stack = synthesize_etl(DEFAULT, tmp_path / "out", etl_yaml)["etl-sales-dev"]
-    jobs = {job["name"]: job for job in stack.resources("aws_glue_job").values()}
+    etl = synthesize_etl(DEFAULT, tmp_path / "out", etl_yaml)["etl-sales-dev"]
+    jobs = {job["name"]: job for job in etl.resources("aws_glue_job").values()}
     assert "connections" not in jobs["datalake-dev-sales-daily-sales"]
     assert jobs["datalake-dev-sales-orders-conformed"]["connections"]
-    policies = {p["role"]: policy(p["policy"]) for p in stack.resources("aws_iam_role_policy").values()}
-    actions = {
-        role: {
-            a for st in doc["Statement"] for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
-        }
-        for role, doc in policies.items()
-    }
-    assert not any(a.startswith("ec2:") or a == "glue:GetConnection" for a in actions["datalake-dev-sales-daily-sales"])
-    assert "ec2:CreateNetworkInterface" in actions["datalake-dev-sales-orders-conformed"]
+
+    env = DEFAULT.environment("dev")
+    admin_roles = {e.account_id: e.admin_role_name for e in DEFAULT.environments}
+    model = AccessModel.from_stacks({**stacks, etl.stack_id: etl}, admin_roles)
+    connection = f"arn:aws:glue:{env.region}:{env.account_id}:connection/datalake-dev-sales-eu-west-1a"
+    interface = f"arn:aws:ec2:{env.region}:{env.account_id}:network-interface/eni-0123456789abcdef0"
+    outside, inside = job_role(env, "daily-sales"), job_role(env, "orders-conformed")
+    assert not model.can(outside, "glue:GetConnection", connection)
+    assert not model.can(outside, "ec2:CreateNetworkInterface", interface)
+    assert model.can(inside, "glue:GetConnection", connection)
+    assert model.can(inside, "ec2:CreateNetworkInterface", interface)
 
 
 def test_a_networked_job_without_connections_is_refused_when_configured():

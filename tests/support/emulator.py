@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import http.client
 import http.server
+import inspect
 import json
 import logging
 import threading
@@ -214,13 +215,13 @@ def _connection_as_dict(self, hide_password: bool = False) -> dict[str, Any]:
 
 
 _moto_security_group_rule_init = SecurityGroupRule.__init__
+_security_group_rule_parameters = inspect.signature(_moto_security_group_rule_init)
 
 
 def _security_group_rule_init(self, *args: Any, **kwargs: Any) -> None:
     _moto_security_group_rule_init(self, *args, **kwargs)
-    # (ec2_backend, ip_protocol, group_id, from_port, to_port, ip_range, source_group, prefix_list_id)
-    prefix_list = args[7] if len(args) > 7 else kwargs.get("prefix_list_id")
-    self._prefix_list_description = (prefix_list or {}).get("Description")
+    given = _security_group_rule_parameters.bind(self, *args, **kwargs).arguments
+    self._prefix_list_description = (given.get("prefix_list_id") or {}).get("Description")  # gap 17
 
 
 def _security_group_rule_description(self) -> str | None:
