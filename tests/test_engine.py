@@ -1,11 +1,14 @@
 """The engine package: the only door to cdktf and the provider bindings, loading
-binding modules one at a time and falling back to the eager import when it must.
+binding modules one at a time (Python and, in the jsii kernel, JavaScript) and falling
+back to the eager import when it must.
 
 (That lazy and eager loading synthesize identical files is in test_main.py.)
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
@@ -13,6 +16,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from datalake_cdktf.engine._kernel import LAZY_INDEX
+
+from tests.support.tools import node
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE_IMPORT = re.compile(r"^\s*(from|import)\s+(cdktf|constructs|cdktf_cdktf_provider_aws)\b", re.MULTILINE)
@@ -207,3 +213,114 @@ def test_plain_values_are_accepted_only_where_typeguard_accepts_them():
     assert accepted > 20, "the fast path is taken for the common shapes"
     assert not accepts_plainly(int, True) and not accepts_plainly(str, ["x"]) and not accepts_plainly(float, 1)
     assert accepts_plainly(str | None, None) and accepts_plainly(dict[str, str] | None, {"a": "b"})
+
+
+PROVIDER_INDEX = """\
+"use strict";
+/**
+ * Copyright (c) HashiCorp, Inc.
+ * SPDX-License-Identifier: MPL-2.0
+ */
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.s3Bucket = exports.iamRole = void 0;
+// generated code
+exports.iamRole = require("./iam-role");
+exports.s3Bucket = require("./s3-bucket");
+//# sourceMappingURL=data:application/json;base64,e30=
+"""
+
+
+def fake_provider(root: Path, name: str = "@cdktf/provider-aws", index: str = PROVIDER_INDEX) -> None:
+    """A package shaped like the provider's JavaScript: an index of re-exports whose
+    modules record that they were compiled."""
+    package = root / "node_modules" / name
+    (package / "lib").mkdir(parents=True)
+    (package / "package.json").write_text(json.dumps({"name": name, "main": "lib/index.js"}))
+    (package / "lib" / "index.js").write_text(index)
+    for module, cls in (("iam-role", "IamRole"), ("s3-bucket", "S3Bucket")):
+        (package / "lib" / module).mkdir()
+        (package / "lib" / module / "index.js").write_text(
+            f'globalThis.compiled = [...(globalThis.compiled || []), "{module}"];\nexports.{cls} = class {cls} {{}};\n'
+        )
+
+
+def require_provider(root: Path, name: str = "@cdktf/provider-aws") -> tuple[dict, str]:
+    """Require the package with lazy_index.js preloaded (as the engine starts the
+    kernel); what was compiled before and after the first use of ``s3Bucket``."""
+    script = f"""
+        const provider = require({json.dumps(name)});
+        const before = [...(globalThis.compiled || [])];
+        const keys = Object.keys(provider).sort();
+        const s3Bucket = provider.s3Bucket;
+        const property = Object.getOwnPropertyDescriptor(provider, "s3Bucket");
+        console.log(JSON.stringify({{
+            before, keys, after: globalThis.compiled, cls: s3Bucket.S3Bucket.name,
+            same: provider.s3Bucket === s3Bucket, plain: property.writable && property.enumerable,
+        }}));
+    """
+    result = subprocess.run(
+        [node(), "--require", str(LAZY_INDEX), "-e", script],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout), result.stderr
+
+
+def test_the_kernel_compiles_each_provider_module_on_first_use(tmp_path):
+    fake_provider(tmp_path)
+    seen, stderr = require_provider(tmp_path)
+    assert seen["before"] == [], "requiring the package compiled its modules"
+    assert seen["keys"] == ["iamRole", "s3Bucket"], "every export is still there"
+    assert seen["after"] == ["s3-bucket"] and seen["cls"] == "S3Bucket"
+    assert seen["same"] and seen["plain"], "after first use, the plain property the index defines"
+    assert stderr == ""
+
+
+def test_an_index_of_another_shape_or_package_is_compiled_as_it_is(tmp_path):
+    unexpected = PROVIDER_INDEX.replace("// generated code", "exports.helper = () => 1;")
+    fake_provider(tmp_path / "other-shape", index=unexpected)
+    seen, stderr = require_provider(tmp_path / "other-shape")
+    assert seen["before"] == ["iam-role", "s3-bucket"] and seen["keys"] == ["helper", "iamRole", "s3Bucket"]
+    assert "@cdktf/provider-aws's index is not laid out as expected; loading it eagerly" in stderr
+
+    fake_provider(tmp_path / "other-package", name="@cdktf/provider-google")
+    seen, stderr = require_provider(tmp_path / "other-package", name="@cdktf/provider-google")
+    assert seen["before"] == ["iam-role", "s3-bucket"] and stderr == ""
+
+
+def test_the_real_kernel_compiles_only_the_provider_modules_a_stack_uses(tmp_path):
+    """The engine starts the jsii kernel with the preload: of the provider's ~2,100
+    modules, Node.js compiles the S3 bucket's alone (``NODE_DEBUG=module`` lists what it
+    loads); a NODE_OPTIONS of the user's own is kept, in the kernel and after."""
+    code = f"""
+        import os
+        from datalake_cdktf.engine import TerraformStack, new_app
+        from datalake_cdktf.engine.aws import s3_bucket
+        assert os.environ["NODE_OPTIONS"] == "--no-deprecation", os.environ["NODE_OPTIONS"]
+        s3_bucket.S3Bucket(TerraformStack(new_app({str(tmp_path / "out")!r}), "stack"), "bucket", bucket="b")
+        print("built")
+    """
+    environment = {
+        **os.environ,
+        "NODE_DEBUG": "module",
+        "NODE_OPTIONS": "--no-deprecation",
+        "JSII_NODE": node(),
+        "PYTHONPATH": str(ROOT / "modules"),
+    }
+    environment.pop("DATALAKE_EAGER_BINDINGS", None)
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0 and "built" in result.stdout, result.stderr[-3000:]
+    compiled = set(re.findall(r'load "[^"]*/@cdktf/provider-aws/lib/([^"/]+)/index\.js"', result.stderr))
+    assert compiled == {"s3-bucket"}

@@ -126,10 +126,18 @@ def write_cli_config(path: Path, mirror: Path) -> Path:
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def node() -> str:
+    """The Node.js that runs the jsii kernel: ``$JSII_NODE`` (scripts/with-pinned-node sets
+    it to the pinned one) or the ``node`` on PATH."""
+    found = os.environ.get("JSII_NODE") or shutil.which("node")
+    if not found:
+        unavailable("Node.js is not installed: install Node.js 22 or run `npm ci` (package-lock.json pins it)")
+    return found
+
+
 def asl_validator() -> list[str]:
     """The command of the pinned ``asl-validator`` (package.json), run on the pinned Node.js."""
     script = ROOT / "node_modules" / "asl-validator" / "dist" / "bin" / "asl-validator.js"
-    node = os.environ.get("JSII_NODE") or shutil.which("node")
-    if not script.is_file() or not node:
+    if not script.is_file():
         unavailable("asl-validator is not installed: run `npm ci` (package.json pins it; Node.js 22 runs it)")
-    return [node, str(script)]
+    return [node(), str(script)]

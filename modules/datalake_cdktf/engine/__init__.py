@@ -6,8 +6,11 @@ fork (CDK Terrain, ``cdktn``) by editing this package alone.
 
 Resources come from :mod:`datalake_cdktf.engine.aws`, which loads only the binding
 modules used (``from datalake_cdktf.engine.aws import s3_bucket``) instead of all
-~2,100 of them. Importing this package changes nothing in the process: settings are
-applied by :func:`new_app`.
+~2,100 of them, and the jsii kernel (Node.js) this package starts does the same with
+the provider's JavaScript modules (``lazy_index.js``). ``DATALAKE_EAGER_BINDINGS=1``
+turns both off: stock CDKTF, the benchmark's baseline; output is identical either way.
+Importing this package changes nothing in the process: settings are applied by
+:func:`new_app`.
 """
 
 from __future__ import annotations
@@ -16,21 +19,23 @@ import os
 import sys
 from pathlib import Path
 
-from cdktf import (
-    App,
-    AssetType,
-    Fn,
-    LocalBackend,
-    Postcondition,
-    S3Backend,
-    TerraformAsset,
-    TerraformProvider,
-    TerraformResourceLifecycle,
-    TerraformStack,
-)
-from constructs import Construct
-
+from datalake_cdktf.engine._kernel import provider_modules_on_first_use
 from datalake_cdktf.engine._type_hints import speed_up_type_checks
+
+with provider_modules_on_first_use():  # importing cdktf starts the kernel
+    from cdktf import (
+        App,
+        AssetType,
+        Fn,
+        LocalBackend,
+        Postcondition,
+        S3Backend,
+        TerraformAsset,
+        TerraformProvider,
+        TerraformResourceLifecycle,
+        TerraformStack,
+    )
+    from constructs import Construct
 
 __all__ = [
     "App",

@@ -20,10 +20,10 @@ import sys
 import warnings
 from types import ModuleType
 
+from datalake_cdktf.engine._kernel import EAGER_VARIABLE
 from datalake_cdktf.engine._type_hints import speed_up_type_checks
 
 PACKAGE = "cdktf_cdktf_provider_aws"
-EAGER_VARIABLE = "DATALAKE_EAGER_BINDINGS"
 
 
 def register_package_lazily(package: str = PACKAGE) -> bool:
