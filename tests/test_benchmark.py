@@ -24,8 +24,10 @@ def test_quick_benchmark_measures_every_case(tmp_path):
         "default synth (lazy bindings)",
         "default synth (eager bindings",
         "floor: load the CDKTF and provider assemblies only",
+        "stock floor: the same with the stock jsii kernel",
         "10 Glue jobs x 3 environments",
     ):
         assert f"| {row}" in report, report
     assert "lazy vs eager default synth" in report and "default synth vs the floor" in report
+    assert "default synth vs the stock floor" in report
     assert "- command: `python benchmarks/run.py --quick --output" in report

@@ -222,3 +222,14 @@ def test_config_folder_may_be_anywhere(tmp_path):
     only_yaml = shutil.ignore_patterns("*.py", "__pycache__", "schema")
     shutil.copytree(CONFIG_DIR, tmp_path / "cfg", ignore=only_yaml)
     assert load_config(tmp_path / "cfg") == load_config(CONFIG_DIR)
+
+
+def test_known_regions_are_the_regions_of_botocores_loader():
+    """known_regions reads botocore's endpoint data file directly (faster than importing
+    botocore's loader): the same regions, in every partition."""
+    from botocore.loaders import Loader
+    from datalake_cdktf.config.model import known_regions
+
+    partitions = Loader().load_data("endpoints")["partitions"]
+    assert known_regions() == {region for partition in partitions for region in partition["regions"]}
+    assert {"eu-west-1", "us-gov-west-1", "cn-north-1"} <= known_regions()

@@ -12,9 +12,12 @@ name the file and field; used from Python, its message reads on its own.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import ipaddress
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -45,10 +48,18 @@ AccountId = Annotated[
 @functools.cache
 def known_regions() -> frozenset[str]:
     """Every region of every AWS partition, from botocore's endpoint data (kept current
-    by AWS with each botocore release), not from a list typed here."""
-    from botocore.loaders import Loader  # only when a config is validated
+    by AWS with each botocore release), not from a list typed here.
 
-    partitions = Loader().load_data("endpoints")["partitions"]
+    The file is read directly: importing botocore's loader for it costs a fifth of a
+    second on every synth. If a botocore release ships it otherwise, its loader reads it."""
+    (package,) = importlib.util.find_spec("botocore").submodule_search_locations
+    endpoints = Path(package, "data", "endpoints.json")
+    if endpoints.is_file():
+        partitions = json.loads(endpoints.read_text())["partitions"]
+    else:
+        from botocore.loaders import Loader  # only when a config is validated
+
+        partitions = Loader().load_data("endpoints")["partitions"]
     return frozenset(region for partition in partitions for region in partition["regions"])
 
 
