@@ -328,3 +328,56 @@ def test_the_real_kernel_compiles_only_the_provider_modules_a_stack_uses(tmp_pat
     assert result.returncode == 0 and "built" in result.stdout, result.stderr[-3000:]
     compiled = set(re.findall(r'load "[^"]*/@cdktf/provider-aws/lib/([^"/]+)/index\.js"', result.stderr))
     assert compiled == {"s3-bucket"}
+
+
+def test_structs_travel_to_the_kernel_as_jsii_sends_them_without_the_nulls():
+    """engine/_wire.py sends a struct's given fields only; jsii's own conversion sends
+    every field, null where unset, and the kernel drops those nulls. Over structs of
+    several shapes (nested structs, lists of them, maps, tokens), the two messages
+    differ by exactly the nulls; a required field is sent even when None."""
+    from datalake_cdktf.engine import new_app
+    from datalake_cdktf.engine.aws import iam_role, s3_bucket_lifecycle_configuration, s3_object
+    from jsii import _kernel
+
+    new_app()  # installs the conversion
+    fields_only = _kernel._make_reference_for_native
+    stock = fields_only.stock  # jsii's own, which it wraps
+
+    def as_jsii_sends(value):
+        _kernel._make_reference_for_native = stock  # jsii recurses through its module
+        try:
+            return stock(None, value)
+        finally:
+            _kernel._make_reference_for_native = fields_only
+
+    def without_nulls(message):
+        if isinstance(message, dict):
+            return {k: without_nulls(v) for k, v in message.items() if v is not None}
+        if isinstance(message, list):
+            return [without_nulls(item) for item in message]
+        return message
+
+    lifecycle = s3_bucket_lifecycle_configuration
+    structs = [
+        s3_object.S3ObjectConfig(bucket="b", key="k", source="/tmp/x", tags={"team": "data"}),
+        iam_role.IamRoleConfig(assume_role_policy="{}", name="r", inline_policy=[iam_role.IamRoleInlinePolicy()]),
+        lifecycle.S3BucketLifecycleConfigurationConfig(
+            bucket="${aws_s3_bucket.b.id}",
+            rule=[
+                lifecycle.S3BucketLifecycleConfigurationRule(
+                    id="expire",
+                    status="Enabled",
+                    filter=lifecycle.S3BucketLifecycleConfigurationRuleFilter(prefix="tmp/"),
+                    expiration=lifecycle.S3BucketLifecycleConfigurationRuleExpiration(days=7),
+                )
+            ],
+        ),
+    ]
+    for struct in structs:
+        sent, jsii_sends = fields_only(None, [struct]), as_jsii_sends([struct])
+        assert sent == without_nulls(jsii_sends)
+        assert sent != jsii_sends, "jsii sends nulls for the fields left out"
+
+    required_none = s3_object.S3ObjectConfig(bucket="b", key="k")
+    required_none._values["bucket"] = None  # past the bindings' type check
+    assert "bucket" in fields_only(None, required_none)["$jsii.struct"]["data"]

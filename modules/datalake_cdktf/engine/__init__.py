@@ -21,6 +21,7 @@ from pathlib import Path
 
 from datalake_cdktf.engine._kernel import provider_modules_on_first_use
 from datalake_cdktf.engine._type_hints import speed_up_type_checks
+from datalake_cdktf.engine._wire import send_structs_with_their_fields_only
 
 with provider_modules_on_first_use():  # importing cdktf starts the kernel
     from cdktf import (
@@ -56,9 +57,11 @@ __all__ = [
 def new_app(outdir: str | Path | None = None) -> App:
     """A CDKTF app writing to ``outdir`` (default: the engine's, ``$CDKTF_OUTDIR`` under
     the cdktf CLI, else ``cdktf.out``), with Terraform's and the CLI's calls home off
-    (``CHECKPOINT_DISABLE=1`` unless already set) for every process it starts, and the
-    CDKTF bindings' type checks made faster (:func:`speed_up_type_checks`)."""
+    (``CHECKPOINT_DISABLE=1`` unless already set) for every process it starts, the
+    CDKTF bindings' type checks made faster (:func:`speed_up_type_checks`) and structs
+    sent to the kernel with their own fields only (:func:`send_structs_with_their_fields_only`)."""
     os.environ.setdefault("CHECKPOINT_DISABLE", "1")
     for bindings in ("constructs", "cdktf"):
         speed_up_type_checks(sys.modules[bindings])
+    send_structs_with_their_fields_only()
     return App(outdir=str(outdir)) if outdir is not None else App()
