@@ -16,7 +16,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from datalake_cdktf.engine._kernel import LAZY_INDEX
+from datalake_cdktf.engine._kernel import PRELOAD
 
 from tests.support.tools import node
 
@@ -249,7 +249,7 @@ def fake_provider(root: Path, name: str = "@cdktf/provider-aws", index: str = PR
 
 
 def require_provider(root: Path, name: str = "@cdktf/provider-aws") -> tuple[dict, str]:
-    """Require the package with lazy_index.js preloaded (as the engine starts the
+    """Require the package with kernel_preload.js preloaded (as the engine starts the
     kernel); what was compiled before and after the first use of ``s3Bucket``."""
     script = f"""
         const provider = require({json.dumps(name)});
@@ -263,7 +263,7 @@ def require_provider(root: Path, name: str = "@cdktf/provider-aws") -> tuple[dic
         }}));
     """
     result = subprocess.run(
-        [node(), "--require", str(LAZY_INDEX), "-e", script],
+        [node(), "--require", str(PRELOAD), "-e", script],
         cwd=root,
         capture_output=True,
         text=True,
@@ -296,16 +296,81 @@ def test_an_index_of_another_shape_or_package_is_compiled_as_it_is(tmp_path):
     assert seen["before"] == ["iam-role", "s3-bucket"] and stderr == ""
 
 
+STOCK_CAPTURE = """\
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.captureStackTrace = captureStackTrace;
+function captureStackTrace(below) {
+    below = below || captureStackTrace;
+    const object = { stack: "" };
+    const previousLimit = Error.stackTraceLimit;
+    try {
+        Error.stackTraceLimit = Number.MAX_SAFE_INTEGER;
+        Error.captureStackTrace(object, below);
+    } finally {
+        Error.stackTraceLimit = previousLimit;
+    }
+    if (!object.stack) {
+        return [];
+    }
+    return object.stack.split("\\n").slice(1).map((s) => s.replace(/^\\s*at\\s+/, ""));
+}
+"""
+
+
+def test_creation_stacks_are_the_same_lines_formatted_when_read(tmp_path):
+    """cdktf's captureStackTrace (its code, in a package named cdktf) against the
+    preload's: the same lines, a real array, and no frame formatted until read."""
+    module = tmp_path / "node_modules" / "cdktf" / "lib" / "tokens" / "private"
+    module.mkdir(parents=True)
+    (tmp_path / "node_modules" / "cdktf" / "package.json").write_text('{"name": "cdktf"}')
+    (module / "stack-trace.js").write_text(STOCK_CAPTURE)
+    (tmp_path / "stock.js").write_text(STOCK_CAPTURE)
+    script = """
+        let formatted = 0;
+        const format = Error.prepareStackTrace;
+        Error.prepareStackTrace = (error, frames) => { formatted += 1; return format(error, frames); };
+        const preloaded = require("cdktf/lib/tokens/private/stack-trace");
+        const stock = require("./stock");
+        function createToken(capture) { return capture(); }  // one line: the same call site
+        const captures = [preloaded, preloaded, preloaded, stock].map((m) => createToken(m.captureStackTrace));
+        const [tokens, expected] = [captures.slice(0, 3), captures[3]];
+        const before = formatted - 1;  // the stock capture formats at once
+        console.log(JSON.stringify({
+            before, isArray: Array.isArray(tokens[0]), same: JSON.stringify(tokens[0]) === JSON.stringify(expected),
+            first: tokens[0][0], length: tokens[0].length, joined: tokens[0].join("\\n") === expected.join("\\n"),
+            after: formatted - 1,
+        }));
+    """
+    result = subprocess.run(
+        [node(), "--require", str(PRELOAD), "-e", textwrap.dedent(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["before"] == 0, "a creation stack was formatted before anything read it"
+    assert seen["isArray"] and seen["same"] and seen["joined"] and seen["length"] > 1
+    assert seen["first"].startswith("createToken "), seen["first"]
+    assert seen["after"] == 1, "reading one stack formats that one only"
+
+
 def test_the_real_kernel_compiles_only_the_provider_modules_a_stack_uses(tmp_path):
     """The engine starts the jsii kernel with the preload: of the provider's ~2,100
     modules, Node.js compiles the S3 bucket's alone (``NODE_DEBUG=module`` lists what it
-    loads); a NODE_OPTIONS of the user's own is kept, in the kernel and after."""
+    loads), a token's creation stack reads as before, and a NODE_OPTIONS of the user's
+    own is kept, in the kernel and after."""
     code = f"""
         import os
         from datalake_cdktf.engine import TerraformStack, new_app
         from datalake_cdktf.engine.aws import s3_bucket
         assert os.environ["NODE_OPTIONS"] == "--no-deprecation", os.environ["NODE_OPTIONS"]
-        s3_bucket.S3Bucket(TerraformStack(new_app({str(tmp_path / "out")!r}), "stack"), "bucket", bucket="b")
+        bucket = s3_bucket.S3Bucket(TerraformStack(new_app({str(tmp_path / "out")!r}), "stack"), "bucket", bucket="b")
+        creation = bucket.versioning.creation_stack  # formatted now, through jsii, as cdktf records it
+        assert creation[0].startswith("new ComplexResolvable ("), creation
         print("built")
     """
     environment = {

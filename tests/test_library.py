@@ -97,7 +97,7 @@ def test_the_wheel_carries_the_version_the_package_reports_and_pins_the_engine(d
             archive.read(f"datalake_cdktf-{datalake_cdktf.__version__}.dist-info/METADATA").decode()
         )
     assert "datalake_cdktf/constructs/secure_bucket.py" in names and "datalake_cdktf/py.typed" in names
-    assert "datalake_cdktf/engine/lazy_index.js" in names, "the kernel's preload ships with the engine"
+    assert "datalake_cdktf/engine/kernel_preload.js" in names, "the kernel's preload ships with the engine"
     assert not [n for n in names if n.startswith(("stacks/", "envs/", "tests/"))], "only the library is shipped"
     requires = metadata.get_all("Requires-Dist")
     assert "cdktf==0.21.0" in requires and "cdktf-cdktf-provider-aws==20.1.0" in requires, requires

@@ -7,7 +7,7 @@ fork (CDK Terrain, ``cdktn``) by editing this package alone.
 Resources come from :mod:`datalake_cdktf.engine.aws`, which loads only the binding
 modules used (``from datalake_cdktf.engine.aws import s3_bucket``) instead of all
 ~2,100 of them, and the jsii kernel (Node.js) this package starts does the same with
-the provider's JavaScript modules (``lazy_index.js``). ``DATALAKE_EAGER_BINDINGS=1``
+the provider's JavaScript modules (``kernel_preload.js``). ``DATALAKE_EAGER_BINDINGS=1``
 turns both off: stock CDKTF, the benchmark's baseline; output is identical either way.
 Importing this package changes nothing in the process: settings are applied by
 :func:`new_app`.
@@ -19,11 +19,11 @@ import os
 import sys
 from pathlib import Path
 
-from datalake_cdktf.engine._kernel import provider_modules_on_first_use
+from datalake_cdktf.engine._kernel import preloaded_kernel
 from datalake_cdktf.engine._type_hints import speed_up_type_checks
 from datalake_cdktf.engine._wire import send_structs_with_their_fields_only
 
-with provider_modules_on_first_use():  # importing cdktf starts the kernel
+with preloaded_kernel():  # importing cdktf starts the kernel
     from cdktf import (
         App,
         AssetType,

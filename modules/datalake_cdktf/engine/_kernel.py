@@ -8,22 +8,23 @@ from contextlib import contextmanager
 from pathlib import Path
 
 EAGER_VARIABLE = "DATALAKE_EAGER_BINDINGS"
-LAZY_INDEX = Path(__file__).with_name("lazy_index.js")
+PRELOAD = Path(__file__).with_name("kernel_preload.js")
 
 
 @contextmanager
-def provider_modules_on_first_use() -> Iterator[None]:
-    """Start the jsii kernel inside this block with ``lazy_index.js`` preloaded, so that
-    loading the AWS provider's assembly compiles only its entry point instead of its
-    ~2,100 modules (4-5 s and ~400 MB on every synth); each module is compiled when a
-    stack first uses it. ``NODE_OPTIONS`` carries the preload to the kernel alone: it is
+def preloaded_kernel() -> Iterator[None]:
+    """Start the jsii kernel inside this block with ``kernel_preload.js`` preloaded:
+    loading the AWS provider's assembly then compiles only its entry point instead of
+    its ~2,100 modules (4-5 s and ~400 MB on every synth), each module compiled when a
+    stack first uses it, and cdktf's creation stacks are formatted only if an error
+    message reads them. ``NODE_OPTIONS`` carries the preload to the kernel alone: it is
     restored when the block ends. If something started the kernel before (it starts
-    once per process), the provider simply loads eagerly."""
+    once per process), the kernel runs as stock jsii starts it."""
     if os.environ.get(EAGER_VARIABLE) == "1":
         yield
         return
     before = os.environ.get("NODE_OPTIONS")
-    quoted = '"' + str(LAZY_INDEX).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    quoted = '"' + str(PRELOAD).replace("\\", "\\\\").replace('"', '\\"') + '"'
     os.environ["NODE_OPTIONS"] = f"{before} --require {quoted}" if before else f"--require {quoted}"
     try:
         yield

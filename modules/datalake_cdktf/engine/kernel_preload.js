@@ -1,0 +1,129 @@
+'use strict';
+/**
+ * Preloaded into the jsii kernel (Node.js, `--require`) by datalake_cdktf.engine. Two
+ * changes to how modules of the engine are compiled; neither changes what they do.
+ *
+ * 1. The AWS provider, one module at a time. When the kernel loads an assembly it
+ *    requires the package's entry point, and @cdktf/provider-aws's `lib/index.js` is
+ *    nothing but ~2,100 lines of `exports.s3Bucket = require("./s3-bucket");`: seconds
+ *    of compiling modules a synth never uses. That file is compiled as the same exports
+ *    defined lazily: each `require` runs on first access, its result then stored as the
+ *    plain property the original defines. The kernel reaches a type through that
+ *    property. Any line that is not one of those shapes (a later provider version, a
+ *    hand edit) and the file is compiled as it is, with a warning: slower, never different.
+ *
+ * 2. Creation stacks formatted when read. cdktf records, for every token it creates, the
+ *    JavaScript stack of its creation (`creationStack`), which only an error message
+ *    ever reads; formatting those frames as text is about a tenth of a synth's time (a
+ *    Glue job creates dozens of tokens). cdktf's `captureStackTrace` is replaced by one
+ *    that captures the same frames at the same moment and turns them into the same
+ *    array of lines on first use.
+ */
+const fs = require('fs');
+const Module = require('module');
+const path = require('path');
+
+const compileJs = Module._extensions['.js'];
+Module._extensions['.js'] = function compile(module, filename) {
+  const lazyIndex = lazyIndexOf(filename);
+  if (lazyIndex !== null) {
+    return module._compile(lazyIndex, filename);
+  }
+  const compiled = compileJs(module, filename);
+  if (isPackageFile(filename, 'cdktf', ['lib', 'tokens', 'private', 'stack-trace.js'])) {
+    if (typeof module.exports.captureStackTrace === 'function') {
+      module.exports.captureStackTrace = captureStackTrace;
+    }
+  }
+  return compiled;
+};
+
+/** Whether `filename` is `parts` (a path inside a package) of the package `name`. */
+function isPackageFile(filename, name, parts) {
+  const segments = filename.split(path.sep);
+  if (segments.slice(-parts.length).join('/') !== parts.join('/')) {
+    return false;
+  }
+  const root = segments.slice(0, -parts.length).join(path.sep);
+  try {
+    return JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).name === name;
+  } catch {
+    return false;
+  }
+}
+
+// 1. The AWS provider, one module at a time
+
+const LAZY_PACKAGE = '@cdktf/provider-aws';
+const REEXPORT = /^exports\.([A-Za-z_$][\w$]*) = require\(("\.\/[\w./-]+")\);$/;
+const INERT = [
+  /^$/,
+  /^"use strict";$/,
+  /^\s*(\/\/|\/\*\*|\*)/, // comments, the source map's among them
+  /^Object\.defineProperty\(exports, "__esModule", \{ value: true \}\);$/,
+  /^exports\.[\w$]+( = exports\.[\w$]+)* = void 0;$/, // TypeScript's forward declarations
+];
+
+/** The lazy source of `filename` if it is the provider's entry point, else null. */
+function lazyIndexOf(filename) {
+  if (!isPackageFile(filename, LAZY_PACKAGE, ['lib', 'index.js'])) {
+    return null;
+  }
+  const lines = ['"use strict";', 'Object.defineProperty(exports, "__esModule", { value: true });', lazy.toString()];
+  for (const line of fs.readFileSync(filename, 'utf8').split('\n')) {
+    const reexport = REEXPORT.exec(line);
+    if (reexport) {
+      lines.push(`lazy(${JSON.stringify(reexport[1])}, () => require(${reexport[2]}));`);
+    } else if (!INERT.some((shape) => shape.test(line))) {
+      process.stderr.write(
+        `datalake_cdktf: ${LAZY_PACKAGE}'s index is not laid out as expected; loading it eagerly (slower synth)\n`,
+      );
+      return null;
+    }
+  }
+  return lines.join('\n');
+}
+
+/** (Compiled into the lazy index.) */
+function lazy(name, load) {
+  Object.defineProperty(exports, name, {
+    configurable: true,
+    enumerable: true,
+    get() {
+      const value = load();
+      Object.defineProperty(exports, name, { configurable: true, enumerable: true, writable: true, value });
+      return value;
+    },
+  });
+}
+
+// 2. Creation stacks formatted when read
+
+/** Every frame below `below` (default: this function), as lines without "at ", like
+ * cdktf's; an array whose lines are formatted the first time anything reads it. */
+function captureStackTrace(below) {
+  const frames = {};
+  const previousLimit = Error.stackTraceLimit;
+  try {
+    Error.stackTraceLimit = Number.MAX_SAFE_INTEGER;
+    Error.captureStackTrace(frames, below || captureStackTrace); // V8 formats `frames.stack` on first read
+  } finally {
+    Error.stackTraceLimit = previousLimit;
+  }
+  const lines = [];
+  let formatted = false;
+  const format = () => {
+    if (!formatted) {
+      formatted = true;
+      if (frames.stack) {
+        lines.push(...frames.stack.split('\n').slice(1).map((line) => line.replace(/^\s*at\s+/, '')));
+      }
+    }
+    return lines;
+  };
+  const handler = {};
+  for (const trap of Object.getOwnPropertyNames(Reflect)) {
+    handler[trap] = (target, ...args) => Reflect[trap](format(), ...args);
+  }
+  return new Proxy(lines, handler);
+}
