@@ -54,7 +54,7 @@ def build(jobs: int, outdir: str) -> App:
             stack,
             "files",
             files={k: v for job in definitions for k, v in job_files(job, root).items()},
-            staging=Path(outdir) / "build" / "files" / stack.stack_id,
+            staging=Path(outdir) / "build" / "files",
         )
         for index, job in enumerate(definitions):
             GlueJob(

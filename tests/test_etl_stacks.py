@@ -145,6 +145,40 @@ def test_an_asset_key_outside_its_folder_is_refused(tmp_path):
     assert "must be a relative path inside the folder" in result.stdout, result.stderr[-2000:]
 
 
+def test_files_of_the_same_content_are_staged_once_and_copied_into_every_stack(tmp_path):
+    """Three stacks with the same files (a repository in three environments) share one
+    staging folder, written once (a second synth rewrites nothing); other content gets
+    its own; every stack still receives its copy of the files."""
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from datalake_cdktf.engine import TerraformStack, new_app\n"
+        "from datalake_cdktf.constructs.asset_folder import AssetFolder\n"
+        f"base = Path({str(tmp_path)!r})\n"
+        "(base / 'a.py').write_text('a'); (base / 'b.py').write_text(sys.argv[1])\n"
+        "app = new_app(str(base / 'out'))\n"
+        "for name, key in (('dev', 'jobs/b/b.py'), ('test', 'jobs/b/b.py'), ('other', 'jobs/c/b.py')):\n"
+        "    files = {'jobs/a/a.py': base / 'a.py', key: base / 'b.py'}\n"
+        "    AssetFolder(TerraformStack(app, name), 'files', files=files, staging=base / 'stage')\n"
+        "app.synth()\n"
+    )
+    stage = tmp_path / "stage"
+
+    def synth(content: str) -> dict[Path, int]:
+        result = subprocess.run([sys.executable, "-c", code, content], capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stderr[-2000:]
+        return {path: path.stat().st_ino for path in stage.rglob("*")}
+
+    staged = synth("b")
+    assert len(list(stage.iterdir())) == 2, "dev and test share a folder, other has its own"
+    assert synth("b") == staged, "the second synth rewrote staged files"
+    synth("changed")
+    assert len(list(stage.iterdir())) == 4, "changed content: two new folders beside the old"
+    for stack, key in (("dev", "jobs/b/b.py"), ("test", "jobs/b/b.py"), ("other", "jobs/c/b.py")):
+        copies = list((tmp_path / "out" / "stacks" / stack / "assets").rglob(key))
+        assert [c.read_text() for c in copies] == ["changed"], (stack, copies)
+
+
 def test_every_role_is_capped_by_the_boundary_and_trusts_one_service_of_this_account(etl, env):
     services = {}
     for role in etl.resources("aws_iam_role").values():

@@ -54,7 +54,7 @@ class EtlRepository(Construct):
             self,
             "files",
             files={key: path for job in jobs for key, path in job_files(job, root).items()},
-            staging=build_dir / "files" / stack.stack_id,
+            staging=build_dir / "files",
         )
         # Created by datalake-<env> for each ETL repository (contract version 3).
         connections = tuple(label.glue_connection(repository.name, z) for z in environment.availability_zones)

@@ -5,8 +5,10 @@ Terraform reads an uploaded file at apply time, from the synthesized stack's fol
 checkout). So each file must be copied into the stack: CDKTF's ``TerraformAsset`` does
 that. One asset per file costs two engine calls per file; a whole repository's files
 cost two per stack when they travel as one folder. This construct stages them, under
-the keys their uploads use, in ``staging`` (a folder of the app's output, rewritten on
-every synth) and adds that folder as the stack's asset.
+the keys their uploads use, in a folder named by their content under ``staging`` (a
+folder of the app's output), and adds that folder as the stack's asset. A folder of the
+same content is written once: a repository's stacks in every environment, and the next
+synth, use the one already there.
 
 Each file's content hash (:meth:`AssetFolder.digest`) is what its upload compares, so a
 change to one file changes that file's object only.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import uuid
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
@@ -31,23 +34,20 @@ class AssetFolder(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, files: Mapping[str, Path], staging: Path):
         super().__init__(scope, construct_id)
-        self._digests: dict[str, str] = {}
-        if staging.exists():
-            shutil.rmtree(staging)
+        contents: dict[str, bytes] = {}
         for key, source in sorted(files.items()):
             relative = PurePosixPath(key)
             if relative.is_absolute() or ".." in relative.parts:
                 raise ValueError(f"asset key {key!r} must be a relative path inside the folder")
-            content = Path(source).read_bytes()
-            target = staging.joinpath(*relative.parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-            self._digests[key] = hashlib.sha256(content).hexdigest()
-        staging.mkdir(parents=True, exist_ok=True)
+            contents[key] = Path(source).read_bytes()
+        self._digests = {key: hashlib.sha256(content).hexdigest() for key, content in contents.items()}
         listing = "\n".join(f"{key} {digest}" for key, digest in sorted(self._digests.items()))
         self.hash = hashlib.sha256(listing.encode()).hexdigest()
+        folder = staging / self.hash[:32]
+        if not folder.is_dir():
+            _stage(contents, folder)
         asset = TerraformAsset(
-            self, "folder", path=str(staging.resolve()), type=AssetType.DIRECTORY, asset_hash=self.hash[:32]
+            self, "folder", path=str(folder.resolve()), type=AssetType.DIRECTORY, asset_hash=self.hash[:32]
         )
         self.path = asset.path.rstrip("/")
 
@@ -62,3 +62,25 @@ class AssetFolder(Construct):
             return self._digests[key]
         except KeyError:
             raise KeyError(f"{key!r} is not in this asset folder (it holds {sorted(self._digests)})") from None
+
+
+def _stage(contents: Mapping[str, bytes], folder: Path) -> None:
+    """Write ``contents`` (key -> bytes) into ``folder`` whole or not at all: into a
+    sibling folder first, renamed to ``folder`` when complete (if another synth staged
+    the same content meanwhile, its folder stays)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    partial = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}")
+    partial.mkdir()
+    try:
+        for key, content in contents.items():
+            target = partial.joinpath(*PurePosixPath(key).parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        try:
+            partial.rename(folder)
+        except OSError:
+            if not folder.is_dir():
+                raise
+    finally:
+        if partial.exists():
+            shutil.rmtree(partial)
