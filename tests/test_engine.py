@@ -296,6 +296,32 @@ def test_an_index_of_another_shape_or_package_is_compiled_as_it_is(tmp_path):
     assert seen["before"] == ["iam-role", "s3-bucket"] and stderr == ""
 
 
+def test_the_preload_reaches_node_from_a_folder_with_spaces_and_quotes(tmp_path, monkeypatch):
+    """NODE_OPTIONS splits at spaces: the preload's path is quoted, and whatever
+    NODE_OPTIONS held before is kept in it and restored after."""
+    from datalake_cdktf.engine import _kernel
+
+    folder = tmp_path / 'site "packages" of mine'
+    folder.mkdir()
+    monkeypatch.setattr(_kernel, "PRELOAD", folder / "kernel_preload.js")
+    _kernel.PRELOAD.write_text(PRELOAD.read_text())
+    monkeypatch.setenv("NODE_OPTIONS", "--no-deprecation")
+    monkeypatch.delenv("DATALAKE_EAGER_BINDINGS", raising=False)
+    with _kernel.preloaded_kernel():
+        options = os.environ["NODE_OPTIONS"]
+    assert os.environ["NODE_OPTIONS"] == "--no-deprecation"
+    result = subprocess.run(
+        [node(), "-e", "console.log(require('module')._extensions['.js'].name, process.noDeprecation)"],
+        env={**os.environ, "NODE_OPTIONS": options},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["compile", "true"], "the preload's compile hook, and the user's option"
+
+
 STOCK_CAPTURE = """\
 "use strict";
 Object.defineProperty(exports, "__esModule", { value: true });

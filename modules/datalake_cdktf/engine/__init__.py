@@ -7,8 +7,9 @@ fork (CDK Terrain, ``cdktn``) by editing this package alone.
 Resources come from :mod:`datalake_cdktf.engine.aws`, which loads only the binding
 modules used (``from datalake_cdktf.engine.aws import s3_bucket``) instead of all
 ~2,100 of them, and the jsii kernel (Node.js) this package starts does the same with
-the provider's JavaScript modules (``kernel_preload.js``). ``DATALAKE_EAGER_BINDINGS=1``
-turns both off: stock CDKTF, the benchmark's baseline; output is identical either way.
+the provider's JavaScript modules (``kernel_preload.js``, which also formats cdktf's
+token creation stacks only when read). ``DATALAKE_EAGER_BINDINGS=1`` turns all of it
+off: stock CDKTF, the benchmark's baseline; output is identical either way.
 Importing this package changes nothing in the process: settings are applied by
 :func:`new_app`.
 """

@@ -24,6 +24,7 @@ def preloaded_kernel() -> Iterator[None]:
         yield
         return
     before = os.environ.get("NODE_OPTIONS")
+    # Node.js splits NODE_OPTIONS at spaces; a double-quoted value may hold them
     quoted = '"' + str(PRELOAD).replace("\\", "\\\\").replace('"', '\\"') + '"'
     os.environ["NODE_OPTIONS"] = f"{before} --require {quoted}" if before else f"--require {quoted}"
     try:
