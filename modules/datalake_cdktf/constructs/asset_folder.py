@@ -4,14 +4,18 @@ Terraform reads an uploaded file at apply time, from the synthesized stack's fol
 (the pipeline applies the saved plan from the Plan stage's artifact, not from the
 checkout). So each file must be copied into the stack: CDKTF's ``TerraformAsset`` does
 that. One asset per file costs two engine calls per file; a whole repository's files
-cost two per stack when they travel as one folder. This construct stages them, under
-the keys their uploads use, in a folder named by their content under ``staging`` (a
-folder of the app's output), and adds that folder as the stack's asset. A folder of the
-same content is written once: a repository's stacks in every environment, and the next
-synth, use the one already there.
+cost two per stack when they travel as one folder.
 
-Each file's content hash (:meth:`AssetFolder.digest`) is what its upload compares, so a
-change to one file changes that file's object only.
+Each file is staged as ``<digest>``, the SHA-256 of its content, in a folder of the
+asset whose path never changes (CDKTF names an asset's folder by the hash it is given,
+by default the hash of the whole folder). So the path an upload reads
+(:meth:`AssetFolder.source`) changes exactly when that file's content does: a change
+to one file plans an update of that file's object only, where a path with the
+folder's hash in it would change every object's ``source`` and upload them all again.
+
+The folder is staged once per content under ``staging`` (a folder of the app's
+output): a repository's stacks in every environment, and the next synth, use the one
+already there.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ class AssetFolder(Construct):
 
     Properties: ``path`` (the folder, relative to the synthesized stack), ``hash``."""
 
+    STABLE_HASH = "by-content"
+    """The asset hash CDKTF names the folder by; the files in it are named by theirs."""
+
     def __init__(self, scope: Construct, construct_id: str, *, files: Mapping[str, Path], staging: Path):
         super().__init__(scope, construct_id)
         contents: dict[str, bytes] = {}
@@ -45,16 +52,16 @@ class AssetFolder(Construct):
         self.hash = hashlib.sha256(listing.encode()).hexdigest()
         folder = staging / self.hash[:32]
         if not folder.is_dir():
-            _stage(contents, folder)
+            _stage({self._digests[key]: content for key, content in contents.items()}, folder)
         asset = TerraformAsset(
-            self, "folder", path=str(folder.resolve()), type=AssetType.DIRECTORY, asset_hash=self.hash[:32]
+            self, "folder", path=str(folder.resolve()), type=AssetType.DIRECTORY, asset_hash=self.STABLE_HASH
         )
         self.path = asset.path.rstrip("/")
 
     def source(self, key: str) -> str:
-        """Where the file of ``key`` is, relative to the synthesized stack (for ``source``)."""
-        self.digest(key)  # an unknown key fails here, not at plan time
-        return f"{self.path}/{key}"
+        """Where the file of ``key`` is, relative to the synthesized stack (for ``source``):
+        a path that changes only with the file's content. An unknown key fails here."""
+        return f"{self.path}/{self.digest(key)}"
 
     def digest(self, key: str) -> str:
         """The SHA-256 (hex) of the file of ``key``."""
@@ -65,17 +72,15 @@ class AssetFolder(Construct):
 
 
 def _stage(contents: Mapping[str, bytes], folder: Path) -> None:
-    """Write ``contents`` (key -> bytes) into ``folder`` whole or not at all: into a
-    sibling folder first, renamed to ``folder`` when complete (if another synth staged
+    """Write ``contents`` (file name -> bytes) into ``folder`` whole or not at all: into
+    a sibling folder first, renamed to ``folder`` when complete (if another synth staged
     the same content meanwhile, its folder stays)."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     partial = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}")
     partial.mkdir()
     try:
-        for key, content in contents.items():
-            target = partial.joinpath(*PurePosixPath(key).parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
+        for name, content in contents.items():
+            (partial / name).write_bytes(content)
         try:
             partial.rename(folder)
         except OSError:
