@@ -616,8 +616,9 @@ def test_a_pull_request_plan_of_a_changed_etl_repository(deployed, emulator, ter
     """The pull-request workflow of another team's repository: its own `main.py
     --read-only`, then the pipeline's plan command with the pull-request build's session
     (through the read-only plan role in dev, no state lock). The Markdown summary names
-    the stack and counts, calls out the audit table the rename destroys, and checkov
-    finds nothing in the plan beyond what tests/checkov_skips.yaml accepts."""
+    the stack and counts, calls out the audit table the rename destroys, only the new
+    job's files are uploaded, and checkov finds nothing in the plan beyond what
+    tests/checkov_skips.yaml accepts."""
     repository = changed_template(tmp_path / "sales")
     pull_request = pipeline_credentials(
         emulator, admin_credentials, SALES, role=DEFAULT.pull_request_role_arn(DEV, SALES)
@@ -659,6 +660,13 @@ def test_a_pull_request_plan_of_a_changed_etl_repository(deployed, emulator, ter
     assert "etl-sales-dev" in summary and "Data at risk" in summary, summary
     at_risk = summary[summary.index("Data at risk") : summary.index("| stack |")]
     assert "aws_dynamodb_table" in at_risk and "destroy" in at_risk, summary
+
+    # The new job's files are uploaded; the files that did not change are not uploaded again.
+    plan = json.loads((tmp_path / "plans" / "etl-sales-dev.json").read_text())
+    objects = [c["change"] for c in plan["resource_changes"] if c["type"] == "aws_s3_object"]
+    changed = sorted((c["actions"][0], c["after"]["key"]) for c in objects if c["actions"] != ["no-op"])
+    assert changed and all(action == "create" and "/returns-conformed/" in key for action, key in changed), changed
+    assert len(objects) > len(changed), "the existing jobs' files are in the plan, unchanged"
 
     # The plan was made as the plan role, which only reads.
     plan_session = DEFAULT.plan_role_arn(DEV, SALES).replace(":iam::", ":sts::").replace(":role/", ":assumed-role/")
