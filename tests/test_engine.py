@@ -262,9 +262,15 @@ def require_provider(root: Path, name: str = "@cdktf/provider-aws") -> tuple[dic
             same: provider.s3Bucket === s3Bucket, plain: property.writable && property.enumerable,
         }}));
     """
+    return run_preloaded(root, script)
+
+
+def run_preloaded(cwd: Path, script: str) -> tuple[dict, str]:
+    """Run ``script`` on Node.js with the kernel's preload, in ``cwd``: the JSON it
+    prints, and its stderr."""
     result = subprocess.run(
-        [node(), "--require", str(PRELOAD), "-e", script],
-        cwd=root,
+        [node(), "--require", str(PRELOAD), "-e", textwrap.dedent(script)],
+        cwd=cwd,
         capture_output=True,
         text=True,
         check=False,
@@ -368,16 +374,7 @@ def test_creation_stacks_are_the_same_lines_formatted_when_read(tmp_path):
             after: formatted - 1,
         }));
     """
-    result = subprocess.run(
-        [node(), "--require", str(PRELOAD), "-e", textwrap.dedent(script)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    seen = json.loads(result.stdout)
+    seen, _ = run_preloaded(tmp_path, script)
     assert seen["before"] == 0, "a creation stack was formatted before anything read it"
     assert seen["isArray"] and seen["same"] and seen["joined"] and seen["length"] > 1
     assert seen["first"].startswith("createToken "), seen["first"]

@@ -34,7 +34,8 @@ __all__ = ["AssetFolder"]
 class AssetFolder(Construct):
     """``files``: key (a relative POSIX path, e.g. ``jobs/orders/orders.py``) -> file.
 
-    Properties: ``path`` (the folder, relative to the synthesized stack), ``hash``."""
+    Properties: ``path`` (the folder, relative to the synthesized stack), ``hash`` (of
+    the files' contents, whatever their keys)."""
 
     STABLE_HASH = "by-content"
     """The asset hash CDKTF names the folder by; the files in it are named by theirs."""
@@ -48,8 +49,8 @@ class AssetFolder(Construct):
                 raise ValueError(f"asset key {key!r} must be a relative path inside the folder")
             contents[key] = Path(source).read_bytes()
         self._digests = {key: hashlib.sha256(content).hexdigest() for key, content in contents.items()}
-        listing = "\n".join(f"{key} {digest}" for key, digest in sorted(self._digests.items()))
-        self.hash = hashlib.sha256(listing.encode()).hexdigest()
+        # the folder holds one file per distinct content, named by it: named by those alone
+        self.hash = hashlib.sha256("\n".join(sorted(set(self._digests.values()))).encode()).hexdigest()
         folder = staging / self.hash[:32]
         if not folder.is_dir():
             _stage({self._digests[key]: content for key, content in contents.items()}, folder)
