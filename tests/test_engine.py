@@ -381,6 +381,93 @@ def test_creation_stacks_are_the_same_lines_formatted_when_read(tmp_path):
     assert seen["after"] == 1, "reading one stack formats that one only"
 
 
+FAKE_CDKTF_FS = """\
+"use strict";
+const fs = require("fs");
+const path = require("path");
+exports.copySync = function copySync(src, dest) {  // a folder's files, copied
+    fs.mkdirSync(dest, { recursive: true });
+    for (const name of fs.readdirSync(src)) {
+        const from = path.join(src, name);
+        if (fs.statSync(from).isDirectory()) copySync(from, path.join(dest, name));
+        else fs.copyFileSync(from, path.join(dest, name));
+    }
+};
+"""
+
+FAKE_CDKTF_ASSET = """\
+"use strict";
+const fs_1 = require("./private/fs");
+class TerraformAsset {  // the shape of cdktf's: a node with context; synthesis copies through ./private/fs
+    constructor(sourcePath, context) {
+        this.sourcePath = sourcePath;
+        this.node = { tryGetContext: (key) => context[key] };
+    }
+    _onSynthesize(target) {
+        (0, fs_1.copySync)(this.sourcePath, target);
+    }
+}
+exports.TerraformAsset = TerraformAsset;
+"""
+
+
+def test_a_marked_folder_asset_is_linked_and_copied_where_links_fail(tmp_path):
+    """In a package named cdktf, the preload links the files of a folder asset marked
+    with the context (nested folders too, replacing a file already there, never writing
+    through it); an unmarked asset is copied; where the file system refuses a link
+    (EXDEV: another one), the file is copied; any other error stays an error."""
+    from datalake_cdktf.engine._kernel import LINK_FILES_CONTEXT
+
+    lib = tmp_path / "node_modules" / "cdktf" / "lib"
+    (lib / "private").mkdir(parents=True)
+    (lib.parent / "package.json").write_text('{"name": "cdktf"}')
+    (lib / "private" / "fs.js").write_text(FAKE_CDKTF_FS)
+    (lib / "terraform-asset.js").write_text(FAKE_CDKTF_ASSET)
+    source = tmp_path / "staged"
+    (source / "nested").mkdir(parents=True)
+    for name in ("a", "b", "nested/c"):
+        (source / name).write_text(f"content of {name}")
+    (tmp_path / "earlier").write_text("staged by an earlier synth")
+    script = f"""
+        const fs = require("fs");
+        const {{ TerraformAsset }} = require("cdktf/lib/terraform-asset");
+        const marked = {{ {json.dumps(LINK_FILES_CONTEXT)}: true }};
+        const inodes = (folder) => Object.fromEntries(["a", "b", "nested/c"].map(
+            (name) => [name, fs.statSync(folder + "/" + name).ino]));
+        const text = (folder) => ["a", "b", "nested/c"].map((name) => fs.readFileSync(folder + "/" + name, "utf8"));
+        fs.mkdirSync("linked"); fs.writeFileSync("linked/a", "a file already there");
+        fs.linkSync("earlier", "linked/b");  // a link from an earlier synth, to other content
+        new TerraformAsset("staged", marked)._onSynthesize("linked");
+        new TerraformAsset("staged", {{}})._onSynthesize("copied");
+        const link = fs.linkSync;
+        fs.linkSync = (from, to) => {{
+            if (from.endsWith("/b")) throw Object.assign(new Error("cross-device"), {{ code: "EXDEV" }});
+            return link(from, to);
+        }};
+        new TerraformAsset("staged", marked)._onSynthesize("across");
+        fs.linkSync = () => {{ throw Object.assign(new Error("no such file"), {{ code: "ENOENT" }}); }};
+        let failed = null;
+        try {{
+            new TerraformAsset("staged", marked)._onSynthesize("failing");
+        }} catch (error) {{
+            failed = error.code;
+        }}
+        console.log(JSON.stringify({{
+            staged: inodes("staged"), linked: inodes("linked"), copied: inodes("copied"), across: inodes("across"),
+            texts: [text("linked"), text("copied"), text("across")], failed,
+        }}));
+    """
+    seen, _ = run_preloaded(tmp_path, script)
+    expected = ["content of a", "content of b", "content of nested/c"]
+    assert seen["texts"] == [expected] * 3
+    assert (tmp_path / "earlier").read_text() == "staged by an earlier synth", "written through a link"
+    assert seen["linked"] == seen["staged"], "the marked asset's files are links to the staged ones"
+    assert all(seen["copied"][name] != seen["staged"][name] for name in seen["staged"]), "unmarked: copied"
+    assert seen["across"]["b"] != seen["staged"]["b"], "the refused link is a copy"
+    assert seen["across"]["a"] == seen["staged"]["a"] and seen["across"]["nested/c"] == seen["staged"]["nested/c"]
+    assert seen["failed"] == "ENOENT"
+
+
 def test_the_real_kernel_compiles_only_the_provider_modules_a_stack_uses(tmp_path):
     """The engine starts the jsii kernel with the preload: of the provider's ~2,100
     modules, Node.js compiles the S3 bucket's alone (``NODE_DEBUG=module`` lists what it

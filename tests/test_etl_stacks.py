@@ -151,11 +151,11 @@ def test_an_asset_key_outside_its_folder_is_refused(tmp_path):
     assert "must be a relative path inside the folder" in result.stdout, result.stderr[-2000:]
 
 
-def test_files_of_the_same_content_are_staged_once_and_copied_into_every_stack(tmp_path):
+def test_files_of_the_same_content_are_staged_once_and_linked_into_every_stack(tmp_path):
     """Stacks with files of the same content (a repository in three environments; here
-    one also keys them differently) share one staging folder, written once (a second
-    synth rewrites nothing); changed content gets its own; every stack still receives
-    its copy of the files."""
+    one also keys them differently) share one staging folder, written once and
+    read-only (a second synth rewrites nothing); changed content gets its own; every
+    stack still receives the files, as hard links to the staged ones."""
     code = (
         "import sys\n"
         "from pathlib import Path\n"
@@ -181,9 +181,12 @@ def test_files_of_the_same_content_are_staged_once_and_copied_into_every_stack(t
     assert synth("b") == staged, "the second synth rewrote staged files"
     synth("changed")
     assert len(list(stage.iterdir())) == 2, "changed content: a new folder beside the old"
+    staged = {path.name: path.stat() for path in stage.rglob("*") if path.is_file()}
+    assert all(stat.st_mode & 0o222 == 0 for stat in staged.values()), "a staged file is writable"
     for stack in ("dev", "test", "other"):
         copies = [p for p in (tmp_path / "out" / "stacks" / stack / "assets").rglob("*") if p.is_file()]
         assert sorted(c.read_text() for c in copies) == ["a", "changed"], (stack, copies)
+        assert all(c.stat().st_ino == staged[c.name].st_ino for c in copies), "a copy, not a link"
 
 
 def test_every_role_is_capped_by_the_boundary_and_trusts_one_service_of_this_account(etl, env):

@@ -15,18 +15,21 @@ folder's hash in it would change every object's ``source`` and upload them all a
 
 The folder is staged once per content under ``staging`` (a folder of the app's
 output): a repository's stacks in every environment, and the next synth, use the one
-already there.
+already there. Its files are written once and read-only, so each stack's copy is a
+hard link to them (:func:`~datalake_cdktf.engine.link_files`) rather than the bytes
+written again per stack.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import uuid
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
-from datalake_cdktf.engine import AssetType, Construct, TerraformAsset
+from datalake_cdktf.engine import AssetType, Construct, TerraformAsset, link_files
 
 __all__ = ["AssetFolder"]
 
@@ -54,8 +57,10 @@ class AssetFolder(Construct):
         folder = staging / self.hash[:32]
         if not folder.is_dir():
             _stage({self._digests[key]: content for key, content in contents.items()}, folder)
-        asset = TerraformAsset(
-            self, "folder", path=str(folder.resolve()), type=AssetType.DIRECTORY, asset_hash=self.STABLE_HASH
+        asset = link_files(
+            TerraformAsset(
+                self, "folder", path=str(folder.resolve()), type=AssetType.DIRECTORY, asset_hash=self.STABLE_HASH
+            )
         )
         self.path = asset.path.rstrip("/")
 
@@ -75,13 +80,15 @@ class AssetFolder(Construct):
 def _stage(contents: Mapping[str, bytes], folder: Path) -> None:
     """Write ``contents`` (file name -> bytes) into ``folder`` whole or not at all: into
     a sibling folder first, renamed to ``folder`` when complete (if another synth staged
-    the same content meanwhile, its folder stays)."""
+    the same content meanwhile, its folder stays). The files are read-only: the stacks
+    link to them."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     partial = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}")
     partial.mkdir()
     try:
         for name, content in contents.items():
-            (partial / name).write_bytes(content)
+            with open(os.open(partial / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444), "wb") as file:
+                file.write(content)
         try:
             partial.rename(folder)
         except OSError:

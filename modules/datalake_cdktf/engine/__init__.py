@@ -8,7 +8,8 @@ Resources come from :mod:`datalake_cdktf.engine.aws`, which loads only the bindi
 modules used (``from datalake_cdktf.engine.aws import s3_bucket``) instead of all
 ~2,100 of them, and the jsii kernel (Node.js) this package starts does the same with
 the provider's JavaScript modules (``kernel_preload.js``, which also formats cdktf's
-token creation stacks only when read). ``DATALAKE_EAGER_BINDINGS=1`` turns all of it
+token creation stacks only when read, and links the files of an asset marked with
+:func:`link_files` into its stacks). ``DATALAKE_EAGER_BINDINGS=1`` turns all of it
 off: stock CDKTF, the benchmark's baseline; output is identical either way.
 Importing this package changes nothing in the process: settings are applied by
 :func:`new_app`.
@@ -20,7 +21,7 @@ import os
 import sys
 from pathlib import Path
 
-from datalake_cdktf.engine._kernel import preloaded_kernel
+from datalake_cdktf.engine._kernel import LINK_FILES_CONTEXT, preloaded_kernel
 from datalake_cdktf.engine._type_hints import speed_up_type_checks
 from datalake_cdktf.engine._wire import send_structs_with_their_fields_only
 
@@ -51,6 +52,7 @@ __all__ = [
     "TerraformProvider",
     "TerraformResourceLifecycle",
     "TerraformStack",
+    "link_files",
     "new_app",
 ]
 
@@ -66,3 +68,13 @@ def new_app(outdir: str | Path | None = None) -> App:
         speed_up_type_checks(sys.modules[bindings])
     send_structs_with_their_fields_only()
     return App(outdir=str(outdir)) if outdir is not None else App()
+
+
+def link_files(asset: TerraformAsset) -> TerraformAsset:
+    """Have the kernel hard-link the files of ``asset`` (a folder) into its stack instead
+    of copying them: for a folder whose files never change in place (named by their
+    content, written once, read-only). The stack's files are the same either way; they
+    are copied where a link cannot be made, or without the preload
+    (``DATALAKE_EAGER_BINDINGS=1``). Returns ``asset``."""
+    asset.node.set_context(LINK_FILES_CONTEXT, True)
+    return asset

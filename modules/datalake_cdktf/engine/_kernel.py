@@ -9,6 +9,8 @@ from pathlib import Path
 
 EAGER_VARIABLE = "DATALAKE_EAGER_BINDINGS"
 PRELOAD = Path(__file__).with_name("kernel_preload.js")
+LINK_FILES_CONTEXT = "datalake_cdktf:link-files"
+"""The context that asks the preload to hard-link a folder asset's files into its stack."""
 
 
 @contextmanager

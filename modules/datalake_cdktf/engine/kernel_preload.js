@@ -18,6 +18,13 @@
  *    Glue job creates dozens of tokens). cdktf's `captureStackTrace` is replaced by one
  *    that captures the same frames at the same moment and turns them into the same
  *    array of lines on first use.
+ *
+ * 3. Content-addressed asset folders linked into the stacks. cdktf copies a folder
+ *    asset into every stack that uses it; a folder whose files are named by their
+ *    content and never change in place (datalake_cdktf's AssetFolder marks its asset
+ *    with the context `datalake_cdktf:link-files`) gets hard links instead: the same
+ *    files, without writing their bytes again per stack. Where a link cannot be made
+ *    (another file system), the file is copied as before.
  */
 const fs = require('fs');
 const Module = require('module');
@@ -33,6 +40,15 @@ Module._extensions['.js'] = function compile(module, filename) {
   if (isPackageFile(filename, 'cdktf', ['lib', 'tokens', 'private', 'stack-trace.js'])) {
     if (typeof module.exports.captureStackTrace === 'function') {
       module.exports.captureStackTrace = captureStackTrace;
+    }
+  } else if (isPackageFile(filename, 'cdktf', ['lib', 'private', 'fs.js'])) {
+    if (typeof module.exports.copySync === 'function') {
+      module.exports.copySync = linkingWhenAsked(module.exports.copySync);
+    }
+  } else if (isPackageFile(filename, 'cdktf', ['lib', 'terraform-asset.js'])) {
+    const prototype = module.exports.TerraformAsset && module.exports.TerraformAsset.prototype;
+    if (prototype && typeof prototype._onSynthesize === 'function') {
+      prototype._onSynthesize = askingToLink(prototype._onSynthesize);
     }
   }
   return compiled;
@@ -126,4 +142,66 @@ function captureStackTrace(below) {
     handler[trap] = (target, ...args) => Reflect[trap](format(), ...args);
   }
   return new Proxy(lines, handler);
+}
+
+// 3. Content-addressed asset folders linked into the stacks
+
+const LINK_CONTEXT = 'datalake_cdktf:link-files';
+const UNLINKABLE = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP']);
+let linking = false; // true while an asset marked with LINK_CONTEXT writes itself into a stack
+
+/** TerraformAsset's `_onSynthesize` (which copies the asset into the stack with the
+ * private `copySync`), asking that copy to link when the asset is marked. */
+function askingToLink(synthesize) {
+  return function _onSynthesize(...args) {
+    if (this.node.tryGetContext(LINK_CONTEXT) !== true) {
+      return synthesize.apply(this, args);
+    }
+    linking = true;
+    try {
+      return synthesize.apply(this, args);
+    } finally {
+      linking = false;
+    }
+  };
+}
+
+/** cdktf's `copySync(src, dest)` (a folder, into a new folder), which links the files
+ * while `linking`: the same tree as the copy, each file a hard link to its source. */
+function linkingWhenAsked(copySync) {
+  return function linkOrCopySync(src, dest) {
+    if (!linking) {
+      return copySync(src, dest);
+    }
+    const walk = (relative) => {
+      const folder = path.resolve(src, relative);
+      fs.mkdirSync(path.resolve(dest, relative), { recursive: true });
+      for (const name of fs.readdirSync(folder)) {
+        const item = path.join(relative, name);
+        const source = path.resolve(src, item);
+        const stat = fs.statSync(source);
+        if (stat.isDirectory()) {
+          walk(item);
+        } else if (stat.isFile()) {
+          linkFile(source, path.resolve(dest, item));
+        }
+      }
+    };
+    walk('.');
+  };
+}
+
+function linkFile(source, target) {
+  try {
+    fs.linkSync(source, target);
+  } catch (error) {
+    if (error.code === 'EEXIST') {
+      fs.unlinkSync(target); // never written through: it may be a link to another source
+      return linkFile(source, target);
+    }
+    if (!UNLINKABLE.has(error.code)) {
+      throw error;
+    }
+    fs.copyFileSync(source, target);
+  }
 }
