@@ -7,6 +7,7 @@ back to the eager import when it must.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -556,3 +557,83 @@ def test_structs_travel_to_the_kernel_as_jsii_sends_them_without_the_nulls():
     required_none = s3_object.S3ObjectConfig(bucket="b", key="k")
     required_none._values["bucket"] = None  # past the bindings' type check
     assert "bucket" in fields_only(None, required_none)["$jsii.struct"]["data"]
+
+
+def test_create_requests_are_the_messages_jsii_builds(tmp_path, monkeypatch):
+    """engine/_wire.py builds a create request's message without jsii's converter: over
+    every request a real ETL stack sends (resources, structs, tokens, enums, objects
+    passed by reference, a Python subclass that overrides a method, an interface), and
+    over one holding every kind of value the converter itself transforms, the message
+    equals the one jsii's converter builds."""
+    import cdktf
+    import jsii
+    from datalake_cdktf.config.etl import Job
+    from datalake_cdktf.constructs.asset_folder import AssetFolder
+    from datalake_cdktf.constructs.glue_job import GlueJob, GlueJobConfig, job_files
+    from datalake_cdktf.engine import AssetType, Construct, TerraformAsset, TerraformStack, new_app
+    from datalake_cdktf.engine.aws import provider
+    from datalake_cdktf.naming import Label
+    from jsii._kernel.providers.process import ProcessProvider
+    from jsii._kernel.types import CreateRequest, EnumRef, ObjRef, Override
+
+    app = new_app(str(tmp_path / "out"))  # installs the builder
+    converter = jsii._runtime.kernel.provider._process._serializer
+    build = converter.get_unstructure_hook(CreateRequest)
+    requests = []
+    create = ProcessProvider.create
+    monkeypatch.setattr(
+        ProcessProvider, "create", lambda self, request: requests.append(request) or create(self, request)
+    )
+
+    class Named(Construct):  # a Python subclass: its override travels with the request
+        def to_string(self) -> str:
+            return "named"
+
+    @jsii.implements(cdktf.IAspect)
+    class Visitor:  # an interface implemented in Python
+        def visit(self, node) -> None:
+            pass
+
+    stack = TerraformStack(app, "stack")
+    provider.AwsProvider(stack, "aws", region="eu-west-1")
+    Named(stack, "named")
+    cdktf.Aspects.of(stack).add(Visitor())
+    (tmp_path / "job.py").write_text("print('job')\n")
+    job = Job(name="orders", script="job.py", reads=({"zone": "raw", "prefix": "in/"},), writes=())
+    files = AssetFolder(stack, "files", files=job_files(job, tmp_path), staging=tmp_path / "stage")
+    TerraformAsset(stack, "plain", path=str(tmp_path / "job.py"), type=AssetType.FILE)
+    GlueJob(
+        stack,
+        "job",
+        config=GlueJobConfig(
+            job=job,
+            root=tmp_path,
+            files=files,
+            label=Label("datalake", "dev"),
+            repository="sales",
+            account_id="111111111111",
+            region="eu-west-1",
+            boundary_arn="arn:aws:iam::111111111111:policy/boundary",
+            security_configuration="security",
+            kms_key_arn="arn:aws:kms:eu-west-1:111111111111:key/k",
+        ),
+    )
+    app.synth()
+
+    assert len(requests) > 10 and build is not build.stock
+    for request in requests:
+        assert build(request) == build.stock(request), request.fqn
+    fqns = {request.fqn for request in requests}
+    assert {"@cdktf/provider-aws.glueJob.GlueJob", "cdktf.TerraformAsset", "constructs.Construct"} <= fqns
+    assert any(request.overrides for request in requests) and any(request.interfaces for request in requests)
+
+    when = datetime.datetime(2026, 11, 28, tzinfo=datetime.UTC)
+    odd = CreateRequest(
+        fqn="x.Y",
+        args=[{"refs": [ObjRef(ref="o@1"), ("a", 1)], "when": when}, AssetType.FILE, EnumRef(ObjRef("e@"), "M")],
+        overrides=[Override(method="m", cookie="c")],
+        interfaces=["x.I"],
+    )
+    message = build(odd)
+    assert message == build.stock(odd)
+    assert message["args"][1] == {"$jsii.enum": "cdktf.AssetType/FILE"}, "the converter's own hooks still apply"

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from datalake_cdktf.engine._kernel import LINK_FILES_CONTEXT, preloaded_kernel
 from datalake_cdktf.engine._type_hints import speed_up_type_checks
-from datalake_cdktf.engine._wire import send_structs_with_their_fields_only
+from datalake_cdktf.engine._wire import build_create_requests_directly, send_structs_with_their_fields_only
 
 with preloaded_kernel():  # importing cdktf starts the kernel
     from cdktf import (
@@ -39,6 +39,7 @@ with preloaded_kernel():  # importing cdktf starts the kernel
         TerraformStack,
     )
     from constructs import Construct
+    from jsii._runtime import kernel as _jsii_kernel
 
 __all__ = [
     "App",
@@ -61,12 +62,15 @@ def new_app(outdir: str | Path | None = None) -> App:
     """A CDKTF app writing to ``outdir`` (default: the engine's, ``$CDKTF_OUTDIR`` under
     the cdktf CLI, else ``cdktf.out``), with Terraform's and the CLI's calls home off
     (``CHECKPOINT_DISABLE=1`` unless already set) for every process it starts, the
-    CDKTF bindings' type checks made faster (:func:`speed_up_type_checks`) and structs
-    sent to the kernel with their own fields only (:func:`send_structs_with_their_fields_only`)."""
+    CDKTF bindings' type checks made faster (:func:`speed_up_type_checks`), structs
+    sent to the kernel with their own fields only (:func:`send_structs_with_their_fields_only`)
+    and requests to create objects built without jsii's generic converter
+    (:func:`build_create_requests_directly`)."""
     os.environ.setdefault("CHECKPOINT_DISABLE", "1")
     for bindings in ("constructs", "cdktf"):
         speed_up_type_checks(sys.modules[bindings])
     send_structs_with_their_fields_only()
+    build_create_requests_directly(_jsii_kernel)
     return App(outdir=str(outdir)) if outdir is not None else App()
 
 

@@ -10,6 +10,12 @@ the keys of ``_values`` builds the same object in Node.js, for a fraction of the
 serialising on both sides; a required field is sent even when it is None, so the
 kernel refuses it exactly as before. Everything that is not such a struct is
 converted by jsii's own function, unchanged.
+
+A request to create an object (five per Glue job) then goes through jsii's ``cattrs``
+converter, which walks those already plain arguments again, value by value, to build
+the same dicts and lists. :func:`build_create_requests_directly` gives that one
+request type a function that copies the plain values and hands anything else (an
+object reference, an enum) to the converter: the same message, without the walk.
 """
 
 from __future__ import annotations
@@ -18,10 +24,11 @@ import os
 from typing import Any
 
 from jsii import _kernel
+from jsii._kernel.types import CreateRequest
 
 from datalake_cdktf.engine._kernel import EAGER_VARIABLE
 
-__all__ = ["send_structs_with_their_fields_only"]
+__all__ = ["build_create_requests_directly", "send_structs_with_their_fields_only"]
 
 _PLAIN = (str, int, float, bool, type(None))
 
@@ -60,3 +67,43 @@ def _fields_only(convert):
 
     make_reference_for_native.stock = convert  # jsii's own
     return make_reference_for_native
+
+
+def build_create_requests_directly(kernel: Any) -> bool:
+    """Have ``kernel`` (jsii's, started) turn a :class:`CreateRequest` into its message
+    without the generic converter (once); False, and nothing changed, if the runtime is
+    not laid out as this module expects or ``DATALAKE_EAGER_BINDINGS=1``."""
+    if os.environ.get(EAGER_VARIABLE) == "1":
+        return False
+    converter = getattr(getattr(getattr(kernel, "provider", None), "_process", None), "_serializer", None)
+    if converter is None or not hasattr(converter, "get_unstructure_hook"):
+        return False
+    if not hasattr(converter.get_unstructure_hook(CreateRequest), "stock"):
+        converter.register_unstructure_hook(CreateRequest, _create_message(converter))
+    return True
+
+
+def _create_message(converter: Any):
+    stock, unstructure = converter.get_unstructure_hook(CreateRequest), converter.unstructure
+
+    def plain(value: Any) -> Any:
+        kind = type(value)
+        if kind in _PLAIN:
+            return value
+        if kind is dict:
+            return {plain(key): plain(item) for key, item in value.items()}
+        if kind is list:
+            return [plain(item) for item in value]
+        return unstructure(value)  # what the converter does with anything else
+
+    def create_message(request: CreateRequest) -> dict:
+        return {
+            "fqn": request.fqn,
+            "args": plain(request.args),
+            "overrides": unstructure(request.overrides),
+            "interfaces": unstructure(request.interfaces),
+            "api": "create",
+        }
+
+    create_message.stock = stock  # jsii's own
+    return create_message
