@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     repetitions = args.repetitions or (1 if args.quick else 5)
-    job_counts = [10] if args.quick else [10, 100, 1000]
+    job_counts = [10] if args.quick else [10, 100, 500, 1000]
 
     main_py, floor_py = str(ROOT / "main.py"), str(ROOT / "benchmarks" / "floor.py")
     cases = [
