@@ -1,9 +1,9 @@
-"""The files a stack uploads (job scripts, their modules), copied into it as one asset.
+"""The files a stack uploads (job scripts, their modules), put into it as one asset.
 
 Terraform reads an uploaded file at apply time, from the synthesized stack's folder
 (the pipeline applies the saved plan from the Plan stage's artifact, not from the
-checkout). So each file must be copied into the stack: CDKTF's ``TerraformAsset`` does
-that. One asset per file costs two engine calls per file; a whole repository's files
+checkout). So each file must be in the stack's folder: CDKTF's ``TerraformAsset`` puts
+it there. One asset per file costs two engine calls per file; a whole repository's files
 cost two per stack when they travel as one folder.
 
 Each file is staged as ``<digest>``, the SHA-256 of its content, in a folder of the
