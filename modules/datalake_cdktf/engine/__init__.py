@@ -21,7 +21,7 @@ import os
 import sys
 from pathlib import Path
 
-from datalake_cdktf.engine._kernel import LINK_FILES_CONTEXT, preloaded_kernel
+from datalake_cdktf.engine._kernel import LINK_FILES_CONTEXT, preloaded_kernel, stock_cdktf
 from datalake_cdktf.engine._type_hints import speed_up_type_checks
 from datalake_cdktf.engine._wire import build_create_requests_directly, send_structs_with_their_fields_only
 
@@ -39,7 +39,6 @@ with preloaded_kernel():  # importing cdktf starts the kernel
         TerraformStack,
     )
     from constructs import Construct
-    from jsii._runtime import kernel as _jsii_kernel
 
 __all__ = [
     "App",
@@ -61,16 +60,17 @@ __all__ = [
 def new_app(outdir: str | Path | None = None) -> App:
     """A CDKTF app writing to ``outdir`` (default: the engine's, ``$CDKTF_OUTDIR`` under
     the cdktf CLI, else ``cdktf.out``), with Terraform's and the CLI's calls home off
-    (``CHECKPOINT_DISABLE=1`` unless already set) for every process it starts, the
-    CDKTF bindings' type checks made faster (:func:`speed_up_type_checks`), structs
-    sent to the kernel with their own fields only (:func:`send_structs_with_their_fields_only`)
-    and requests to create objects built without jsii's generic converter
-    (:func:`build_create_requests_directly`)."""
+    (``CHECKPOINT_DISABLE=1`` unless already set) for every process it starts. Unless
+    ``DATALAKE_EAGER_BINDINGS=1``: the CDKTF bindings' type checks made faster
+    (:func:`speed_up_type_checks`), structs sent to the kernel with their own fields
+    only (:func:`send_structs_with_their_fields_only`) and requests to create objects
+    built without jsii's generic converter (:func:`build_create_requests_directly`)."""
     os.environ.setdefault("CHECKPOINT_DISABLE", "1")
-    for bindings in ("constructs", "cdktf"):
-        speed_up_type_checks(sys.modules[bindings])
-    send_structs_with_their_fields_only()
-    build_create_requests_directly(_jsii_kernel)
+    if not stock_cdktf():
+        for bindings in ("constructs", "cdktf"):
+            speed_up_type_checks(sys.modules[bindings])
+        send_structs_with_their_fields_only()
+        build_create_requests_directly()
     return App(outdir=str(outdir)) if outdir is not None else App()
 
 

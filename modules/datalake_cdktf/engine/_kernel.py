@@ -13,16 +13,24 @@ LINK_FILES_CONTEXT = "datalake_cdktf:link-files"
 """The context that asks the preload to hard-link a folder asset's files into its stack."""
 
 
+def stock_cdktf() -> bool:
+    """Whether ``DATALAKE_EAGER_BINDINGS=1`` asks for CDKTF as it comes (the benchmark's
+    baseline): every binding imported, the kernel without the preload, jsii's own type
+    checks and messages."""
+    return os.environ.get(EAGER_VARIABLE) == "1"
+
+
 @contextmanager
 def preloaded_kernel() -> Iterator[None]:
     """Start the jsii kernel inside this block with ``kernel_preload.js`` preloaded:
     loading the AWS provider's assembly then compiles only its entry point instead of
     its ~2,100 modules (4-5 s and ~400 MB on every synth), each module compiled when a
-    stack first uses it, and cdktf's creation stacks are formatted only if an error
-    message reads them. ``NODE_OPTIONS`` carries the preload to the kernel alone: it is
+    stack first uses it; cdktf's creation stacks are formatted only if an error
+    message reads them; and the files of an asset marked with :data:`LINK_FILES_CONTEXT`
+    are hard-linked into its stack. ``NODE_OPTIONS`` carries the preload to the kernel alone: it is
     restored when the block ends. If something started the kernel before (it starts
     once per process), the kernel runs as stock jsii starts it."""
-    if os.environ.get(EAGER_VARIABLE) == "1":
+    if stock_cdktf():
         yield
         return
     before = os.environ.get("NODE_OPTIONS")

@@ -20,13 +20,10 @@ object reference, an enum) to the converter: the same message, without the walk.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from jsii import _kernel
 from jsii._kernel.types import CreateRequest
-
-from datalake_cdktf.engine._kernel import EAGER_VARIABLE
 
 __all__ = ["build_create_requests_directly", "send_structs_with_their_fields_only"]
 
@@ -35,9 +32,7 @@ _PLAIN = (str, int, float, bool, type(None))
 
 def send_structs_with_their_fields_only() -> bool:
     """Install the conversion in jsii's runtime (once); False, and nothing changed, if
-    the runtime is not laid out as this module expects or ``DATALAKE_EAGER_BINDINGS=1``."""
-    if os.environ.get(EAGER_VARIABLE) == "1":
-        return False  # stock CDKTF, the benchmark's baseline
+    the runtime is not laid out as this module expects."""
     convert = getattr(_kernel, "_make_reference_for_native", None)
     if convert is None or hasattr(convert, "stock"):
         return convert is not None
@@ -69,12 +64,12 @@ def _fields_only(convert):
     return make_reference_for_native
 
 
-def build_create_requests_directly(kernel: Any) -> bool:
-    """Have ``kernel`` (jsii's, started) turn a :class:`CreateRequest` into its message
-    without the generic converter (once); False, and nothing changed, if the runtime is
-    not laid out as this module expects or ``DATALAKE_EAGER_BINDINGS=1``."""
-    if os.environ.get(EAGER_VARIABLE) == "1":
-        return False
+def build_create_requests_directly() -> bool:
+    """Have jsii's kernel turn a :class:`CreateRequest` into its message without the
+    generic converter (once); False, and nothing changed, if the runtime is not laid out
+    as this module expects."""
+    from jsii._runtime import kernel  # the process-wide one; importing it starts nothing
+
     converter = getattr(getattr(getattr(kernel, "provider", None), "_process", None), "_serializer", None)
     if converter is None or not hasattr(converter, "get_unstructure_hook"):
         return False

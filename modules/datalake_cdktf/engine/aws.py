@@ -20,7 +20,7 @@ import sys
 import warnings
 from types import ModuleType
 
-from datalake_cdktf.engine._kernel import EAGER_VARIABLE
+from datalake_cdktf.engine._kernel import stock_cdktf
 from datalake_cdktf.engine._type_hints import speed_up_type_checks
 
 PACKAGE = "cdktf_cdktf_provider_aws"
@@ -56,7 +56,7 @@ def register_package_lazily(package: str = PACKAGE) -> bool:
 
 def load_package(package: str = PACKAGE) -> None:
     """Make ``package``'s submodules importable: lazily if possible, else eagerly."""
-    if os.environ.get(EAGER_VARIABLE) == "1":
+    if stock_cdktf():
         importlib.import_module(package)
         return
     if not register_package_lazily(package):

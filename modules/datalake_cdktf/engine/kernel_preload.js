@@ -1,7 +1,8 @@
 'use strict';
 /**
- * Preloaded into the jsii kernel (Node.js, `--require`) by datalake_cdktf.engine. Two
- * changes to how modules of the engine are compiled; neither changes what they do.
+ * Preloaded into the jsii kernel (Node.js, `--require`) by datalake_cdktf.engine. Three
+ * changes to modules of the engine as Node.js compiles them; none changes what a synth
+ * writes.
  *
  * 1. The AWS provider, one module at a time. When the kernel loads an assembly it
  *    requires the package's entry point, and @cdktf/provider-aws's `lib/index.js` is
@@ -37,22 +38,30 @@ Module._extensions['.js'] = function compile(module, filename) {
     return module._compile(lazyIndex, filename);
   }
   const compiled = compileJs(module, filename);
-  if (isPackageFile(filename, 'cdktf', ['lib', 'tokens', 'private', 'stack-trace.js'])) {
-    if (typeof module.exports.captureStackTrace === 'function') {
-      module.exports.captureStackTrace = captureStackTrace;
-    }
-  } else if (isPackageFile(filename, 'cdktf', ['lib', 'private', 'fs.js'])) {
-    if (typeof module.exports.copySync === 'function') {
-      module.exports.copySync = linkingWhenAsked(module.exports.copySync);
-    }
-  } else if (isPackageFile(filename, 'cdktf', ['lib', 'terraform-asset.js'])) {
-    const prototype = module.exports.TerraformAsset && module.exports.TerraformAsset.prototype;
-    if (prototype && typeof prototype._onSynthesize === 'function') {
-      prototype._onSynthesize = askingToLink(prototype._onSynthesize);
+  for (const [parts, owner, name, replace] of CDKTF_REPLACEMENTS) {
+    if (isPackageFile(filename, 'cdktf', parts)) {
+      const target = owner(module.exports);
+      if (target && typeof target[name] === 'function') {
+        target[name] = replace(target[name]);
+      }
     }
   }
   return compiled;
 };
+
+/** cdktf's functions this file replaces: [its file in the package, where the function
+ * is in the module's exports, its name, the replacement given the original]. A file
+ * without that function (another cdktf version) is left as it is. */
+const CDKTF_REPLACEMENTS = [
+  [['lib', 'tokens', 'private', 'stack-trace.js'], (exports) => exports, 'captureStackTrace', () => captureStackTrace],
+  [['lib', 'private', 'fs.js'], (exports) => exports, 'copySync', (copySync) => linkingWhenAsked(copySync)],
+  [
+    ['lib', 'terraform-asset.js'],
+    (exports) => exports.TerraformAsset && exports.TerraformAsset.prototype,
+    '_onSynthesize',
+    (synthesize) => askingToLink(synthesize),
+  ],
+];
 
 /** Whether `filename` is `parts` (a path inside a package) of the package `name`. */
 function isPackageFile(filename, name, parts) {
