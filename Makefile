@@ -4,10 +4,13 @@
 
 PYTHON ?= python3
 PIPENV_VERSION := 2026.10.3
-TOOLS := .tools
+# Where pipenv and the virtual environment live: .tools/ and .venv/ here; a pipeline's
+# build keeps both in its cache instead (TOOLS, WORKON_HOME + PIPENV_CUSTOM_VENV_NAME).
+TOOLS ?= .tools
 PIPENV := $(TOOLS)/bin/pipenv
+export PIPENV_VENV_IN_PROJECT ?= 1
+VENV := $(if $(filter 1 true,$(PIPENV_VENV_IN_PROJECT)),.venv,$(WORKON_HOME)/$(PIPENV_CUSTOM_VENV_NAME))
 
-export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_IGNORE_VIRTUALENVS := 1
 export PIPENV_VERBOSITY := -1
 export CHECKPOINT_DISABLE := 1
@@ -15,7 +18,7 @@ export CHECKPOINT_DISABLE := 1
 # Python commands run with jsii pointed at the pinned Node.js 22 (scripts/with-pinned-node).
 RUN := scripts/with-pinned-node $(PIPENV) run
 
-.PHONY: setup synth test test-repository test-template e2e schema format bench bench-quick clean plan apply drift pr-plan pipeline-update
+.PHONY: setup setup-dev synth test test-repository test-template e2e schema format bench bench-quick clean plan apply drift pr-plan pipeline-update
 
 # The pipeline's steps for one environment (ENV=dev|test|prod|...), runnable on a laptop
 # with credentials that may assume the environment's deploy role (README.md, "Pipelines").
@@ -23,18 +26,30 @@ ENV ?= dev
 PLANS ?= plans
 DEPLOY := $(RUN) python -m datalake_cdktf.deploy
 
-## setup: pipenv in .tools/, the locked Python packages in .venv/, the cdktf CLI and
-## Node.js 22 in node_modules/ (each only when its lock file changed)
-setup: .venv/.synced node_modules/.installed
+# The engine (jsii) runs on Node.js 22: from package-lock.json where the machine's is older.
+NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+ENGINE_NODE := $(if $(shell [ "$(NODE_MAJOR)" -ge 22 ] 2>/dev/null && echo current),,node_modules/.installed)
+
+## setup: what synth, plan, apply and drift need: pipenv in $(TOOLS)/, the locked packages
+## (no test tools) in the virtual environment, Node.js 22 where the machine's is older
+## setup-dev: that, the test tools and the cdktf CLI (npx cdktf) too
+## (each only when its lock file changed)
+setup: $(VENV)/.synced $(ENGINE_NODE)
+setup-dev: $(VENV)/.synced-dev node_modules/.installed
 
 $(PIPENV):
 	@scripts/check-prerequisites
+	@[ "$(VENV)" != "/" ] || { echo "PIPENV_VENV_IN_PROJECT=0 needs WORKON_HOME and PIPENV_CUSTOM_VENV_NAME" >&2; exit 1; }
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check pipenv==$(PIPENV_VERSION)
 
-.venv/.synced: Pipfile.lock $(PIPENV)
-	$(PIPENV) sync --dev
+$(VENV)/.synced: Pipfile.lock $(PIPENV)
+	$(PIPENV) sync
 	@touch $@
+
+$(VENV)/.synced-dev: Pipfile.lock $(PIPENV)
+	$(PIPENV) sync --dev
+	@touch $@ $(VENV)/.synced
 
 node_modules/.installed: package-lock.json
 	@scripts/check-prerequisites
@@ -50,22 +65,22 @@ synth: setup
 ## ETL repository's own tests (etl-template/: local Spark, moto) and `make e2e`, which
 ## mostly waits on the emulator and the provider's polls. Fails if any part fails. The e2e
 ## is the longest part, so the other two yield the CPU to it (nice).
-test: setup
+test: setup-dev
 	@$(MAKE) --no-print-directory --keep-going --jobs=3 --output-sync=target NICE="nice -n 10" \
 		test-repository test-template e2e
 
 ## test-repository: the repository's tests without the end-to-end run (PYTEST_ARGS for more)
-test-repository: setup
+test-repository: setup-dev
 	$(NICE) $(RUN) python -m pytest --ignore=tests/test_e2e_apply.py $(PYTEST_ARGS)
 
 ## test-template: the template ETL repository's own tests, as its pipeline runs them
-test-template: setup
+test-template: setup-dev
 	$(NICE) $(RUN) python -m pytest -c etl-template/pytest.ini --rootdir etl-template etl-template/tests
 
 ## e2e: the user workflows against a local AWS (moto on 127.0.0.1, a free port): the runbook's
 ## `cdktf deploy` commands for dev and the template ETL repository's own, then the checks
 ## (resources, the ETL trigger, plans, drift, destroy), with each step's time. `make test` runs it too.
-e2e: setup
+e2e: setup-dev
 	$(RUN) python -m pytest -s -p no:cacheprovider tests/test_e2e_apply.py
 
 ## plan: saved plans of this repository's stacks in ENV, and their summary (PUBLISH=s3://... to publish it)
@@ -91,20 +106,20 @@ pipeline-update: synth
 	$(DEPLOY) update-pipeline --stack pipeline-$(REPOSITORY)-$(ENV) --out $(PLANS)/pipeline $(if $(PIPELINE),--pipeline $(PIPELINE))
 
 ## schema: rewrite envs/schema/*.json from the config model
-schema: setup
+schema: setup-dev
 	$(PIPENV) run python -m datalake_cdktf.config.schema
 
 ## format: apply ruff's fixes and formatting (the test suite checks both)
-format: setup
+format: setup-dev
 	$(PIPENV) run ruff check --fix .
 	$(PIPENV) run ruff format .
 
 ## bench: measure synth time and memory (writes benchmarks/results.md; ~5 minutes)
-bench: setup
+bench: setup-dev
 	$(RUN) python benchmarks/run.py
 
 ## bench-quick: the same, one repetition and 10 jobs, no results file
-bench-quick: setup
+bench-quick: setup-dev
 	$(RUN) python benchmarks/run.py --quick
 
 clean:

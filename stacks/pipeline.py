@@ -47,6 +47,8 @@ class PipelineStack(DeploymentStack):
                 build_image=config.pipelines.build_image,
                 drift_schedule=config.pipelines.drift_schedule,
                 log_retention_days=config.pipelines.log_retention_days,
+                terraform=config.pipelines.terraform,
+                package_index=config.pipelines.package_index,
                 pull_request_token=access.pull_request_token,
             ),
         )

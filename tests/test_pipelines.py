@@ -8,7 +8,9 @@ relies on it, per environment and repository, and how config scales it.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 
 import pytest
 import yaml
@@ -56,7 +58,7 @@ def test_apply_consumes_the_plans_the_plan_stage_saved(case):
     _, _, stack, pipeline = case
     plan, apply = action(pipeline, "Plan"), action(pipeline, "Apply")
     assert plan["output_artifacts"] == ["plan"] and plan["namespace"] == "Plan"
-    assert apply["input_artifacts"] == ["source", "plan"]
+    assert apply["input_artifacts"][0] == "source" and apply["input_artifacts"][-1] == "plan"
     assert apply["configuration"]["PrimarySource"] == "source"
     commands = json.loads(project(stack, "apply")["source"]["buildspec"])["phases"]["build"]["commands"]
     assert commands == [f"make apply ENV={case[0].name} PLANS=$CODEBUILD_SRC_DIR_plan/plans"], commands
@@ -98,7 +100,8 @@ def test_an_etl_pipeline_updates_itself_from_the_infrastructure_repositorys_defi
     env, repo, stack, pipeline = case
     sources = next(s for s in pipeline["stage"] if s["name"] == "Source")["action"]
     update = action(pipeline, "UpdatePipeline")
-    commands = json.loads(project(stack, "update")["source"]["buildspec"])["phases"]["build"]["commands"]
+    spec = json.loads(project(stack, "update")["source"]["buildspec"])
+    commands = spec["phases"]["build"]["commands"]
     pipeline_name = DEFAULT.label(env).name(repo.name)
     assert commands[-1] == f"make pipeline-update ENV={env.name} REPOSITORY={repo.name} PIPELINE={pipeline_name}"
     if repo == DEFAULT.repositories.infrastructure:
@@ -109,7 +112,9 @@ def test_an_etl_pipeline_updates_itself_from_the_infrastructure_repositorys_defi
             definitions["configuration"]["FullRepositoryId"] == DEFAULT.repositories.infrastructure.full_repository_id
         )
         assert update["input_artifacts"] == ["source", "definitions"]
-        assert commands[0] == "cd $CODEBUILD_SRC_DIR_definitions"
+        assert commands[0] == "cd $CODEBUILD_SRC_DIR_definitions", "it installs and runs in the definitions"
+        install = spec["phases"]["install"]["commands"]
+        assert install.index("cd $CODEBUILD_SRC_DIR_definitions") < install.index("make setup"), install
 
 
 def test_every_build_runs_a_project_command_in_a_pinned_unprivileged_image(case):
@@ -128,7 +133,9 @@ def test_every_build_runs_a_project_command_in_a_pinned_unprivileged_image(case)
         assert conf["environment"]["privileged_mode"] is False
         spec = json.loads(conf["source"]["buildspec"])
         assert spec["phases"]["build"]["commands"][-1 if build != "plan" else 0].startswith(f"make {target}"), spec
-        assert "make setup" in spec["phases"]["install"]["commands"], "installs from the lock files"
+        setup = spec["phases"]["install"]["commands"][-1]
+        assert setup == ("make setup-dev" if build in ("test", "pr") else "make setup"), "installs from the lock files"
+        assert spec["cache"]["paths"] == ["/root/.cache/**/*"], "what it installs is kept for its next build"
         assert conf["encryption_key"].endswith(":alias/datalake-central-artifacts")
         assert conf["cache"]["type"] == "S3" and conf["cache"]["location"].startswith(
             f"datalake-{env.name}-{repo.name}-ci-"
@@ -219,3 +226,129 @@ def test_a_fourth_environment_and_a_second_etl_repository_add_exactly_their_stac
     }
     qa_roles = {c["name"] for c in stacks["bootstrap-qa"].resources("aws_iam_role").values()}
     assert {"datalake-qa-marketing-deploy", "datalake-qa-marketing-pipeline", "datalake-qa-marketing-pr"} <= qa_roles
+
+
+ETL_TEMPLATE = CONFIG_DIR.parent / "etl-template"
+
+
+@pytest.mark.parametrize("repo", DEFAULT.repositories.all, ids=lambda r: r.name)
+def test_every_command_a_build_runs_exists_in_the_checkout_it_runs_in(stacks, repo):
+    """A buildspec may only call what the repository it starts in has: its own Makefile's
+    targets (the infrastructure repository's for an ETL pipeline's UpdatePipeline, which
+    runs in the definitions), standard tools and the shell. Checked with ``make -n``
+    against each repository's real Makefile (the template stands for an ETL repository)."""
+    infrastructure = repo == DEFAULT.repositories.infrastructure
+    stack = stacks[f"pipeline-{repo.name}-dev"]
+    for build in ("update", "test", "plan", "apply", "drift", "pr"):
+        spec = json.loads(project(stack, build)["source"]["buildspec"])
+        in_definitions = "cd $CODEBUILD_SRC_DIR_definitions" in spec["phases"]["build"]["commands"]
+        checkout = CONFIG_DIR.parent if infrastructure or in_definitions else ETL_TEMPLATE
+        for phase in ("install", "build"):
+            for command in spec["phases"][phase]["commands"]:
+                first = command.split()[0]
+                if first != "make":
+                    assert first in ("export", "cd", "if"), f"{build}: {command!r} is not a make target or builtin"
+                    assert "scripts/" not in command, f"{build}: {command!r} calls a file of this repository"
+                    continue
+                dry = subprocess.run(
+                    ["make", "-n", *command.split()[1:]],
+                    cwd=checkout,
+                    env={**os.environ, "DATALAKE_INDEX_URL": "https://index.invalid/simple/"},
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                assert dry.returncode == 0, f"{build} in {checkout.name}: `{command}`: {dry.stderr[-800:]}"
+
+
+@pytest.mark.parametrize("env", DEFAULT.environments, ids=lambda e: e.name)
+def test_an_etl_repositorys_builds_get_the_deployment_from_the_infrastructure_repository(stacks, env):
+    """An ETL repository holds no copy of the deployment: every build of its pipeline has the
+    infrastructure repository's branch of the same environment as ``definitions`` (a
+    pipeline input, or the project's secondary source) and reads ``envs/`` from there."""
+    infrastructure = DEFAULT.repositories.infrastructure
+    for repo in DEFAULT.repositories.etl:
+        stack = stacks[f"pipeline-{repo.name}-{env.name}"]
+        (pipeline,) = stack.resources("aws_codepipeline").values()
+        builds = [a for s in pipeline["stage"] for a in s["action"] if a["category"] == "Build"]
+        assert builds and all("definitions" in a["input_artifacts"] for a in builds), builds
+        for build in ("test", "plan", "apply", "drift", "pr"):
+            conf = project(stack, build)
+            spec = json.loads(conf["source"]["buildspec"])
+            install = spec["phases"]["install"]["commands"]
+            deployment = "export DATALAKE_DEPLOYMENT=$CODEBUILD_SRC_DIR_definitions/envs"
+            assert install.index(deployment) < len(install) - 1, (build, install)
+            if build in ("drift", "pr"):
+                (secondary,) = conf["secondary_sources"]
+                assert secondary["source_identifier"] == "definitions"
+                assert secondary["location"].endswith(f"/{infrastructure.full_repository_id}.git"), secondary
+                assert conf["secondary_source_version"] == [
+                    {"source_identifier": "definitions", "source_version": f"refs/heads/{env.branch}"}
+                ]
+
+
+def codecommit_config(tmp_path):
+    folder = tmp_path / "envs"
+    shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("schema"))
+    root = yaml.safe_load((folder / "deployment.yaml").read_text())
+    root["source"] = {"provider": "CodeCommit"}
+    (folder / "deployment.yaml").write_text(yaml.safe_dump(root))
+    return load_config(folder)
+
+
+def test_with_codecommit_a_push_to_the_branch_starts_the_pipeline_and_a_pull_request_its_build(tmp_path):
+    """CodeCommit has no CodePipeline trigger and no CodeBuild webhook: EventBridge rules on
+    the repository's events start them. Each rule's pattern is matched against the events
+    CodeCommit sends (moto's EventBridge pattern matcher), and the role its target names is
+    asked (IAM evaluator) whether it may start what the target names."""
+    from moto.events.models import EventPattern
+
+    from tests.support.iam import AccessModel
+
+    config = codecommit_config(tmp_path)
+    stacks = synthesize(config, tmp_path / "out")
+    model = AccessModel.from_stacks(stacks, {e.account_id: e.admin_role_name for e in config.environments})
+    for env in config.environments:
+        for repo in config.repositories.all:
+            stack = stacks[f"pipeline-{repo.name}-{env.name}"]
+            (pipeline,) = stack.resources("aws_codepipeline").values()
+            assert "trigger" not in pipeline and not stack.resources("aws_codebuild_webhook")
+            rules = {r["name"].rsplit("-", 1)[-1]: r for r in stack.resources("aws_cloudwatch_event_rule").values()}
+            targets = {t["rule"]: t for t in stack.resources("aws_cloudwatch_event_target").values()}
+            name = repo.full_repository_id.split("/")[-1]
+            arn = f"arn:aws:codecommit:{config.central.region}:{config.central.account_id}:{name}"
+
+            def event(detail_type: str, **detail) -> dict:
+                return {"source": "aws.codecommit", "detail-type": detail_type, "resources": [arn], "detail": detail}
+
+            push = EventPattern.load(rules["push"]["event_pattern"])
+            pushed = event("CodeCommit Repository State Change", event="referenceUpdated", referenceType="branch")
+            assert push.matches_event({**pushed, "detail": {**pushed["detail"], "referenceName": env.branch}})
+            assert not push.matches_event({**pushed, "detail": {**pushed["detail"], "referenceName": "feature"}})
+            other = {
+                **pushed,
+                "resources": [arn + "-other"],
+                "detail": {**pushed["detail"], "referenceName": env.branch},
+            }
+            assert not push.matches_event(other), "another repository's push"
+            requests = EventPattern.load(rules["requests"]["event_pattern"])
+            opened = event(
+                "CodeCommit Pull Request State Change",
+                event="pullRequestCreated",
+                pullRequestStatus="Open",
+                destinationReference=f"refs/heads/{env.branch}",
+            )
+            assert requests.matches_event(opened)
+            elsewhere = {**opened, "detail": {**opened["detail"], "destinationReference": "refs/heads/other"}}
+            assert not requests.matches_event(elsewhere)
+
+            role = targets[stack.ref("aws_cloudwatch_event_rule", "pipeline/push-rule", "name")]["role_arn"]
+            own = f"arn:aws:codepipeline:{config.central.region}:{config.central.account_id}:{pipeline['name']}"
+            assert model.can(role, "codepipeline:StartPipelineExecution", own)
+            assert not model.can(role, "codepipeline:StartPipelineExecution", own + "-other")
+            pr = targets[stack.ref("aws_cloudwatch_event_rule", "pipeline/pull-requests-rule", "name")]
+            assert pr["arn"] == stack.ref("aws_codebuild_project", "pipeline/pr", "arn")
+            project_arn = (
+                f"arn:aws:codebuild:{config.central.region}:{config.central.account_id}:project/{pipeline['name']}-pr"
+            )
+            assert model.can(pr["role_arn"], "codebuild:StartBuild", project_arn)

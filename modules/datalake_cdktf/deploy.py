@@ -17,8 +17,8 @@ Each works on synthesized stacks (``cdktf.out/stacks/<stack>``) with the real Te
   another change ("Saved plan is stale"), and so does this command (exit 1).
 - ``drift`` exits 2 when live infrastructure differs from the code, 0 when not.
 - ``update-pipeline`` plans the pipeline's own stack and, when that changes it, applies
-  the plan and restarts the pipeline on its new definition (the running execution is
-  stopped, a new one started): the self-update.
+  the plan; when the pipeline's definition itself changed, it starts a new run on it
+  (CodePipeline cancels the running one): the self-update.
 - ``comment`` puts the summary on the pull request the build runs for (GitHub), updating
   its own earlier comment in place; the token comes from ``$PULL_REQUEST_TOKEN``.
 """
@@ -111,22 +111,30 @@ def drift(stacks: list[Path]) -> list[str]:
     return drifted
 
 
-def update_pipeline(stack: Path, pipeline: str | None, execution_id: str | None, out: Path) -> bool:
-    """Apply the pipeline's own stack when it changed; then restart the pipeline on its new
-    definition (stop this execution, start a new one). True when it changed."""
+def update_pipeline(stack: Path, pipeline: str | None, out: Path) -> str:
+    """Apply the pipeline's own stack when it changed; when that changed the pipeline's
+    definition itself, start ``pipeline`` again on it. Returns what happened:
+    ``unchanged``, ``updated`` (builds and the rest changed: this run goes on with them)
+    or ``redefined``.
+
+    CodePipeline cancels a run whose pipeline is redefined once the action in progress
+    (this one) ends, and an edit does not start a run: the new run here takes its place."""
     counts = plan([stack], out)
     if not any(counts[key] for key in ("ADD", "CHANGE", "REPLACE", "DESTROY")):
-        return False
+        return "unchanged"
     apply([stack], out)
-    if pipeline and execution_id:
+    shown = json.loads((out / f"{stack.name}.json").read_text())
+    if not any(
+        change["type"] == "aws_codepipeline" and change["change"]["actions"] != ["no-op"]
+        for change in shown.get("resource_changes", [])
+    ):
+        return "updated"
+    if pipeline:
         import botocore.session  # only in a pipeline run
 
-        client = botocore.session.get_session().create_client("codepipeline")
-        client.start_pipeline_execution(name=pipeline)
-        client.stop_pipeline_execution(
-            pipelineName=pipeline, pipelineExecutionId=execution_id, abandon=True, reason="pipeline updated itself"
-        )
-    return True
+        started = botocore.session.get_session().create_client("codepipeline").start_pipeline_execution(name=pipeline)
+        print(f"{pipeline} redefined: run {started['pipelineExecutionId']} starts on the new definition")
+    return "redefined"
 
 
 def comment(summary: str, *, repository_url: str, trigger: str, token: str, api: str = "https://api.github.com") -> str:
@@ -203,8 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2 if drifted else 0
     else:
         (folder,) = folders
-        changed = update_pipeline(folder, args.pipeline, os.environ.get("PIPELINE_EXECUTION_ID"), args.out)
-        print("pipeline updated" if changed else "pipeline unchanged")
+        print(f"pipeline {update_pipeline(folder, args.pipeline, args.out)}")
     return 0
 
 

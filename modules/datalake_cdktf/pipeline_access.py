@@ -22,13 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from datalake_cdktf import naming
+from datalake_cdktf.builds import BUILDS
 from datalake_cdktf.constructs.policy import Statement, allow
 from datalake_cdktf.naming import Label
 
 __all__ = ["BUILDS", "PipelineAccess"]
-
-BUILDS = ("update", "test", "plan", "apply", "drift", "pr")
-"""The build projects of a pipeline: ``<project>-<env>-<repo>-<build>``."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +95,8 @@ class PipelineAccess:
     def role_arn(self, name: str) -> str:
         return naming.role_arn(self.account_id, name, self.region)
 
-    def _arn(self, service: str, resource: str) -> str:
+    def arn(self, service: str, resource: str) -> str:
+        """An ARN of the central account and region."""
         return naming.arn(service, self.region, self.account_id, resource)
 
     # Trust ---------------------------------------------------------------------------
@@ -111,7 +110,7 @@ class PipelineAccess:
             "Action": "sts:AssumeRole",
             "Condition": {
                 "StringEquals": {"aws:SourceAccount": self.account_id},
-                "ArnLike": {"aws:SourceArn": sorted(self._arn("codebuild", f"project/{p}") for p in projects)},
+                "ArnLike": {"aws:SourceArn": sorted(self.arn("codebuild", f"project/{p}") for p in projects)},
             },
         }
 
@@ -143,19 +142,19 @@ class PipelineAccess:
                 "ItsOwnPipeline",
                 ["codebuild:*", "codepipeline:*", "events:*", "logs:*", "sns:*"],
                 [
-                    self._arn("codepipeline", self.pipeline_name),
-                    self._arn("codepipeline", f"{self.pipeline_name}/*"),
-                    self._arn("codebuild", f"project/{own}"),
-                    self._arn("codebuild", f"report-group/{own}"),
-                    self._arn("events", f"rule/{own}"),
-                    self._arn("logs", f"log-group:/aws/codebuild/{own}"),
-                    self._arn("sns", own),
+                    self.arn("codepipeline", self.pipeline_name),
+                    self.arn("codepipeline", f"{self.pipeline_name}/*"),
+                    self.arn("codebuild", f"project/{own}"),
+                    self.arn("codebuild", f"report-group/{own}"),
+                    self.arn("events", f"rule/{own}"),
+                    self.arn("logs", f"log-group:/aws/codebuild/{own}"),
+                    self.arn("sns", own),
                 ],
             ),
             allow(
                 "ItsOwnNotificationRules",
                 ["codestar-notifications:*"],
-                self._arn("codestar-notifications", "notificationrule/*"),
+                self.arn("codestar-notifications", "notificationrule/*"),
                 tagged,
             ),
             allow(
@@ -187,7 +186,7 @@ class PipelineAccess:
                 # SNS check that the key exists.
                 "DescribeTheCentralKeys",
                 ["kms:DescribeKey"],
-                self._arn("kms", "key/*"),
+                self.arn("kms", "key/*"),
                 {
                     "ForAnyValue:StringEquals": {
                         "kms:ResourceAliases": [self.artifact_key_alias, self.notification_key_alias]
@@ -197,7 +196,7 @@ class PipelineAccess:
             allow(
                 "NotifyItsTopic",
                 ["kms:Decrypt", "kms:GenerateDataKey"],
-                self._arn("kms", "key/*"),
+                self.arn("kms", "key/*"),
                 {
                     "ForAnyValue:StringEquals": {"kms:ResourceAliases": [self.notification_key_alias]},
                     "StringEquals": {"kms:ViaService": f"sns.{self.region}.amazonaws.com"},
@@ -216,23 +215,33 @@ class PipelineAccess:
         ]
 
     def codepipeline_permissions(self) -> list[Statement]:
+        starts = []
+        if self.codecommit:  # the push rule starts its pipeline (CodeCommit has no trigger)
+            starts.append(
+                allow(
+                    "PushesStartItsPipeline",
+                    ["codepipeline:StartPipelineExecution"],
+                    self.arn("codepipeline", self.pipeline_name),
+                )
+            )
         return [
+            *starts,
             *self._artifacts(),
             allow(
                 "RunItsOwnBuilds",
                 ["codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"],
-                self._arn("codebuild", f"project/{self.prefix}*"),
+                self.arn("codebuild", f"project/{self.prefix}*"),
             ),
             allow(
                 # Approval requests go to its topic.
                 "NotifyItsTopic",
                 ["sns:Publish"],
-                self._arn("sns", self.prefix + "*"),
+                self.arn("sns", self.prefix + "*"),
             ),
             allow(
                 "EncryptItsNotifications",
                 ["kms:Decrypt", "kms:GenerateDataKey"],
-                self._arn("kms", "key/*"),
+                self.arn("kms", "key/*"),
                 {
                     "ForAnyValue:StringEquals": {"kms:ResourceAliases": [self.notification_key_alias]},
                     "StringEquals": {"kms:ViaService": f"sns.{self.region}.amazonaws.com"},
@@ -248,12 +257,12 @@ class PipelineAccess:
             allow(
                 "WriteItsBuildLogs",
                 ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                self._arn("logs", f"log-group:/aws/codebuild/{self.project('pr')}*"),
+                self.arn("logs", f"log-group:/aws/codebuild/{self.project('pr')}*"),
             ),
             allow(
                 "EncryptItsLogs",
                 ["kms:Decrypt", "kms:GenerateDataKey"],
-                self._arn("kms", "key/*"),
+                self.arn("kms", "key/*"),
                 {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [self.artifact_key_alias]}},
             ),
             *self._source(pass_connection=False, own_only=True),
@@ -264,7 +273,7 @@ class PipelineAccess:
                 allow(
                     "ReadTheCommentToken",
                     ["secretsmanager:GetSecretValue"],
-                    self._arn("secretsmanager", f"secret:{self.pull_request_token}-??????"),
+                    self.arn("secretsmanager", f"secret:{self.pull_request_token}-??????"),
                 )
             )
         return statements
@@ -281,7 +290,7 @@ class PipelineAccess:
             allow(
                 "TheStateKeyThroughS3",
                 ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"] if write else ["kms:Decrypt"],
-                self._arn("kms", "key/*"),
+                self.arn("kms", "key/*"),
                 {
                     "ForAnyValue:StringEquals": {"kms:ResourceAliases": [self.state_key_alias]},
                     "StringEquals": {"kms:ViaService": f"s3.{self.region}.amazonaws.com"},
@@ -298,7 +307,7 @@ class PipelineAccess:
                 # With S3 bucket keys the encryption context is the bucket: only its own.
                 "TheArtifactKeyForItsOwnBucket",
                 ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-                self._arn("kms", "key/*"),
+                self.arn("kms", "key/*"),
                 {
                     "ForAnyValue:StringEquals": {"kms:ResourceAliases": [self.artifact_key_alias]},
                     "StringEquals": {
@@ -310,7 +319,7 @@ class PipelineAccess:
             allow(
                 "EncryptItsBuildLogs",
                 ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-                self._arn("kms", "key/*"),
+                self.arn("kms", "key/*"),
                 {
                     "ForAnyValue:StringEquals": {"kms:ResourceAliases": [self.artifact_key_alias]},
                     "StringEquals": {"kms:ViaService": f"codebuild.{self.region}.amazonaws.com"},
@@ -332,7 +341,7 @@ class PipelineAccess:
                         "codecommit:GitPull",
                         "codecommit:UploadArchive",
                     ],
-                    [self._arn("codecommit", name.split("/")[-1]) for name in repositories],
+                    [self.arn("codecommit", name.split("/")[-1]) for name in repositories],
                 )
             ]
         connection = naming.arn("codestar-connections", self.region, self.account_id, "connection/*")

@@ -373,6 +373,64 @@ class Source(StrictModel):
         return self.provider != "CodeCommit"
 
 
+TERRAFORM_RELEASES = {
+    "1.11.4": {
+        "linux_amd64": "1ce994251c00281d6845f0f268637ba50c0005657eb3cf096b92f753b42ef4dc",
+        "linux_arm64": "a43d1d0da9b9bab214a8305a39db0e40869572594ccf50c416a7756499143633",
+    }
+}
+"""SHA-256 of HashiCorp's release zips (``terraform_<version>_SHA256SUMS``) of the default version."""
+
+
+class TerraformRelease(StrictModel):
+    """The Terraform CLI every build installs: a HashiCorp release, checked before use."""
+
+    version: str = Field(
+        default="1.11.4",
+        pattern=r"^1\.(1[0-9]|[2-9][0-9])\.\d+$",
+        description="Terraform release (>= 1.10, for S3-native state locking; default 1.11.4).",
+    )
+    sha256: dict[Literal["linux_amd64", "linux_arm64"], Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]] = Field(
+        default_factory=lambda: dict(TERRAFORM_RELEASES["1.11.4"]),
+        description=(
+            "SHA-256 of terraform_<version>_<platform>.zip, from HashiCorp's signed "
+            "terraform_<version>_SHA256SUMS (defaults given for 1.11.4). A build refuses a download that differs."
+        ),
+    )
+    download_url: str = Field(
+        default="https://releases.hashicorp.com/terraform",
+        pattern=r"^https?://[^\s'\"$`\\]+[^/\s'\"$`\\]$",
+        description="Where <version>/terraform_<version>_<platform>.zip is downloaded from (a mirror of HashiCorp's).",
+    )
+
+    @model_validator(mode="after")
+    def _checksums_for_the_version(self) -> TerraformRelease:
+        known = TERRAFORM_RELEASES.get(self.version)
+        if self.sha256 == TERRAFORM_RELEASES["1.11.4"] and self.version != "1.11.4":
+            raise ConfigRuleError(
+                [
+                    Problem(
+                        ("sha256",),
+                        "(the checksums of 1.11.4)",
+                        f"give the SHA-256 of terraform_{self.version}_linux_amd64.zip (and _linux_arm64.zip) "
+                        f"from https://releases.hashicorp.com/terraform/{self.version}/"
+                        f"terraform_{self.version}_SHA256SUMS",
+                    )
+                ]
+            )
+        if known and any(self.sha256.get(platform) not in (None, value) for platform, value in known.items()):
+            raise ConfigRuleError(
+                [
+                    Problem(
+                        ("sha256",),
+                        dict(self.sha256),
+                        f"differs from HashiCorp's published checksums of {self.version}: remove it or correct it",
+                    )
+                ]
+            )
+        return self
+
+
 class Pipelines(StrictModel):
     """How every pipeline builds. Defaults are stated per field."""
 
@@ -395,6 +453,16 @@ class Pipelines(StrictModel):
         description=(
             "Post each pull request's plan summary as a comment (default true); needs the secret name "
             "'pull_request_token' under secrets."
+        ),
+    )
+    terraform: TerraformRelease = Field(default_factory=TerraformRelease)
+    package_index: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s@'\"$`\\]+$",
+        description=(
+            "Simple-API URL of the package index that serves datalake-cdktf to the ETL repositories' "
+            "builds (their DATALAKE_INDEX_URL), e.g. https://pypi.example.org/simple/. No credentials "
+            "in it (default: none; the ETL repositories name their index themselves)."
         ),
     )
 

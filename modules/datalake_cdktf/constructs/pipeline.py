@@ -19,6 +19,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from datalake_cdktf.builds import BUILDS, Build, BuildContext, builds, buildspec
+from datalake_cdktf.config.model import TerraformRelease
 from datalake_cdktf.constructs.policy import document
 from datalake_cdktf.engine import Construct
 from datalake_cdktf.engine.aws import (
@@ -36,17 +38,16 @@ from datalake_cdktf.engine.aws import (
 from datalake_cdktf.naming import kms_alias_arn
 from datalake_cdktf.pipeline_access import PipelineAccess
 
-__all__ = ["PIPELINE_EVENTS", "Pipeline", "PipelineConfig", "buildspec"]
+__all__ = ["PIPELINE_EVENTS", "Pipeline", "PipelineConfig"]
 
-TERRAFORM_CACHE = "/root/.terraform.d/plugin-cache"
 PIPELINE_EVENTS = (
     "codepipeline-pipeline-manual-approval-needed",
     "codepipeline-pipeline-pipeline-execution-failed",
     "codepipeline-pipeline-pipeline-execution-succeeded",
 )
 """What reaches the topic: approvals waiting, failures, and runs that applied."""
-PLAN_VARIABLES = ("ADD", "CHANGE", "REPLACE", "DESTROY", "DATA_AT_RISK", "SUMMARY_URL")
-"""Variables the plan build exports (namespace ``Plan``) for the approval request."""
+GIT_HOSTS = {"GitHub": "github.com", "GitLab": "gitlab.com", "Bitbucket": "bitbucket.org"}
+"""The CodeConnections providers' hosts (CodeBuild's source type is the provider, upper-cased)."""
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,13 @@ class PipelineConfig:
     """- ``access``: names and roles (from :class:`~datalake_cdktf.pipeline_access.PipelineAccess`).
     - ``environment`` / ``branch``: the environment this pipeline deploys and its branch.
     - ``repository_id``: ``owner/name`` of the repository; ``definitions_id``: the
-      infrastructure repository, which defines every pipeline (``None`` when this is it).
+      infrastructure repository, which defines every pipeline and the deployment
+      (``None`` when this is it).
     - ``source_provider``: ``GitHub``, ``GitLab``, ``Bitbucket`` (through the connection
       ``connection_name``) or ``CodeCommit``.
     - ``approval``: a person approves the plan before it is applied.
-    - ``build_image``, ``drift_schedule``, ``log_retention_days``: from config.
+    - ``build_image``, ``drift_schedule``, ``log_retention_days``, ``terraform``,
+      ``package_index``: from config (``pipelines``).
     - ``pull_request_token``: Secrets Manager name of the comment token (``None``: no comments).
     """
 
@@ -73,61 +76,41 @@ class PipelineConfig:
     build_image: str
     drift_schedule: str
     log_retention_days: int
+    terraform: TerraformRelease
+    package_index: str | None
     pull_request_token: str | None
 
     @property
     def codecommit(self) -> bool:
         return self.source_provider == "CodeCommit"
 
+    @property
+    def build_context(self) -> BuildContext:
+        access = self.access
+        return BuildContext(
+            environment=self.environment,
+            repository=access.repository,
+            pipeline_name=access.pipeline_name,
+            artifact_bucket=access.artifact_bucket,
+            etl=self.definitions_id is not None,
+            terraform=self.terraform,
+            package_index=self.package_index,
+            pull_request_token=self.pull_request_token,
+        )
 
-def buildspec(build: str, config: PipelineConfig) -> str:
-    """The buildspec of one build: install from the lock files, then one project command."""
-    env, repository = config.environment, config.access.repository
-    # The pipeline stacks are defined in the infrastructure repository: an ETL pipeline
-    # updates itself from its second source. (No "${" here: Terraform would interpolate it.)
-    definitions = ["cd $CODEBUILD_SRC_DIR_definitions"] if config.definitions_id else []
-    summary = f"s3://{config.access.artifact_bucket}/summaries/$CODEBUILD_BUILD_NUMBER.md"
-    commands = {
-        "update": [
-            *definitions,
-            f"make pipeline-update ENV={env} REPOSITORY={repository} PIPELINE={config.access.pipeline_name}",
-        ],
-        "test": ["make test"],
-        "plan": [
-            f"make plan ENV={env} PUBLISH={summary}",
-            # the counts become the Plan namespace's variables (the approval request shows them)
-            "export $(cat plans/counts.env | xargs)",
-        ],
-        "apply": [f"make apply ENV={env} PLANS=$CODEBUILD_SRC_DIR_plan/plans"],
-        "drift": [f"make drift ENV={env}"],
-        "pr": ["make test", f"make pr-plan ENV={env}"],  # the same tests as a push, then the read-only plan
-    }[build]
-    spec: dict = {
-        "version": 0.2,
-        "env": {"variables": {"CI": "true", "TF_IN_AUTOMATION": "1", "TF_PLUGIN_CACHE_DIR": TERRAFORM_CACHE}},
-        "phases": {
-            "install": {
-                "runtime-versions": {"python": "3.11", "nodejs": "22"},
-                "commands": [f"mkdir -p {TERRAFORM_CACHE}", "scripts/install-terraform", "make setup"],
-            },
-            "build": {"commands": commands},
-        },
-        "cache": {"paths": [f"{TERRAFORM_CACHE}/**/*", "/root/.cache/pip/**/*", "/root/.npm/**/*"]},
-    }
-    if build == "update":
-        spec["phases"]["install"]["commands"] = [*definitions, *spec["phases"]["install"]["commands"]]
-    if build == "plan":
-        spec["env"]["exported-variables"] = list(PLAN_VARIABLES)
-        spec["artifacts"] = {"files": ["plans/**/*"]}
-    if build == "pr" and config.pull_request_token:
-        spec["env"]["secrets-manager"] = {"PULL_REQUEST_TOKEN": config.pull_request_token}
-    return json.dumps(spec, indent=2) + "\n"  # JSON is YAML; the buildspec is plain text in the plan
+    def clone_url(self, repository_id: str) -> str:
+        """Where CodeBuild clones ``repository_id`` from (builds that CodePipeline does not start)."""
+        if self.codecommit:
+            name = repository_id.split("/")[-1]
+            return f"https://git-codecommit.{self.access.region}.amazonaws.com/v1/repos/{name}"
+        return f"https://{GIT_HOSTS[self.source_provider]}/{repository_id}.git"
 
 
 class Pipeline(Construct):
     """The pipeline, its builds, log groups, topic, notification rules, drift schedule and
-    pull-request webhook. Properties: ``pipeline``, ``projects`` (build -> project),
-    ``topic``."""
+    the starts of its runs and pull-request builds (a CodePipeline trigger and a CodeBuild
+    webhook through the connection; EventBridge rules on the repository's events for
+    CodeCommit). Properties: ``pipeline``, ``projects`` (build -> project), ``topic``."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig):
         super().__init__(scope, construct_id)
@@ -141,29 +124,36 @@ class Pipeline(Construct):
                 self, "connection", name=config.connection_name
             ).arn
 
+        context = config.build_context
+        self.builds = builds(context)
         self.projects: dict[str, codebuild_project.CodebuildProject] = {}
-        for build in ("update", "test", "plan", "apply", "drift", "pr"):
-            name = access.project(build)
+        for name in BUILDS:
+            build = self.builds[name]
+            project = access.project(name)
             group = cloudwatch_log_group.CloudwatchLogGroup(
                 self,
-                f"{build}-logs",
-                name=f"/aws/codebuild/{name}",
+                f"{name}-logs",
+                name=f"/aws/codebuild/{project}",
                 retention_in_days=config.log_retention_days,
                 kms_key_id=artifact_key,
             )
-            self.projects[build] = codebuild_project.CodebuildProject(
+            started_by_pipeline = name not in ("drift", "pr")
+            self.projects[name] = codebuild_project.CodebuildProject(
                 self,
-                build,
-                name=name,
-                description=f"{build} of {access.repository} into {config.environment}",
-                service_role=role(access.pull_request_role if build == "pr" else access.build_role),
+                name,
+                name=project,
+                description=f"{build.description}",
+                service_role=role(access.pull_request_role if name == "pr" else access.build_role),
                 encryption_key=artifact_key,
                 build_timeout=60,
                 artifacts=codebuild_project.CodebuildProjectArtifacts(
-                    type="CODEPIPELINE" if build not in ("drift", "pr") else "NO_ARTIFACTS"
+                    type="CODEPIPELINE" if started_by_pipeline else "NO_ARTIFACTS"
                 ),
-                source=self._build_source(build),
-                source_version=f"refs/heads/{config.branch}" if build == "drift" else None,
+                source=self._build_source(build, buildspec(build, context), started_by_pipeline),
+                source_version=f"refs/heads/{config.branch}" if name == "drift" else None,
+                # Builds CodePipeline does not start clone the definitions themselves.
+                secondary_sources=None if started_by_pipeline else self._definitions_source(),
+                secondary_source_version=None if started_by_pipeline else self._definitions_version(),
                 environment=codebuild_project.CodebuildProjectEnvironment(
                     compute_type="BUILD_GENERAL1_SMALL",
                     image=config.build_image,
@@ -172,7 +162,7 @@ class Pipeline(Construct):
                     image_pull_credentials_type="CODEBUILD",
                 ),
                 cache=codebuild_project.CodebuildProjectCache(
-                    type="S3", location=f"{access.artifact_bucket}/cache/{build}"
+                    type="S3", location=f"{access.artifact_bucket}/cache/{name}"
                 ),
                 logs_config=codebuild_project.CodebuildProjectLogsConfig(
                     cloudwatch_logs=codebuild_project.CodebuildProjectLogsConfigCloudwatchLogs(
@@ -226,58 +216,153 @@ class Pipeline(Construct):
                     )
                 ],
             )
-        drift = cloudwatch_event_rule.CloudwatchEventRule(
-            self,
-            "drift-schedule",
-            name=access.prefix + "drift",
+        self._event_rule(
+            "drift",
             description=f"Compare {config.environment} with what {access.repository} declares",
+            target=self.projects["drift"].arn,
             schedule_expression=config.drift_schedule,
+        )
+        if config.codecommit:
+            self._codecommit_starts()
+        else:
+            self._pull_request_webhook()
+
+    def _event_rule(self, name: str, *, description: str, target: str, input_transformer=None, **rule) -> None:
+        """An EventBridge rule ``<prefix><name>`` whose one target runs as the CodePipeline role."""
+        access = self.config.access
+        created = cloudwatch_event_rule.CloudwatchEventRule(
+            self,
+            f"{name}-rule" if name != "drift" else "drift-schedule",
+            name=access.prefix + name,
+            description=description,
+            **rule,
         )
         cloudwatch_event_target.CloudwatchEventTarget(
             self,
-            "drift-target",
-            rule=drift.name,
-            arn=self.projects["drift"].arn,
-            role_arn=role(access.codepipeline_role),
+            f"{name}-target",
+            rule=created.name,
+            arn=target,
+            role_arn=access.role_arn(access.codepipeline_role),
+            input_transformer=input_transformer,
         )
-        if not config.codecommit:
-            codebuild_webhook.CodebuildWebhook(
-                self,
-                "pull-requests",
-                project_name=self.projects["pr"].name,
-                build_type="BUILD",
-                filter_group=[
-                    codebuild_webhook.CodebuildWebhookFilterGroup(
-                        filter=[
-                            codebuild_webhook.CodebuildWebhookFilterGroupFilter(
-                                type="EVENT",
-                                pattern="PULL_REQUEST_CREATED,PULL_REQUEST_UPDATED,PULL_REQUEST_REOPENED",
-                            ),
-                            codebuild_webhook.CodebuildWebhookFilterGroupFilter(
-                                type="BASE_REF", pattern=f"^refs/heads/{config.branch}$"
-                            ),
-                        ]
-                    )
-                ],
-            )
 
-    def _build_source(self, build: str) -> codebuild_project.CodebuildProjectSource:
-        config = self.config
-        spec = buildspec(build, config)
-        if build not in ("drift", "pr"):
-            return codebuild_project.CodebuildProjectSource(type="CODEPIPELINE", buildspec=spec)
-        if config.codecommit:
-            name = config.repository_id.split("/")[-1]
-            location = f"https://git-codecommit.{config.access.region}.amazonaws.com/v1/repos/{name}"
-            return codebuild_project.CodebuildProjectSource(type="CODECOMMIT", location=location, buildspec=spec)
-        host = {"GitHub": "github.com", "GitLab": "gitlab.com", "Bitbucket": "bitbucket.org"}[config.source_provider]
-        return codebuild_project.CodebuildProjectSource(
-            type={"GitHub": "GITHUB", "GitLab": "GITLAB", "Bitbucket": "BITBUCKET"}[config.source_provider],
-            location=f"https://{host}/{config.repository_id}.git",
-            buildspec=spec,
-            auth=codebuild_project.CodebuildProjectSourceAuth(type="CODECONNECTIONS", resource=self.connection_arn),
-            report_build_status=build == "pr",
+    def _codecommit_starts(self) -> None:
+        """CodeCommit has no CodePipeline trigger or CodeBuild webhook: its repository events
+        start a run on a push to the branch, and the pull-request build on a pull request
+        against it (created, or its source branch updated), at the pull request's commit."""
+        config, access = self.config, self.config.access
+        repository = config.repository_id.split("/")[-1]
+        events = {
+            "source": ["aws.codecommit"],
+            "resources": [access.arn("codecommit", repository)],
+        }
+        self._event_rule(
+            "push",
+            description=f"A push to {config.branch} of {repository} starts {access.pipeline_name}",
+            target=self.pipeline.arn,
+            event_pattern=json.dumps(
+                {
+                    **events,
+                    "detail-type": ["CodeCommit Repository State Change"],
+                    "detail": {
+                        "event": ["referenceCreated", "referenceUpdated"],
+                        "referenceType": ["branch"],
+                        "referenceName": [config.branch],
+                    },
+                },
+                sort_keys=True,
+            ),
         )
+        self._event_rule(
+            "pull-requests",
+            description=f"A pull request against {config.branch} of {repository} runs its read-only plan",
+            target=self.projects["pr"].arn,
+            event_pattern=json.dumps(
+                {
+                    **events,
+                    "detail-type": ["CodeCommit Pull Request State Change"],
+                    "detail": {
+                        "event": ["pullRequestCreated", "pullRequestSourceBranchUpdated"],
+                        "destinationReference": [f"refs/heads/{config.branch}"],
+                        "pullRequestStatus": ["Open"],
+                    },
+                },
+                sort_keys=True,
+            ),
+            input_transformer=cloudwatch_event_target.CloudwatchEventTargetInputTransformer(
+                input_paths={"commit": "$.detail.sourceCommit", "number": "$.detail.pullRequestId"},
+                input_template=(
+                    '{"sourceVersion": <commit>, "environmentVariablesOverride": '
+                    '[{"name": "PULL_REQUEST_ID", "value": <number>, "type": "PLAINTEXT"}]}'
+                ),
+            ),
+        )
+
+    def _pull_request_webhook(self) -> None:
+        codebuild_webhook.CodebuildWebhook(
+            self,
+            "pull-requests",
+            project_name=self.projects["pr"].name,
+            build_type="BUILD",
+            filter_group=[
+                codebuild_webhook.CodebuildWebhookFilterGroup(
+                    filter=[
+                        codebuild_webhook.CodebuildWebhookFilterGroupFilter(
+                            type="EVENT",
+                            pattern="PULL_REQUEST_CREATED,PULL_REQUEST_UPDATED,PULL_REQUEST_REOPENED",
+                        ),
+                        codebuild_webhook.CodebuildWebhookFilterGroupFilter(
+                            type="BASE_REF", pattern=f"^refs/heads/{self.config.branch}$"
+                        ),
+                    ]
+                )
+            ],
+        )
+
+    def _repository_source(self, repository_id: str, **extra):
+        """A CodeBuild source that clones ``repository_id`` (through the connection, or CodeCommit)."""
+        config = self.config
+        if config.codecommit:
+            return {"type": "CODECOMMIT", "location": config.clone_url(repository_id), **extra}
+        return {
+            "type": config.source_provider.upper(),
+            "location": config.clone_url(repository_id),
+            "auth": {"type": "CODECONNECTIONS", "resource": self.connection_arn},
+            **extra,
+        }
+
+    def _build_source(
+        self, build: Build, spec: str, started_by_pipeline: bool
+    ) -> codebuild_project.CodebuildProjectSource:
+        if started_by_pipeline:
+            return codebuild_project.CodebuildProjectSource(type="CODEPIPELINE", buildspec=spec)
+        source = self._repository_source(self.config.repository_id, buildspec=spec)
+        if not self.config.codecommit:
+            source["report_build_status"] = build.name == "pr"
+        auth = source.pop("auth", None)
+        return codebuild_project.CodebuildProjectSource(
+            **source, auth=codebuild_project.CodebuildProjectSourceAuth(**auth) if auth else None
+        )
+
+    def _definitions_source(self) -> list[codebuild_project.CodebuildProjectSecondarySources] | None:
+        if not self.config.definitions_id:
+            return None
+        source = self._repository_source(self.config.definitions_id, source_identifier="definitions")
+        auth = source.pop("auth", None)
+        return [
+            codebuild_project.CodebuildProjectSecondarySources(
+                **source, auth=codebuild_project.CodebuildProjectSecondarySourcesAuth(**auth) if auth else None
+            )
+        ]
+
+    def _definitions_version(self) -> list[codebuild_project.CodebuildProjectSecondarySourceVersion] | None:
+        if not self.config.definitions_id:
+            return None
+        return [
+            codebuild_project.CodebuildProjectSecondarySourceVersion(
+                source_identifier="definitions", source_version=f"refs/heads/{self.config.branch}"
+            )
+        ]
 
     def _source_action(self, name: str, repository_id: str, output: str) -> codepipeline.CodepipelineStageAction:
         config = self.config
@@ -289,10 +374,12 @@ class Pipeline(Construct):
                 provider="CodeCommit",
                 version="1",
                 output_artifacts=[output],
+                namespace="SourceVariables" if name == "Source" else None,
                 configuration={
                     "RepositoryName": repository_id.split("/")[-1],
                     "BranchName": config.branch,
-                    "PollForSourceChanges": "false",
+                    "PollForSourceChanges": "false",  # the push rule starts runs (_codecommit_starts)
+                    "OutputArtifactFormat": "CODE_ZIP",
                 },
             )
         return codepipeline.CodepipelineStageAction(
@@ -316,10 +403,6 @@ class Pipeline(Construct):
         configuration = {"ProjectName": self.projects[build].name}
         if len(inputs) > 1:
             configuration["PrimarySource"] = inputs[0]
-        if build == "update":
-            configuration["EnvironmentVariables"] = json.dumps(
-                [{"name": "PIPELINE_EXECUTION_ID", "value": "#{codepipeline.PipelineExecutionId}", "type": "PLAINTEXT"}]
-            )
         return codepipeline.CodepipelineStageAction(
             name=name,
             category="Build",
@@ -334,19 +417,19 @@ class Pipeline(Construct):
     def _stages(self) -> list[codepipeline.CodepipelineStage]:
         config = self.config
         sources = [self._source_action("Source", config.repository_id, "source")]
-        definitions = ["source"]
-        if config.definitions_id:  # an ETL pipeline: its definition lives in the infrastructure repository
+        inputs = ["source"]
+        if config.definitions_id:  # an ETL pipeline: the infrastructure repository defines it and the deployment
             sources.append(self._source_action("Definitions", config.definitions_id, "definitions"))
-            definitions = ["source", "definitions"]
+            inputs = ["source", "definitions"]
         stages = [
             codepipeline.CodepipelineStage(name="Source", action=sources),
             codepipeline.CodepipelineStage(
-                name="UpdatePipeline", action=[self._build_action("UpdatePipeline", "update", definitions)]
+                name="UpdatePipeline", action=[self._build_action("UpdatePipeline", "update", inputs)]
             ),
-            codepipeline.CodepipelineStage(name="Test", action=[self._build_action("Test", "test", ["source"])]),
+            codepipeline.CodepipelineStage(name="Test", action=[self._build_action("Test", "test", inputs)]),
             codepipeline.CodepipelineStage(
                 name="Plan",
-                action=[self._build_action("Plan", "plan", ["source"], output_artifacts=["plan"], namespace="Plan")],
+                action=[self._build_action("Plan", "plan", inputs, output_artifacts=["plan"], namespace="Plan")],
             ),
         ]
         if config.approval:
@@ -375,7 +458,7 @@ class Pipeline(Construct):
             )
         stages.append(
             codepipeline.CodepipelineStage(
-                name="Apply", action=[self._build_action("Apply", "apply", ["source", "plan"])]
+                name="Apply", action=[self._build_action("Apply", "apply", [*inputs, "plan"])]
             )
         )
         return stages
