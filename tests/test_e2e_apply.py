@@ -433,7 +433,7 @@ def test_a_file_arriving_in_raw_starts_the_sales_workflow_and_nothing_else_does(
     jobs = ["Run datalake-dev-sales-orders-conformed", "Run datalake-dev-sales-daily-sales"]
     assert entered(history) == ["Validate", "Accepted?", *jobs], entered(history)
     (delivery,) = emulator.deliveries[before:]
-    assert delivery.rule == "datalake-dev-sales-arrivals" and delivery.state_machine_arn == machine
+    assert delivery.rule == "datalake-dev-sales-arrivals" and delivery.target_arn == machine
     model = AccessModel.from_stacks(all_stacks, {env.account_id: env.admin_role_name for env in DEFAULT.environments})
     assert model.can(delivery.role_arn, "states:StartExecution", machine)
     other = machine.replace("sales-workflow", "other-workflow")

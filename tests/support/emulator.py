@@ -19,7 +19,7 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +28,7 @@ from typing import Any
 import boto3
 import botocore.config
 from moto.awslambda.models import LambdaFunction
-from moto.codepipeline.models import CodePipeline, CodePipelineBackend
+from moto.codepipeline.models import CodePipeline, CodePipelineBackend, codepipeline_backends
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.config import default_user_config
 from moto.core.responses import ActionResult, EmptyResult
@@ -160,6 +160,21 @@ def _create_pipeline(self, pipeline, tags):
         role.assume_role_policy_document = document
 
 
+_moto_start_pipeline_execution = CodePipelineBackend.start_pipeline_execution
+
+
+def _start_pipeline_execution(self, name: str, variables: list[dict[str, str]] | None) -> str:
+    """Gap 18: moto's CodePipeline runs nothing (an execution has succeeded the moment it
+    starts). With a pipeline runner registered (tests/support/pipeline_runner.py), a started
+    execution is InProgress and the runner executes the pipeline's definition; the
+    execution's status is then the runner's."""
+    execution_id = _moto_start_pipeline_execution(self, name, variables)
+    if PIPELINE_EXECUTORS:
+        self.pipelines[name].executions[execution_id].status = "InProgress"
+        PIPELINE_EXECUTORS[-1](self.account_id, self.region_name, name, execution_id)
+    return execution_id
+
+
 def _pipeline_metadata(self) -> dict[str, Any]:
     """Gap 9: GetPipeline's metadata carries its timestamps as ISO strings; the JSON
     protocol (and so the provider's SDK) wants epoch seconds, and fails to read them."""
@@ -238,44 +253,64 @@ def _security_group_rule_description(self) -> str | None:
 
 @dataclass(frozen=True)
 class Delivery:
-    """An event EventBridge delivered to a state machine (gap 13)."""
+    """An event EventBridge delivered to a state machine, a pipeline or a build project
+    (gap 13): what it started (an execution's ARN or id, a build's id) with which input."""
 
     rule: str
     role_arn: str | None
-    state_machine_arn: str
-    execution_arn: str
+    target_arn: str
+    started: str
     input: dict[str, Any]
 
 
 DELIVERIES: list[Delivery] = []
+PIPELINE_EXECUTORS: list[Callable[[str, str, str, str], None]] = []
+"""Who runs a CodePipeline execution once it has started (account, region, pipeline, id): gap 18."""
+BUILD_STARTERS: list[Callable[[str, dict[str, Any], str | None], str]] = []
+"""Who runs a CodeBuild build an EventBridge target starts (project ARN, StartBuild input, role): gap 13."""
 _targets_lock = threading.Lock()
 _moto_send_to_targets = EventsRule.send_to_targets
+_DELIVERED_SERVICES = ("states", "codepipeline", "codebuild")
 
 
 def _send_to_targets(self, original_event: dict[str, Any], transform_input: bool = True) -> None:
     """Gap 13: moto's EventBridge delivers to log groups, SQS, archives and buses only; a
-    rule whose target is a state machine (the ETL trigger) raises NotImplementedError,
-    which moto's S3-to-EventBridge delivery swallows. Deliver as EventBridge does: when
-    the rule's pattern matches, apply the target's input transformer (always: moto's S3
-    delivery asks for none) and start an execution of the target state machine in its
-    account with the result. Each delivery is recorded with the role the target names
-    (tests evaluate that role's right to start the execution). Other targets: moto."""
+    rule whose target is a state machine (the ETL trigger), a pipeline (CodeCommit pushes)
+    or a build project (the drift schedule, CodeCommit pull requests) raises
+    NotImplementedError, which moto's deliveries swallow. Deliver as EventBridge does: when
+    the rule's pattern matches, apply the target's input transformer and start an
+    execution of the state machine or the pipeline in its account, or a build of the
+    project with the input as StartBuild's parameters. Each delivery is recorded with the
+    role the target names (tests evaluate that role's right to start it). Other targets: moto."""
     if not self.event_pattern.matches_event(original_event):
         return
-    machines = [t for t in self.targets if parse_arn(t["Arn"]).service == "states"]
-    for target in machines:
+    delivered = [t for t in self.targets if parse_arn(t["Arn"]).service in _DELIVERED_SERVICES]
+    for target in delivered:
         arn = parse_arn(target["Arn"])
         transformer = target.get("InputTransformer") or {}
         payload = (
             _transformed(transformer["InputTemplate"], transformer.get("InputPathsMap", {}), original_event)
             if transformer
+            else json.loads(target["Input"])
+            if target.get("Input")
             else original_event
         )
-        backend = stepfunctions_backend(arn.account, arn.region)
-        name = str(uuid.uuid4())  # EventBridge names each execution it starts uniquely
-        execution = backend.start_execution(target["Arn"], name=name, execution_input=json.dumps(payload))
-        DELIVERIES.append(Delivery(self.name, target.get("RoleArn"), target["Arn"], execution.execution_arn, payload))
-    others = [t for t in self.targets if t not in machines]
+        if arn.service == "states":
+            backend = stepfunctions_backend(arn.account, arn.region)
+            name = str(uuid.uuid4())  # EventBridge names each execution it starts uniquely
+            started = backend.start_execution(
+                target["Arn"], name=name, execution_input=json.dumps(payload)
+            ).execution_arn
+        elif arn.service == "codepipeline":
+            started = codepipeline_backends[arn.account][arn.region].start_pipeline_execution(arn.resource_id, None)
+        else:
+            if not BUILD_STARTERS:
+                raise NotImplementedError(f"no pipeline runner to build {target['Arn']}")
+            started = BUILD_STARTERS[-1](
+                target["Arn"], payload if transformer or target.get("Input") else {}, target.get("RoleArn")
+            )
+        DELIVERIES.append(Delivery(self.name, target.get("RoleArn"), target["Arn"], started, payload))
+    others = [t for t in self.targets if t not in delivered]
     if others:
         with _targets_lock:
             targets, self.targets = self.targets, others
@@ -404,6 +439,7 @@ PATCHES = (
     (s3_models.FakeBucket, "get_permission", _get_permission),
     (ActionAuthenticatorMixin, "_authenticate_and_authorize_action", _record_call),
     (CodePipelineBackend, "create_pipeline", _create_pipeline),
+    (CodePipelineBackend, "start_pipeline_execution", _start_pipeline_execution),
     (CodePipeline, "metadata", property(_pipeline_metadata)),
     (StepFunctionResponse, "validate_state_machine_definition", _validate_state_machine_definition),
     (StepFunctionResponse, "list_state_machine_versions", _list_state_machine_versions),
@@ -766,6 +802,8 @@ def running_emulator(central_account: str) -> Iterator[Emulator]:
         urllib.request.urlopen(reset, timeout=10).close()
         CALLS.clear()
         DELIVERIES.clear()
+        PIPELINE_EXECUTORS.clear()
+        BUILD_STARTERS.clear()
         TASK_RESULTS.clear()
         fakes = {
             FakeCodeStarConnections.TARGET: FakeCodeStarConnections(central_account, REGION),
