@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datalake_cdktf.config.model import DeploymentConfig
 from datalake_cdktf.constructs.encryption_key import EncryptionKey, EncryptionKeyConfig
-from datalake_cdktf.constructs.policy import notifications_use_key, server_access_logging
+from datalake_cdktf.constructs.policy import build_logs_use_key, notifications_use_key, server_access_logging
 from datalake_cdktf.constructs.secure_bucket import SecureBucket, SecureBucketConfig
 from datalake_cdktf.engine import Construct
 from datalake_cdktf.engine.aws import codestarconnections_connection
@@ -48,6 +48,11 @@ class CentralBootstrapStack(DeploymentStack):
             local_state=local_state,
         )
         root = account_root_arn(central.account_id, central.region)
+        build_projects = [
+            config.label(env).repository_prefix(repo.name)
+            for env in config.environments
+            for repo in config.repositories.all
+        ]
 
         log_bucket_name = config.central_bucket("access-logs")
         self.access_log_bucket = SecureBucket(
@@ -88,6 +93,8 @@ class CentralBootstrapStack(DeploymentStack):
                 alias=config.artifact_key_alias,
                 description="Encrypts pipeline artifacts",
                 account_root=root,
+                # and the build logs of every pipeline's projects, <project>-<env>-<repo>-*
+                policy_statements=(build_logs_use_key(central.region, central.account_id, build_projects),),
                 protect=False,  # artifacts are rebuilt from Git
             ),
         )

@@ -19,6 +19,7 @@ from datalake_cdktf.contract import CONTRACT_VERSION, VERSION_KEY
 from datalake_cdktf.engine import Construct
 from datalake_cdktf.naming import (
     DATALAKE_PUBLISHER,
+    GLUE_LOG_GROUPS,
     ZONES,
     account_root_arn,
     bucket_arn,
@@ -57,6 +58,13 @@ class DataLakeStack(DeploymentStack):
         protect = environment.protect_data
         retention = environment.retention
         admin_role = role_arn(account, environment.admin_role_name, region)
+        # The log groups encrypted with the data key: flow logs, Glue's (the jobs' security
+        # configuration) and each ETL repository's (its functions and workflows).
+        log_groups = (
+            label.flow_log_group(),
+            GLUE_LOG_GROUPS,
+            *(label.log_group_path(repository.name) + "*" for repository in config.repositories.etl),
+        )
         self.key = EncryptionKey(
             self,
             "data-key",
@@ -67,7 +75,7 @@ class DataLakeStack(DeploymentStack):
                 administrators=(deploy_role,),
                 # The account's administrator role stays an editor: KMS has no root override.
                 policy_editors=(deploy_role, admin_role) if protect else (),
-                policy_statements=(cloudwatch_logs_use_key(region, account), alerts_use_key(account)),
+                policy_statements=(cloudwatch_logs_use_key(region, account, log_groups), alerts_use_key(account)),
                 protect=protect,
             ),
         )

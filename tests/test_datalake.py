@@ -208,13 +208,20 @@ def test_all_traffic_is_logged_to_an_encrypted_log_group(lake):
     assert group["retention_in_days"] == 365
 
 
-def test_data_key_rotates_and_lets_cloudwatch_logs_encrypt_only_this_accounts_groups(lake, env):
+def test_data_key_rotates_and_lets_cloudwatch_logs_encrypt_only_the_groups_that_use_it(lake, env):
+    """The flow logs, Glue's logs and each ETL repository's log groups of this account; no
+    other group (tests/test_key_use.py asks the evaluator, for every group that uses a key)."""
     key = lake.resource("aws_kms_key", "data-key/key")
     assert key["enable_key_rotation"] is True
     grant = statement(key["policy"], "CloudWatchLogsEncryptsOwnLogGroups")
     assert grant["Principal"] == {"Service": f"logs.{env.region}.amazonaws.com"}
+    groups = [f"/aws/vpc/datalake-{env.name}/flow-logs", "/aws-glue/*", f"/datalake/{env.name}/sales/*"]
     assert grant["Condition"] == {
-        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{env.region}:{env.account_id}:log-group:*"}
+        "ArnLike": {
+            "kms:EncryptionContext:aws:logs:arn": sorted(
+                f"arn:aws:logs:{env.region}:{env.account_id}:log-group:{group}" for group in groups
+            )
+        }
     }
 
 

@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 from datalake_cdktf import naming
+from datalake_cdktf.config.etl import load_etl_config
 
 from tests.conftest import DEFAULT
 from tests.support.iam import ADMINISTRATOR_ACCESS, AccessModel, account_trust, sample, satisfying
+from tests.support.synth import ETL_TEMPLATE
 
 CENTRAL = DEFAULT.central.account_id
 INFRA = DEFAULT.repositories.infrastructure
@@ -25,8 +27,9 @@ GLUE, LAMBDA, STATES, EC2 = (f"{s}.amazonaws.com" for s in ("glue", "lambda", "s
 
 
 @pytest.fixture(scope="module")
-def model(stacks) -> AccessModel:
-    return AccessModel.from_stacks(stacks, {env.account_id: env.admin_role_name for env in DEFAULT.environments})
+def model(all_stacks) -> AccessModel:
+    """Every stack: the deployment's and the template ETL repository's (its jobs' and functions' roles)."""
+    return AccessModel.from_stacks(all_stacks, {env.account_id: env.admin_role_name for env in DEFAULT.environments})
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,29 @@ class In:
     def data_key_alias(self) -> str:
         return naming.kms_alias_arn(self.account, "eu-west-1", self.label.kms_alias("data"))
 
+    def database(self, zone: str) -> str:
+        return self.arn("glue", f"database/{self.label.glue_database(zone)}")
+
+    def validator(self) -> str:
+        """The role of the template's validating function (``workflow.validate_with``)."""
+        return self.role(self.label.role(SALES.name, TEMPLATE.workflow.validate_with))
+
+    def key_use(self, service: str | None, **context: str) -> dict[str, Any]:
+        """The request context of a call to the data key: made by ``service`` for its caller
+        (``kms:ViaService``), or by the caller itself (``service`` None)."""
+        via = {"kms:ViaService": f"{service}.eu-west-1.amazonaws.com"} if service else {}
+        return {"kms:ResourceAliases": [self.label.kms_alias("data")], **via, **context}
+
+    def through_s3(self, bucket: str) -> dict[str, Any]:
+        """What S3 asks of the data key for an object of ``bucket`` (a purpose): the buckets
+        use S3 bucket keys, so the encryption context is the bucket's ARN."""
+        return self.key_use("s3", **{"kms:EncryptionContext:aws:s3:arn": self.bucket(bucket)})
+
+
+TEMPLATE = load_etl_config(ETL_TEMPLATE / "etl.yaml")
+"""The template ETL repository (the default deployment's ``sales``)."""
+ARRIVALS = TEMPLATE.workflow.on_object_created
+"""Where the objects arrive that the template's validator reads."""
 
 DEV, TEST, PROD = In("dev"), In("test"), In("prod")
 STATE = naming.bucket_arn(DEFAULT.state_bucket, "eu-west-1")
@@ -516,6 +542,41 @@ QUESTIONS = [
     ),
     # --- Pull requests plan read-only, through their own roles, and never apply.
     Q("a pull-request build assumes its plan role", DEV.pull_request(), "sts:AssumeRole", DEV.plan(), True),
+    Q(
+        "a pull-request build reads its cache",
+        DEV.pull_request(),
+        "s3:GetObject",
+        DEV.artifacts(INFRA, "cache/pr/x"),
+        True,
+    ),
+    Q(
+        "a pull-request build writes its cache",
+        DEV.pull_request(),
+        "s3:PutObject",
+        DEV.artifacts(INFRA, "cache/pr/x"),
+        True,
+    ),
+    Q(
+        "a pull-request build writes the apply build's cache",
+        DEV.pull_request(),
+        "s3:PutObject",
+        DEV.artifacts(INFRA, "cache/apply/x"),
+        False,
+    ),
+    Q(
+        "a pull-request build replaces a saved plan",
+        DEV.pull_request(),
+        "s3:PutObject",
+        DEV.artifacts(INFRA, "datalake-dev-datalak/plan/x"),
+        False,
+    ),
+    Q(
+        "a pull-request build writes another repository's cache",
+        DEV.pull_request(),
+        "s3:PutObject",
+        DEV.artifacts(SALES, "cache/pr/x"),
+        False,
+    ),
     Q("a pull-request build assumes the deploy role", DEV.pull_request(), "sts:AssumeRole", DEV.deploy(), False),
     Q("a dev pull-request build assumes the prod plan role", DEV.pull_request(), "sts:AssumeRole", PROD.plan(), False),
     Q("a pipeline build assumes the plan role", DEV.pipeline(), "sts:AssumeRole", DEV.plan(), False),
@@ -786,6 +847,125 @@ QUESTIONS = [
         key_alias=DEV.data_key_alias(),
     ),
 ]
+
+
+def data_key_questions(env: In) -> list[Q]:
+    """The data key in ``env``: the catalog's metadata is encrypted with it (Glue uses it with
+    the caller's permissions), and so are the zones' objects (S3 uses it likewise). Who
+    may use it, and only through which service?"""
+    e, glue, itself = env.env, env.key_use("glue"), env.key_use(None)
+    raw, zone = env.through_s3("raw"), env.through_s3(ARRIVALS.zone)
+    plan, etl_plan, infra, etl, validator = (
+        env.plan(),
+        env.plan(SALES),
+        env.deploy(),
+        env.deploy(SALES),
+        env.validator(),
+    )
+
+    def key(why: str, principal: str, action: str, allowed: bool, context: dict[str, Any]) -> Q:
+        return Q(f"{e}: {why}", principal, action, "", allowed, context, env.data_key_alias())
+
+    def get(why: str, principal: str, resource: str, allowed: bool) -> Q:
+        return Q(f"{e}: {why}", principal, "s3:GetObject", resource, allowed)
+
+    return [
+        # The plan roles read the catalog's metadata through Glue, and never decrypt data.
+        key("the plan role decrypts catalog metadata through Glue", plan, "kms:Decrypt", True, glue),
+        key("the ETL plan role decrypts catalog metadata through Glue", etl_plan, "kms:Decrypt", True, glue),
+        key("the plan role encrypts catalog metadata through Glue", plan, "kms:GenerateDataKey", False, glue),
+        key("the plan role decrypts a raw object through S3", plan, "kms:Decrypt", False, raw),
+        key("the ETL plan role decrypts a raw object through S3", etl_plan, "kms:Decrypt", False, raw),
+        key(
+            "the ETL plan role decrypts its assets through S3", etl_plan, "kms:Decrypt", False, env.through_s3("assets")
+        ),
+        key("the plan role decrypts with the data key itself", plan, "kms:Decrypt", False, itself),
+        key("the ETL plan role decrypts with the data key itself", etl_plan, "kms:Decrypt", False, itself),
+        # The deploy roles use it for the catalog through Glue: the infrastructure's writes, the ETL's reads.
+        key("infra encrypts catalog metadata through Glue", infra, "kms:GenerateDataKey", True, glue),
+        key("infra decrypts catalog metadata through Glue", infra, "kms:Decrypt", True, glue),
+        key("infra decrypts with the data key itself", infra, "kms:Decrypt", False, itself),
+        key("infra encrypts with the data key itself", infra, "kms:GenerateDataKey", False, itself),
+        key("infra decrypts a raw object through S3", infra, "kms:Decrypt", False, raw),
+        key("ETL decrypts catalog metadata through Glue", etl, "kms:Decrypt", True, glue),
+        key("ETL encrypts catalog metadata through Glue", etl, "kms:Encrypt", False, glue),
+        key("ETL decrypts with the data key itself", etl, "kms:Decrypt", False, itself),
+        # The validator reads what arrives under its trigger's prefix, and nothing else.
+        get(
+            "the validator reads an arriving object", validator, env.bucket(ARRIVALS.zone, ARRIVALS.prefix + "x"), True
+        ),
+        key("the validator decrypts an arriving object through S3", validator, "kms:Decrypt", True, zone),
+        get("the validator reads another prefix of its zone", validator, env.bucket(ARRIVALS.zone, "other/x"), False),
+        get("the validator reads another zone", validator, env.bucket("conformed", ARRIVALS.prefix + "x"), False),
+        key(
+            "the validator decrypts another zone's object", validator, "kms:Decrypt", False, env.through_s3("conformed")
+        ),
+        key("the validator decrypts with the data key itself", validator, "kms:Decrypt", False, itself),
+        key("the validator decrypts through Glue", validator, "kms:Decrypt", False, glue),
+        key("the validator encrypts into its zone through S3", validator, "kms:GenerateDataKey", False, zone),
+    ]
+
+
+QUESTIONS += [q for env in (DEV, TEST, PROD) for q in data_key_questions(env)]
+
+
+CATALOG_WRITE_KEY = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
+"""What a writer of encrypted catalog metadata asks of its key through Glue."""
+
+
+@dataclass(frozen=True)
+class Through:
+    """May ``principal`` do ``action`` on ``resource`` and have the service that serves it
+    use the data key of ``env`` for it (each of ``key_actions``, with ``context``)? Yes only
+    if every part is allowed: a read of an encrypted object, or of the catalog's metadata."""
+
+    why: str
+    env: In
+    principal: str
+    action: str
+    resource: str
+    key_actions: tuple[str, ...]
+    context: dict[str, Any]
+    allowed: bool
+
+
+def reads_through(env: In) -> list[Through]:
+    """Each read (or write) of encrypted metadata or data, whole: the request and the key's use."""
+    e, validator, prefix = env.env, env.validator(), ARRIVALS.prefix
+
+    def catalog(why: str, principal: str, action: str, key_actions: tuple[str, ...], allowed: bool) -> Through:
+        return Through(
+            f"{e}: {why}", env, principal, action, env.database("raw"), key_actions, env.key_use("glue"), allowed
+        )
+
+    def read(why: str, principal: str, zone: str, key: str, allowed: bool) -> Through:
+        request = ("s3:GetObject", env.bucket(zone, key))
+        return Through(f"{e}: {why}", env, principal, *request, ("kms:Decrypt",), env.through_s3(zone), allowed)
+
+    return [
+        catalog("the plan role reads the raw database", env.plan(), "glue:GetDatabase", ("kms:Decrypt",), True),
+        catalog(
+            "the ETL plan role reads the raw database", env.plan(SALES), "glue:GetDatabase", ("kms:Decrypt",), True
+        ),
+        catalog("infra updates the raw database", env.deploy(), "glue:UpdateDatabase", CATALOG_WRITE_KEY, True),
+        catalog("ETL reads the raw database", env.deploy(SALES), "glue:GetDatabase", ("kms:Decrypt",), True),
+        read("the plan role reads a raw object", env.plan(), "raw", prefix + "x.csv", False),
+        read("the ETL plan role reads a raw object", env.plan(SALES), "raw", prefix + "x.csv", False),
+        read("the validator reads an arriving object", validator, ARRIVALS.zone, prefix + "2026/orders.csv", True),
+        read("the validator reads an object of another prefix", validator, ARRIVALS.zone, "marketing/x.csv", False),
+        read("the validator reads an object of another zone", validator, "conformed", prefix + "x.parquet", False),
+    ]
+
+
+THROUGH = [t for env in (DEV, TEST, PROD) for t in reads_through(env)]
+
+
+@pytest.mark.parametrize("t", [pytest.param(t, id=t.why) for t in THROUGH])
+def test_a_read_through_a_service(model, t):
+    key = model.key_arn(t.env.data_key_alias())
+    answers = {t.action: model.can(t.principal, t.action, t.resource)}
+    answers |= {action: model.can(t.principal, action, key, **t.context) for action in t.key_actions}
+    assert all(answers.values()) is t.allowed, f"{t.why}: {t.principal} {t.resource} {t.context} -> {answers}"
 
 
 @pytest.mark.parametrize("q", [question(q) for q in QUESTIONS])

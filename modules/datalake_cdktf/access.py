@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from datalake_cdktf import naming
-from datalake_cdktf.constructs.policy import XRAY_TRACING, Statement, allow, deny
+from datalake_cdktf.constructs.policy import XRAY_TRACING, Statement, allow, catalog_use_key, deny, objects_use_key
 from datalake_cdktf.naming import Label
 
 __all__ = ["KEY_ADMINISTRATION", "OWNER_TAG", "DeployAccess"]
@@ -46,6 +46,9 @@ SECURITY_CONFIGURATION = (
     "glue:GetSecurityConfigurations",
 )
 """Glue security configurations (no resource-level permissions): the infrastructure's."""
+SECURITY_CONFIGURATION_CEILING = "glue:*SecurityConfiguration*"
+"""The same four actions for the boundary, where size counts (Glue has no other action
+whose name contains ``SecurityConfiguration``)."""
 PASSED_TO_SERVICES_ETL = ("events.amazonaws.com", "glue.amazonaws.com", "lambda.amazonaws.com", "states.amazonaws.com")
 """ETL repositories pass roles to Glue jobs and crawlers, Step Functions, Lambda and EventBridge targets."""
 
@@ -165,6 +168,9 @@ BUCKET_READ = (
     "s3:GetReplicationConfiguration",
     "s3:ListBucket",
 )
+BUCKET_READ_CEILING = ("s3:Get*Configuration", "s3:GetBucket*", "s3:ListBucket")
+"""The same reads as families for the boundary, where size counts: bucket configuration
+only (no action named ``s3:Get*Configuration`` reads an object)."""
 BUCKET_WRITE = (
     "s3:CreateBucket",
     "s3:DeleteBucket",
@@ -327,6 +333,10 @@ class DeployAccess:
     def _in_region(self) -> dict:
         return {"StringEquals": {"aws:RequestedRegion": self.region}}
 
+    def _catalog_key(self, *, write: bool) -> Statement:
+        """The data key, as Glue uses it for the catalog's metadata (encrypted with it)."""
+        return catalog_use_key(self.region, self.account_id, self.data_key_alias, write=write)
+
     # The documents --------------------------------------------------------------
 
     def trust(self) -> Statement:
@@ -349,14 +359,17 @@ class DeployAccess:
         """The read actions of the deploy permissions: what ``terraform plan`` reads.
 
         A pull request's code runs with these, so nothing here writes, decrypts data or
-        reads a secret (reading an object is kept only on the repository's own assets)."""
+        reads a secret (reading an object is kept only on the repository's own assets: what
+        Terraform's refresh of an ``aws_s3_object`` asks, HeadObject, returns no content).
+        The one use of a key: the catalog's metadata, decrypted through Glue only, because
+        the catalog is encrypted with the data key and Glue decrypts it for the caller."""
         readonly = []
         for statements in self.permissions().values():
             for statement in statements:
                 actions = [a for a in _listed(statement["Action"]) if _reads(a)]
                 if actions:
                     readonly.append(allow(statement["Sid"], actions, statement["Resource"], statement.get("Condition")))
-        return readonly
+        return [*readonly, self._catalog_key(write=False)]
 
     def permissions(self) -> dict[str, list[Statement]]:
         """The deploy role's managed policies: name -> statements."""
@@ -485,6 +498,7 @@ class DeployAccess:
                 ],
                 self.catalog,
             ),
+            self._catalog_key(write=True),  # databases are written encrypted, through Glue
             allow(
                 "PublishTheContract",
                 list(PARAMETER_MANAGEMENT),
@@ -543,12 +557,13 @@ class DeployAccess:
         buckets = self._own_buckets
         statements = [
             # Bucket settings only: an ARN wildcard also matches object keys, so no "s3:*".
-            allow("OwnBucketSettings", [*BUCKET_READ, *BUCKET_WRITE], buckets),
+            allow("OwnBucketSettings", [*BUCKET_READ_CEILING, *BUCKET_WRITE], buckets),
             allow(
                 "OwnDataLakeResources",
                 ["glue:*", "logs:*", "ssm:*"],
                 [*self.catalog, self._job_connections, self._contract, self._flow_log_group],
             ),
+            self._catalog_key(write=True),  # the deploy role writes databases; the plan role reads them
         ]
         if not self.protect_data:  # terraform destroy empties unprotected buckets
             statements.append(allow("EmptyOwnBucketsOnDestroy", list(EMPTY_BUCKET), [buckets, f"{buckets}/*"]))
@@ -571,7 +586,7 @@ class DeployAccess:
                     "logs:DescribeLogGroups",
                     "ssm:DescribeParameters",
                     "sts:GetCallerIdentity",
-                    *SECURITY_CONFIGURATION,
+                    SECURITY_CONFIGURATION_CEILING,
                 ],
                 "*",
                 self._in_region,
@@ -655,19 +670,14 @@ class DeployAccess:
                 self.any_key_arn,
                 {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [self.data_key_alias]}},
             ),
-            allow(
-                # Objects in the assets bucket are encrypted with the data key (S3 bucket
-                # keys: the encryption context is the bucket's ARN).
+            # Objects in the assets bucket are encrypted with the data key.
+            objects_use_key(
                 "EncryptAssetsWithTheDataKey",
                 ["kms:Decrypt", "kms:GenerateDataKey"],
-                self.any_key_arn,
-                {
-                    "ForAnyValue:StringEquals": {"kms:ResourceAliases": [self.data_key_alias]},
-                    "StringEquals": {
-                        "kms:EncryptionContext:aws:s3:arn": assets,
-                        "kms:ViaService": f"s3.{self.region}.amazonaws.com",
-                    },
-                },
+                self.region,
+                self.account_id,
+                self.data_key_alias,
+                assets,
             ),
             allow(
                 # These actions take no resource ARN (Service Authorization Reference).
@@ -714,6 +724,7 @@ class DeployAccess:
                 own["glue"],
             ),
             allow("ReadTheCatalog", ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable"], self.catalog),
+            self._catalog_key(write=False),  # the catalog's metadata is encrypted: decrypted through Glue
             allow(
                 "OwnStateMachines",
                 [

@@ -16,6 +16,7 @@ __all__ = [
     "CENTRAL_STAGE",
     "DATALAKE_NAMES",
     "DATALAKE_PUBLISHER",
+    "GLUE_LOG_GROUPS",
     "JOB_FILES",
     "ZONES",
     "Label",
@@ -53,6 +54,10 @@ DATALAKE_PUBLISHER = "datalake"
 JOB_FILES = "jobs"
 """The folder, under ``<repo>/`` in the assets bucket, of each job's script and modules
 (``<repo>/jobs/<job>/...``)."""
+
+GLUE_LOG_GROUPS = "/aws-glue/*"
+"""Where Glue writes its jobs' and crawlers' logs (``/aws-glue/jobs/...``,
+``/aws-glue/crawlers-role/...``); AWS chooses these names, not the stacks."""
 
 DATALAKE_NAMES = (*ZONES, "access-logs", "assets", "data", "endpoints", "flow-logs", "jobs", DATALAKE_PUBLISHER)
 """First name parts the data-lake stack uses after ``<project>-<env>-`` (buckets, the

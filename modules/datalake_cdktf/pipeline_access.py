@@ -266,6 +266,7 @@ class PipelineAccess:
                 {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [self.artifact_key_alias]}},
             ),
             *self._source(pass_connection=False, own_only=True),
+            *self._cache("pr"),
             allow("WhoAmI", ["sts:GetCallerIdentity"], "*"),
         ]
         if self.pull_request_token:
@@ -323,6 +324,25 @@ class PipelineAccess:
                 {
                     "ForAnyValue:StringEquals": {"kms:ResourceAliases": [self.artifact_key_alias]},
                     "StringEquals": {"kms:ViaService": f"codebuild.{self.region}.amazonaws.com"},
+                },
+            ),
+        ]
+
+    def _cache(self, build: str) -> list[Statement]:
+        """Its own build cache in the artifact bucket (``cache/<build>/``), nothing else there."""
+        bucket = naming.bucket_arn(self.artifact_bucket, self.region)
+        return [
+            allow("ItsOwnBuildCache", ["s3:GetObject", "s3:PutObject"], f"{bucket}/cache/{build}/*"),
+            allow(
+                "TheArtifactKeyForItsCache",
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                self.arn("kms", "key/*"),
+                {
+                    "ForAnyValue:StringEquals": {"kms:ResourceAliases": [self.artifact_key_alias]},
+                    "StringEquals": {
+                        "kms:EncryptionContext:aws:s3:arn": bucket,
+                        "kms:ViaService": f"s3.{self.region}.amazonaws.com",
+                    },
                 },
             ),
         ]

@@ -40,7 +40,11 @@ for _name in ("Mapping", "MutableMapping"):
 import principalmapper  # noqa: E402
 from principalmapper.common import Edge, Graph, Node, Policy  # noqa: E402
 from principalmapper.graphing import cross_account_edges, gathering, iam_edges, sts_edges  # noqa: E402
-from principalmapper.querying.local_policy_simulation import policy_has_matching_statement  # noqa: E402
+from principalmapper.querying.local_policy_simulation import (  # noqa: E402
+    ResourcePolicyEvalResult,
+    policy_has_matching_statement,
+    resource_policy_authorization,
+)
 from principalmapper.querying.query_interface import _infer_condition_keys as _inferred_keys  # noqa: E402
 from principalmapper.querying.query_interface import local_check_authorization_full  # noqa: E402
 from principalmapper.util.case_insensitive_dict import CaseInsensitiveDict  # noqa: E402
@@ -191,6 +195,47 @@ class AccessModel:
             context_keys = CaseInsensitiveDict({**_inferred_keys(node, CaseInsensitiveDict(keys)), **keys})
             allowed = policy_has_matching_statement(node.permissions_boundary, "Allow", action, resource, context_keys)
         return allowed
+
+    def service_can(self, service: str, action: str, key_arn: str, **context: Any) -> bool:
+        """May the AWS service principal ``service`` (``logs.eu-west-1.amazonaws.com``) do
+        ``action`` on the KMS key ``key_arn`` of the model?
+
+        A service principal has no identity policy and no boundary, so only the key's own
+        policy can admit it (AWS's default policy, for a key no stack created, admits no
+        service). The statements that apply are those whose ``Principal`` is ``"*"`` (or
+        ``{"AWS": "*"}``) or names ``service`` under ``Service``, and those whose
+        ``NotPrincipal`` does not name it; the account-root statement does not apply (it
+        delegates to IAM, and a service principal has no IAM policy). principalmapper's
+        resource-policy evaluation for services decides: conditions through its condition
+        machinery, on ``context`` only, as the service would send it
+        (``aws:SourceAccount``, ``kms:EncryptionContext:aws:logs:arn``, ...), nothing
+        inferred; a matching Deny wins over every Allow.
+        """
+        owner = _account(key_arn)
+        policy = self.key_policies.get(key_arn, default_key_policy(owner))
+        # {"AWS": "*"} is "*" (every principal) to AWS; principalmapper reads it as IAM principals only.
+        statements = [
+            {**s, "Principal": "*"} if s.get("Principal") in ({"AWS": "*"}, {"AWS": ["*"]}) else s
+            for s in _listed(policy["Statement"])
+        ]
+        policy = {**policy, "Statement": statements}
+        result = resource_policy_authorization(service, owner, policy, action, key_arn, CaseInsensitiveDict(context))
+        return result is ResourcePolicyEvalResult.SERVICE_MATCH
+
+    def service_may_assume(self, service: str, role_arn: str, **context: Any) -> bool:
+        """May the AWS service principal ``service`` (``codebuild.amazonaws.com``) assume
+        ``role_arn``? Only the role's trust policy decides (evaluated as for
+        :meth:`service_can`), with ``context`` as the service sends it
+        (``aws:SourceArn``, ``aws:SourceAccount``)."""
+        trust = self.nodes[role_arn].trust_policy
+        result = resource_policy_authorization(
+            service, _account(role_arn), trust, "sts:AssumeRole", role_arn, CaseInsensitiveDict(context)
+        )
+        return result is ResourcePolicyEvalResult.SERVICE_MATCH
+
+    def key_alias_names(self, key_arn: str) -> list[str]:
+        """The ``alias/...`` names that point at ``key_arn`` (what ``kms:ResourceAliases`` holds)."""
+        return sorted(alias.split(":", 5)[5] for alias, key in self.key_aliases.items() if key == key_arn)
 
     def can_somewhere(self, principal: str, action: str, **context: Any) -> bool:
         """Is ``action`` allowed to ``principal`` on some resource its own policies name?

@@ -8,9 +8,10 @@ may appear inside values; CDKTF resolves them in the JSON string.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
-from datalake_cdktf.naming import bucket_arn, partition
+from datalake_cdktf.naming import arn, bucket_arn, partition
 
 Statement = dict[str, Any]
 
@@ -55,23 +56,32 @@ def server_access_logging(log_bucket: str, account_id: str, region: str) -> Stat
     }
 
 
-def cloudwatch_logs_use_key(region: str, account_id: str) -> Statement:
-    """Key-policy grant: CloudWatch Logs encrypts ``account_id``'s log groups with the key.
+def cloudwatch_logs_use_key(region: str, account_id: str, log_groups: Iterable[str]) -> Statement:
+    """Key-policy grant: CloudWatch Logs encrypts ``account_id``'s log groups named in
+    ``log_groups`` (names, or prefixes ending in ``*``) with the key, and no other group:
+    the log group's ARN is the encryption context of every call CloudWatch Logs makes.
 
     No Describe* actions: they do not take the encryption-context condition.
     """
+    groups = sorted(f"arn:{partition(region)}:logs:{region}:{account_id}:log-group:{name}" for name in log_groups)
+    if not groups:
+        raise ValueError("cloudwatch_logs_use_key needs the log groups that use the key")
     return {
         "Sid": "CloudWatchLogsEncryptsOwnLogGroups",
         "Effect": "Allow",
         "Principal": {"Service": f"logs.{region}.amazonaws.com"},
         "Action": ["kms:Decrypt*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
         "Resource": "*",
-        "Condition": {
-            "ArnLike": {
-                "kms:EncryptionContext:aws:logs:arn": f"arn:{partition(region)}:logs:{region}:{account_id}:log-group:*"
-            }
-        },
+        "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": groups[0] if len(groups) == 1 else groups}},
     }
+
+
+def build_logs_use_key(region: str, account_id: str, project_prefixes: Iterable[str]) -> Statement:
+    """Key-policy grant: CloudWatch Logs encrypts the build logs ``/aws/codebuild/<prefix>*``
+    of ``account_id``'s CodeBuild projects whose names start with one of ``project_prefixes``
+    (each pipeline's ``<project>-<env>-<repo>-``), and no other log group."""
+    groups = [f"/aws/codebuild/{prefix}*" for prefix in project_prefixes]
+    return {**cloudwatch_logs_use_key(region, account_id, groups), "Sid": "CloudWatchLogsEncryptsBuildLogs"}
 
 
 def notifications_use_key(account_id: str) -> Statement:
@@ -97,6 +107,52 @@ def alerts_use_key(account_id: str) -> Statement:
         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
         "Resource": "*",
         "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+    }
+
+
+CATALOG_READ_KEY = ("kms:Decrypt",)
+CATALOG_WRITE_KEY = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
+"""What Glue asks of the catalog's key for a reader, and for a writer, of its metadata
+(databases, tables, partitions, connections): Glue Developer Guide, "Encrypting your Data
+Catalog"; Athena's guide asks the same of every catalog user."""
+
+
+def catalog_use_key(region: str, account_id: str, key_alias: str, *, write: bool = False) -> Statement:
+    """Identity grant: the key named ``key_alias`` (``alias/...``) of ``account_id``, as
+    Glue uses it for a Data Catalog encrypted with it (mode SSE-KMS: with the caller's
+    permissions), and in no other way: ``kms:ViaService`` is Glue in ``region``. A reader
+    decrypts the metadata (:data:`CATALOG_READ_KEY`); with ``write`` (default off), a
+    writer also encrypts it (:data:`CATALOG_WRITE_KEY`). No data is decrypted with this:
+    objects are decrypted through S3, another service."""
+    return allow(
+        "EncryptCatalogMetadata" if write else "DecryptCatalogMetadata",
+        list(CATALOG_WRITE_KEY if write else CATALOG_READ_KEY),
+        arn("kms", region, account_id, "key/*"),
+        _key_through(key_alias, f"glue.{region}.amazonaws.com"),
+    )
+
+
+def objects_use_key(
+    sid: str, actions: list[str], region: str, account_id: str, key_alias: str, bucket: str
+) -> Statement:
+    """Identity grant: ``actions`` on the key named ``key_alias`` (``alias/...``) of
+    ``account_id``, as S3 uses it for the objects of ``bucket`` (an ARN), and in no other
+    way: ``kms:ViaService`` is S3 in ``region``, and the encryption context is the
+    bucket's ARN, which is what S3 sends for a bucket with S3 Bucket Keys (every SSE-KMS
+    bucket here). Which objects of the bucket: the ``s3:`` statement beside it says."""
+    return allow(
+        sid,
+        actions,
+        arn("kms", region, account_id, "key/*"),
+        _key_through(key_alias, f"s3.{region}.amazonaws.com", {"kms:EncryptionContext:aws:s3:arn": bucket}),
+    )
+
+
+def _key_through(key_alias: str, service: str, context: dict[str, str] | None = None) -> dict:
+    """The condition of a key grant: the key that ``key_alias`` names, used by ``service``."""
+    return {
+        "ForAnyValue:StringEquals": {"kms:ResourceAliases": [key_alias]},
+        "StringEquals": {**(context or {}), "kms:ViaService": service},
     }
 
 
