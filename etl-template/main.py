@@ -1,11 +1,13 @@
-"""Synthesize this repository's stack in every environment: etl-sales-<env>.
+"""Synthesize this repository's stack in every environment: etl-<repository>-<env>.
 
-    python main.py              # the deployment from $DATALAKE_DEPLOYMENT, ./deployment.json or ./envs/
+    python main.py              # the deployment from $DATALAKE_DEPLOYMENT (a checkout of the
+                                # infrastructure repository's envs/), ./deployment.json or ./envs/
     python main.py --read-only  # through the plan roles (pull-request plans)
-    cdktf synth / cdktf deploy etl-sales-dev
+    npx cdktf synth / npx cdktf deploy etl-<repository>-dev
 
-Both configs (the deployment and etl.yaml) are validated before the engine starts, so
-a mistake comes back at once, naming the file, the field and the fix.
+Both configs (the deployment and etl.yaml, whose ``repository`` the deployment must
+list) are validated before the engine starts, so a mistake comes back at once, naming
+the file, the field and the fix.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ import sys
 from pathlib import Path
 
 from datalake_cdktf.config import ConfigError, load_deployment
-from datalake_cdktf.config.etl import load_etl_config
+from datalake_cdktf.config.etl import load_etl_config, repository_of
 
-ROOT = Path(__file__).resolve().parent
+ETL_FILE = Path(__file__).resolve().parent / "etl.yaml"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         deployment = load_deployment()
-        load_etl_config(ROOT / "etl.yaml")
+        repository_of(load_etl_config(ETL_FILE), deployment, ETL_FILE)
     except ConfigError as err:
         print(err, file=sys.stderr)
         return 2

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from datalake_cdktf.config import ConfigError
-from datalake_cdktf.config.etl import EtlConfig, etl_schema, load_etl_config
+from datalake_cdktf.config.etl import EtlConfig, etl_schema, load_etl_config, repository_of, stack_ids
 
 GOOD = """
 jobs:
@@ -164,3 +164,110 @@ def test_the_schema_describes_every_field():
         "description" in f or "$ref" in f or "anyOf" in f for n, f in job["properties"].items() if n != "name"
     ), job
     assert EtlConfig.model_fields["jobs"].is_required()
+
+
+# The repository's name: written once, in etl.yaml, and checked against the deployment --
+
+
+def test_the_repository_names_the_deployments_etl_repository(tmp_path):
+    from tests.conftest import DEFAULT
+
+    path = repository(tmp_path, "repository: sales\n" + GOOD)
+    config = load_etl_config(path)
+    assert config.repository == "sales"
+    assert repository_of(config, DEFAULT, path) == DEFAULT.etl_repository("sales")
+    assert stack_ids(path, DEFAULT) == [f"etl-sales-{env.name}" for env in DEFAULT.environments]
+    assert stack_ids(path, DEFAULT, environment="test") == ["etl-sales-test"]
+    with pytest.raises(ValueError, match="no environment 'qa' in the deployment: use one of dev, test, prod"):
+        stack_ids(path, DEFAULT, environment="qa")
+
+
+def test_a_missing_repository_names_the_file_the_field_and_the_fix(tmp_path):
+    from datalake_cdktf.etl import build_etl_app
+
+    from tests.conftest import DEFAULT
+
+    path = repository(tmp_path)  # GOOD has no `repository:`: it still loads (older files)
+    with pytest.raises(ConfigError) as err:
+        build_etl_app(path, deployment=DEFAULT, outdir=tmp_path / "out")
+    message = str(err.value)
+    assert message.startswith("Invalid ETL config (1 problem):"), message
+    assert "etl.yaml: repository: missing: name this repository as the deployment lists it" in message, message
+    assert "(repositories.etl of the deployment: sales), e.g. 'repository: sales'" in message, message
+    assert not (tmp_path / "out").exists(), "nothing is synthesized"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("marketing", "etl.yaml: repository = 'marketing': not an ETL repository of the deployment ("),
+        ("datalake-infra", "not an ETL repository of the deployment (that is the infrastructure repository) ("),
+    ],
+    ids=["unknown", "infrastructure"],
+)
+def test_a_repository_the_deployment_does_not_list_is_refused_with_the_fix(tmp_path, name, expected):
+    from tests.conftest import DEFAULT
+
+    path = repository(tmp_path, f"repository: {name}\n" + GOOD)
+    with pytest.raises(ConfigError) as err:
+        repository_of(load_etl_config(path), DEFAULT, path)
+    message = str(err.value)
+    assert expected in message, message
+    assert "repositories.etl of the deployment: sales): fix the name, or add the repository to" in message, message
+    assert "envs/deployment.yaml" in message, message
+
+
+def test_a_repository_name_that_cannot_be_one_is_refused_by_the_schema(tmp_path):
+    message = problems(tmp_path, "repository: Sales_Team\n" + GOOD)
+    assert "etl.yaml: repository = 'Sales_Team': String should match pattern" in message, message
+
+
+def test_the_deprecated_repository_argument_still_works_and_may_not_contradict_the_file(tmp_path):
+    from datalake_cdktf.etl import build_etl_app
+
+    from tests.conftest import DEFAULT
+
+    old = repository(tmp_path)  # an etl.yaml from before `repository:`, and main.py passing the name
+    with pytest.warns(DeprecationWarning, match=r"name the repository in etl.yaml \('repository: sales'\)"):
+        _, stacks = build_etl_app(old, repository="sales", deployment=DEFAULT, outdir=tmp_path / "out")
+    assert [s.stack_id for s in stacks] == [f"etl-sales-{env.name}" for env in DEFAULT.environments]
+    named = repository(tmp_path / "named", "repository: sales\n" + GOOD)
+    with pytest.warns(DeprecationWarning), pytest.raises(ConfigError) as err:
+        build_etl_app(named, repository="marketing", deployment=DEFAULT, outdir=tmp_path / "out2")
+    assert "etl.yaml: repository = 'sales': build_etl_app was given repository='marketing': drop the argument" in str(
+        err.value
+    )
+
+
+def test_the_stacks_command_prints_the_stack_ids_for_a_makefile(tmp_path, monkeypatch, capsys):
+    from datalake_cdktf.config.etl import main
+
+    from main import CONFIG_DIR
+
+    monkeypatch.setenv("DATALAKE_DEPLOYMENT", str(CONFIG_DIR))
+    path = repository(tmp_path, "repository: sales\n" + GOOD)
+    assert main(["stacks", "--file", str(path), "--environment", "prod"]) == 0
+    assert capsys.readouterr().out == "etl-sales-prod\n"
+    assert main(["stacks", "--file", str(path), "--environment", "qa"]) == 2
+    assert "no environment 'qa' in the deployment" in capsys.readouterr().err
+    assert main(["stacks", "--file", str(repository(tmp_path / "old"))]) == 2
+    assert "repository: missing" in capsys.readouterr().err
+
+
+def test_the_schema_describes_the_repository():
+    field = etl_schema()["properties"]["repository"]
+    assert "repositories.etl" in str(field) and "etl-<repository>-<env>" in str(field), field
+    assert "repository" not in etl_schema()["required"], "older files without it still load"
+
+
+def test_the_templates_committed_schema_is_the_models_and_its_etl_yaml_follows_it():
+    import json
+
+    import jsonschema
+    import yaml
+
+    from tests.support.synth import ETL_TEMPLATE
+
+    committed = json.loads((ETL_TEMPLATE / "schema" / "etl.schema.json").read_text())
+    assert committed == etl_schema(), "etl-template/schema/etl.schema.json is out of date: run `make schema` there"
+    jsonschema.validate(yaml.safe_load((ETL_TEMPLATE / "etl.yaml").read_text()), committed)

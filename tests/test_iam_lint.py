@@ -1,84 +1,41 @@
 """Every policy document the stacks create, linted.
 
 Identity, key and bucket policies go through parliament (with its community
-auditors); findings are accepted only where tests/iam_lint_accepted.yaml says why.
-Trust policies have no Resource, which parliament cannot read, so they are checked
-here against rules of their own.
+auditors), as the library's checks run it (:mod:`datalake_cdktf.checks.iam_lint`, which
+ETL repositories' tests use too); findings are accepted only where the library's
+checks/iam_lint_accepted.yaml (its constructs' policies) or tests/iam_lint_accepted.yaml
+(this repository's own) says why. Trust policies have no Resource, which parliament
+cannot read, so they are checked here against rules of their own.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import re
-import warnings
 from pathlib import Path
 
 import pytest
-import yaml
+from datalake_cdktf.checks import iam_lint
+from datalake_cdktf.checks.iam_lint import accepted_findings, lint, reasonless, resolve_references, stale, unaccepted
 
 from tests.support.synth import SynthStack, policy
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # parliament imports the deprecated pkg_resources
-    import parliament
-
 ACCEPTED_FILE = Path(__file__).with_name("iam_lint_accepted.yaml")
-POLICY_ATTRIBUTES = {
-    "aws_iam_policy": "policy",
-    "aws_iam_role_policy": "policy",
-    "aws_kms_key": "policy",
-    "aws_s3_bucket_policy": "policy",
-    "aws_sns_topic_policy": "policy",
-}
-# Terraform references inside documents, resolved to ARNs of the right shape.
-PLACEHOLDERS = {
-    ("aws_s3_bucket", "arn"): "arn:aws:s3:::placeholder-bucket",
-    ("aws_kms_key", "arn"): "arn:aws:kms:eu-west-1:111111111111:key/placeholder",
-    ("aws_cloudwatch_log_group", "arn"): "arn:aws:logs:eu-west-1:111111111111:log-group:placeholder",
-    ("aws_sns_topic", "arn"): "arn:aws:sns:eu-west-1:111111111111:placeholder",
-}
-
-
-def resolve_references(document: str) -> str:
-    def placeholder(match: re.Match) -> str:
-        resource_type, _, attribute = match.group(1).split(".")
-        try:
-            return PLACEHOLDERS[(resource_type, attribute)]
-        except KeyError:
-            raise AssertionError(f"add a placeholder for ${{{match.group(1)}}} to PLACEHOLDERS") from None
-
-    return re.sub(r"\$\{([^}]+)\}", placeholder, document)
+POLICY_ATTRIBUTES = iam_lint.POLICY_ATTRIBUTES
 
 
 def documents(stacks: dict[str, SynthStack], kinds: dict[str, str]) -> list[tuple[str, str]]:
     """("<stack>/<construct path>", document) for every policy attribute of ``kinds``."""
-    found = []
-    for stack in stacks.values():
-        for resource_type, attribute in kinds.items():
-            for conf in stack.resources(resource_type).values():
-                found.append((conf["//"]["metadata"]["path"], conf[attribute]))
-    return found
+    return iam_lint.documents({stack_id: stack.json for stack_id, stack in stacks.items()}, kinds)
 
 
 @pytest.fixture(scope="module")
-def findings(all_stacks) -> list[tuple[str, str, str]]:
-    result = []
-    for where, document in documents(all_stacks, POLICY_ATTRIBUTES):
-        linted = parliament.analyze_policy_string(resolve_references(document), include_community_auditors=True)
-        result += [(finding.issue, where, str(finding.detail)[:200]) for finding in linted.findings]
-    return result
+def findings(all_stacks) -> list[iam_lint.Finding]:
+    return lint({stack_id: stack.json for stack_id, stack in all_stacks.items()})
 
 
 @pytest.fixture(scope="module")
 def accepted() -> list[dict]:
-    return yaml.safe_load(ACCEPTED_FILE.read_text())
-
-
-def is_accepted(accepted: list[dict], issue: str, where: str) -> bool:
-    return any(
-        entry["issue"] == issue and any(fnmatch.fnmatchcase(where, glob) for glob in entry["policies"])
-        for entry in accepted
-    )
+    return accepted_findings(ACCEPTED_FILE)
 
 
 def test_documents_are_found_in_every_stack(stacks):
@@ -87,28 +44,21 @@ def test_documents_are_found_in_every_stack(stacks):
 
 
 def test_every_acceptance_has_a_reason(accepted):
-    for entry in accepted:
-        assert set(entry) == {"issue", "policies", "reason"}, entry
-        assert len(entry["reason"]) > 40, entry
+    assert accepted, f"the library's accepted findings ({iam_lint.ACCEPTED_FILE}) are read"
+    assert reasonless(accepted) == []
 
 
 def test_no_finding_outside_the_accepted_list(findings, accepted):
-    unexpected = [
-        f"{issue} {where}: {detail}" for issue, where, detail in findings if not is_accepted(accepted, issue, where)
-    ]
-    assert not unexpected, "fix these, or accept them in tests/iam_lint_accepted.yaml with the reason:\n" + "\n".join(
-        unexpected
+    unexpected = unaccepted(findings, accepted)
+    assert not unexpected, (
+        "fix these, or accept them with the reason: in the library's checks/iam_lint_accepted.yaml when a "
+        "construct of the library writes the policy, else in tests/iam_lint_accepted.yaml:\n" + "\n".join(unexpected)
     )
 
 
 def test_no_acceptance_outlives_its_finding(findings, accepted):
-    stale = [
-        f"{entry['issue']}: {glob}"
-        for entry in accepted
-        for glob in entry["policies"]
-        if not any(issue == entry["issue"] and fnmatch.fnmatchcase(where, glob) for issue, where, _ in findings)
-    ]
-    assert not stale, "these acceptances match no finding any more; delete them:\n" + "\n".join(stale)
+    outlived = stale(findings, accepted)
+    assert not outlived, "these acceptances match no finding any more; delete them:\n" + "\n".join(outlived)
 
 
 def test_trust_policies_admit_one_service_or_exact_roles(all_stacks):

@@ -10,6 +10,9 @@ import os
 import re
 import subprocess
 import sys
+import urllib.error
+import urllib.parse
+import urllib.request
 import zipfile
 from email.parser import Parser
 from pathlib import Path
@@ -20,6 +23,7 @@ from datalake_cdktf.config import write_manifest
 from datalake_cdktf.contract import CONTRACT_VERSION
 
 from tests.conftest import DEFAULT
+from tests.support.package_index import build_distributions, serve_index, sha256
 from tests.support.tools import terraform_runner
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,18 +51,7 @@ def run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None, timeout
 def dist(tmp_path_factory) -> Path:
     """The wheel and the sdist, built from modules/ (no network: the backend is installed)."""
     out = tmp_path_factory.mktemp("dist")
-    run(
-        sys.executable,
-        "-m",
-        "build",
-        "--no-isolation",
-        "--wheel",
-        "--sdist",
-        "--outdir",
-        out,
-        ROOT / "modules",
-        cwd=ROOT,
-    )
+    build_distributions(out)
     return out
 
 
@@ -101,6 +94,32 @@ def test_the_wheel_carries_the_version_the_package_reports_and_pins_the_engine(d
     assert not [n for n in names if n.startswith(("stacks/", "envs/", "tests/"))], "only the library is shipped"
     requires = metadata.get_all("Requires-Dist")
     assert "cdktf==0.21.0" in requires and "cdktf-cdktf-provider-aws==20.1.0" in requires, requires
+
+
+def test_the_wheel_is_reproducible(dist, tmp_path):
+    """The same tree builds the same bytes (hatchling fixes timestamps and order), so a
+    wheel's hash names its content: a lock that pins it pins the library's code."""
+    (wheel,) = dist.glob("*.whl")
+    again = build_distributions(tmp_path / "again", sdist=False)
+    assert again.wheel.name == wheel.name and sha256(again.wheel) == sha256(wheel)
+
+
+def test_the_index_serves_only_the_wheel_by_pep_503(dist):
+    (wheel,) = dist.glob("*.whl")
+    with serve_index(wheel) as index:
+        assert index.startswith("http://127.0.0.1:") and index.endswith("/simple/")
+        root = urllib.request.urlopen(index).read().decode()
+        assert '<a href="datalake-cdktf/">datalake-cdktf</a>' in root, root
+        page = urllib.request.urlopen(index + "datalake-cdktf/").read().decode()
+        link = re.search(r'href="([^"#]+)#sha256=([0-9a-f]{64})" data-requires-python="&gt;=3.11"', page)
+        assert link and link.group(2) == sha256(wheel), page
+        assert urllib.request.urlopen(urllib.parse.urljoin(index + "datalake-cdktf/", link.group(1))).read() == (
+            wheel.read_bytes()
+        )
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(index + "boto3/")
+        assert missing.value.code == 404, "any other package comes from PyPI"
+    assert index.requests[:2] == ["/simple/", "/simple/datalake-cdktf/"], index.requests
 
 
 def test_the_readme_example_synthesizes_in_a_project_of_its_own(consumer):

@@ -14,6 +14,10 @@ import pytest
 PUBLIC_MODULES = [
     "datalake_cdktf",
     "datalake_cdktf.access",
+    "datalake_cdktf.checks",
+    "datalake_cdktf.checks.checkov",
+    "datalake_cdktf.checks.iam_lint",
+    "datalake_cdktf.checks.terraform",
     "datalake_cdktf.config",
     "datalake_cdktf.config.etl",
     "datalake_cdktf.config.manifest",

@@ -15,13 +15,12 @@ from datalake_cdktf.etl import build_etl_app
 from datalake_cdktf.stack import EtlStack
 
 ROOT = Path(__file__).resolve().parents[1]
-REPOSITORY = "sales"
-"""This repository's name in the deployment's ``repositories.etl``."""
+ETL_FILE = ROOT / "etl.yaml"
+"""What this repository deploys, and its name in the deployment (``repository:``)."""
 
 
 def build_app(
     deployment: DeploymentConfig, outdir: str | Path | None = None, *, read_only: bool = False
 ) -> tuple[App, list[EtlStack]]:
-    return build_etl_app(
-        ROOT / "etl.yaml", repository=REPOSITORY, deployment=deployment, outdir=outdir, read_only=read_only
-    )
+    """One ``etl-<repository>-<env>`` stack per environment of ``deployment``."""
+    return build_etl_app(ETL_FILE, deployment=deployment, outdir=outdir, read_only=read_only)

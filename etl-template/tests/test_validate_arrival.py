@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import boto3
 import handler
 import pytest
@@ -12,7 +14,14 @@ GOOD = b"order_id,order_ts,customer_id,country,amount,currency\no-1,2026-11-27 0
 
 
 @pytest.fixture
-def aws(monkeypatch):
+def aws(monkeypatch, tmp_path):
+    # moto answers calls to AWS's own endpoints only: nothing of the environment the tests
+    # run in (a build's endpoint URL, profile, credentials or config file) may point the
+    # clients elsewhere.
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

@@ -4,7 +4,7 @@ A repository that builds on the library needs three lines in its ``main.py``::
 
     from datalake_cdktf.etl import build_etl_app
 
-    app, stacks = build_etl_app("etl.yaml", repository="sales")
+    app, stacks = build_etl_app("etl.yaml")  # etl.yaml names the repository: `repository: sales`
     app.synth()
 
 :func:`build_etl_app` reads the deployment from the single source of truth
@@ -18,16 +18,18 @@ constructs they use).
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
-from datalake_cdktf.config import DeploymentConfig, load_deployment
-from datalake_cdktf.config.etl import ETL_FILE, EtlConfig, load_etl_config
+from datalake_cdktf.config import ConfigError, DeploymentConfig, load_deployment
+from datalake_cdktf.config.etl import ETL_FILE, EtlConfig, load_etl_config, repository_of
+from datalake_cdktf.config.loader import ConfigProblem
 from datalake_cdktf.constructs.asset_folder import AssetFolder
 from datalake_cdktf.constructs.datalake_contract import DataLakeContract
 from datalake_cdktf.constructs.etl_workflow import EtlWorkflow, EtlWorkflowConfig
 from datalake_cdktf.constructs.glue_job import GlueJob, GlueJobConfig, job_files
 from datalake_cdktf.constructs.lambda_function import PythonFunction, PythonFunctionConfig
-from datalake_cdktf.constructs.policy import allow
+from datalake_cdktf.constructs.policy import allow, objects_use_key
 from datalake_cdktf.emulator import load_emulator_profile
 from datalake_cdktf.engine import App, Construct, new_app
 from datalake_cdktf.naming import bucket_arn
@@ -84,7 +86,18 @@ class EtlRepository(Construct):
             bucket = bucket_arn(
                 label.bucket(created.zone, environment.account_id, environment.region), environment.region
             )
-            arrivals = [allow("ReadArrivingObjects", ["s3:GetObject"], f"{bucket}/{created.prefix}*")]
+            arrivals = [
+                allow("ReadArrivingObjects", ["s3:GetObject"], f"{bucket}/{created.prefix}*"),
+                # ... which are SSE-KMS with the data key: decrypted through S3, for this bucket only.
+                objects_use_key(
+                    "DecryptArrivingObjects",
+                    ["kms:Decrypt"],
+                    environment.region,
+                    environment.account_id,
+                    label.kms_alias("data"),
+                    bucket,
+                ),
+            ]
         self.functions: dict[str, PythonFunction] = {}
         for function in etl.lambdas:
             self.functions[function.name] = PythonFunction(
@@ -125,25 +138,41 @@ class EtlRepository(Construct):
 def build_etl_app(
     etl_file: Path | str = ETL_FILE,
     *,
-    repository: str,
     deployment: DeploymentConfig | None = None,
     outdir: str | Path | None = None,
     read_only: bool = False,
+    repository: str | None = None,
 ) -> tuple[App, list[EtlStack]]:
-    """One ``etl-<repository>-<env>`` stack per environment of the deployment.
+    """One ``etl-<repository>-<env>`` stack per environment of the deployment (default:
+    :func:`~datalake_cdktf.config.load_deployment`), for the repository ``etl_file`` names
+    in ``repository:``.
 
     Both configs are validated first (a :class:`~datalake_cdktf.config.ConfigError`
-    names the file, field and fix); ``repository`` must be one of the deployment's ETL
-    repositories. ``read_only``: plan through the repository's plan roles (pull requests)."""
+    names the file, field and fix); the repository must be one of the deployment's ETL
+    repositories. ``read_only``: plan through the repository's plan roles (pull requests).
+    ``repository``: deprecated since 0.7.0 (name the repository in ``etl.yaml``); still
+    accepted for an ``etl.yaml`` without ``repository:`` or naming the same one."""
     etl_file = Path(etl_file)
     etl = load_etl_config(etl_file)
     deployment = deployment or load_deployment()
+    if repository is not None:
+        warnings.warn(
+            "build_etl_app(repository=...) is deprecated: name the repository in etl.yaml "
+            f"('repository: {repository}') and drop the argument",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if etl.repository not in (None, repository):
+            fix = f"build_etl_app was given repository={repository!r}: drop the argument (this file names it)"
+            raise ConfigError([ConfigProblem(etl_file, "repository", etl.repository, fix)], "ETL config")
+        etl = etl.model_copy(update={"repository": repository})
+    owner = repository_of(etl, deployment, etl_file)
     load_emulator_profile()  # a bad profile stops here too, before the engine starts
     app = new_app(outdir)
     build_dir = Path(app.outdir) / "build"  # Lambda packages and job files, before the stacks copy them
     stacks = []
     for environment in deployment.environments:
-        stack = EtlStack(app, config=deployment, environment=environment, repository=repository, read_only=read_only)
+        stack = EtlStack(app, config=deployment, environment=environment, repository=owner, read_only=read_only)
         EtlRepository(stack, "etl", etl=etl, root=etl_file.parent, build_dir=build_dir)
         stacks.append(stack)
     return app, stacks

@@ -79,14 +79,14 @@ def synthesize_etl(
     config: DeploymentConfig,
     outdir: Path,
     etl_file: Path = ETL_TEMPLATE / "etl.yaml",
-    repository: str = "sales",
     *,
     read_only: bool = False,
 ) -> dict[str, SynthStack]:
-    """Every ``etl-<repository>-<env>`` of an ETL repository's config (default: the template)."""
+    """Every ``etl-<repository>-<env>`` of an ETL repository's config (default: the
+    template), for the repository its ``repository:`` names."""
     from datalake_cdktf.etl import build_etl_app
 
-    app, stacks = build_etl_app(etl_file, repository=repository, deployment=config, outdir=outdir, read_only=read_only)
+    app, stacks = build_etl_app(etl_file, deployment=config, outdir=outdir, read_only=read_only)
     return _synthesized(app, stacks, outdir)
 
 

@@ -1,9 +1,14 @@
-"""An ETL repository's own config: its Glue jobs, their order, trigger and helpers.
+"""An ETL repository's own config: its name, its Glue jobs, their order, trigger and helpers.
 
 One YAML file at the root of the repository (``etl.yaml``, JSON Schema from
 :func:`etl_schema`) declares what the repository deploys into every environment; the
 deployment (accounts, names, zones) comes from the infrastructure repository
 (:func:`datalake_cdktf.config.load_deployment`). Paths in the file are relative to it.
+``repository`` is the one place the repository's name is written: the deployment's
+``repositories.etl`` entry it deploys as (:func:`repository_of` checks it against the
+deployment). Its stack ids, for a Makefile or a pipeline::
+
+    python -m datalake_cdktf.config.etl stacks [--environment dev] [--file etl.yaml]
 
 :func:`load_etl_config` raises :class:`~datalake_cdktf.config.ConfigError` naming the
 file, the field, the value and the fix, for unknown keys, a script or folder that is
@@ -17,17 +22,33 @@ writing a zone writes (creates tables in) its database.
 
 from __future__ import annotations
 
+import argparse
 import re
+import sys
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, ValidationError, ValidationInfo, model_validator
 
-from datalake_cdktf.config.loader import ConfigError, _explain, _read_mapping
-from datalake_cdktf.config.model import ConfigRuleError, Problem, StrictModel
-from datalake_cdktf.naming import ZONES
+from datalake_cdktf.config.loader import _NO_VALUE, ConfigError, ConfigProblem, _explain, _read_mapping
+from datalake_cdktf.config.model import ConfigRuleError, Problem, RepositoryName, StrictModel
+from datalake_cdktf.naming import ZONES, etl_stack_id
 
-__all__ = ["ETL_FILE", "EtlConfig", "Job", "LambdaFunction", "Location", "Workflow", "etl_schema", "load_etl_config"]
+if TYPE_CHECKING:
+    from datalake_cdktf.config.model import DeploymentConfig, Repository
+
+__all__ = [
+    "ETL_FILE",
+    "EtlConfig",
+    "Job",
+    "LambdaFunction",
+    "Location",
+    "Workflow",
+    "etl_schema",
+    "load_etl_config",
+    "repository_of",
+    "stack_ids",
+]
 
 ETL_FILE = "etl.yaml"
 """The config file of an ETL repository, at its root."""
@@ -246,8 +267,18 @@ class Workflow(StrictModel):
 
 
 class EtlConfig(StrictModel):
-    """An ETL repository: its jobs, the workflow that runs them, its Lambda helpers."""
+    """An ETL repository: its name, its jobs, the workflow that runs them, its Lambda helpers."""
 
+    repository: RepositoryName | None = Field(
+        None,
+        description=(
+            "This repository's name as the deployment lists it under repositories.etl (the infrastructure "
+            "repository's envs/deployment.yaml), e.g. 'sales': its stacks are etl-<repository>-<env>, deployed "
+            "through its own deploy role. Required to build the stacks (build_etl_app); the only place the "
+            "name is written."
+        ),
+        examples=["sales"],
+    )
     jobs: tuple[Job, ...] = Field(min_length=1, description="The repository's Glue jobs.")
     workflow: Workflow
     lambdas: tuple[LambdaFunction, ...] = Field((), description="Lambda helpers built from this repository.")
@@ -343,8 +374,78 @@ def load_etl_config(path: Path | str = ETL_FILE) -> EtlConfig:
         raise ConfigError(_explain(err, path, [], EtlConfig), "ETL config") from None
 
 
+def repository_of(etl: EtlConfig, deployment: DeploymentConfig, path: Path | str = ETL_FILE) -> Repository:
+    """The deployment's ETL repository that ``etl`` (read from ``path``) names in
+    ``repository``; :class:`~datalake_cdktf.config.ConfigError` naming the file, the
+    field and the fix when it names none or one the deployment does not list."""
+    known = [r.name for r in deployment.repositories.etl]
+    listed = f"repositories.etl of the deployment: {', '.join(known)}"
+    if etl.repository is None:
+        fix = (
+            f"missing: name this repository as the deployment lists it ({listed}), "
+            f"e.g. 'repository: {known[0]}' at the top of the file"
+        )
+        raise ConfigError([ConfigProblem(Path(path), "repository", _NO_VALUE, fix)], "ETL config")
+    if etl.repository not in known:
+        other = (
+            " (that is the infrastructure repository)"
+            if etl.repository == deployment.repositories.infrastructure.name
+            else ""
+        )
+        fix = (
+            f"not an ETL repository of the deployment{other} ({listed}): fix the name, or add the repository "
+            "to repositories.etl in the infrastructure repository's envs/deployment.yaml (and apply its bootstrap)"
+        )
+        raise ConfigError([ConfigProblem(Path(path), "repository", etl.repository, fix)], "ETL config")
+    return deployment.etl_repository(etl.repository)
+
+
+def stack_ids(
+    path: Path | str = ETL_FILE, deployment: DeploymentConfig | None = None, *, environment: str | None = None
+) -> list[str]:
+    """The ids of the stacks the repository of ``path`` deploys (``etl-<repository>-<env>``),
+    one per environment of the deployment (default: :func:`~datalake_cdktf.config.load_deployment`)
+    in its order, or ``environment``'s only. :class:`~datalake_cdktf.config.ConfigError`
+    for a bad config; ValueError for an environment the deployment does not have."""
+    from datalake_cdktf.config.manifest import load_deployment
+
+    etl = load_etl_config(path)
+    deployment = deployment or load_deployment()
+    repository = repository_of(etl, deployment, path)
+    names = [env.name for env in deployment.environments]
+    if environment is not None:
+        if environment not in names:
+            raise ValueError(f"no environment {environment!r} in the deployment: use one of {', '.join(names)}")
+        names = [environment]
+    return [etl_stack_id(repository.name, name) for name in names]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``stacks``: print the stack ids of the repository, one a line; exit 2 with the
+    problems on a bad config or an unknown environment."""
+    parser = argparse.ArgumentParser(
+        prog="python -m datalake_cdktf.config.etl", description="An ETL repository's config."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    stacks = commands.add_parser("stacks", help="the ids of the repository's stacks, one a line")
+    stacks.add_argument("--environment", help="only this environment's stack")
+    stacks.add_argument("--file", type=Path, default=Path(ETL_FILE), help=f"the ETL config (default: ./{ETL_FILE})")
+    args = parser.parse_args(argv)
+    try:
+        ids = stack_ids(args.file, environment=args.environment)
+    except (ConfigError, ValueError) as err:
+        print(err, file=sys.stderr)
+        return 2
+    print("\n".join(ids))
+    return 0
+
+
 def etl_schema() -> dict[str, Any]:
     """JSON Schema of ``etl.yaml`` (cross-field rules and file checks only in the loader)."""
     schema = EtlConfig.model_json_schema()
     schema["title"] = ETL_FILE
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
