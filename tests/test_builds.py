@@ -48,7 +48,7 @@ def releases():
     asked: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's name)
+        def do_GET(self):
             asked.append(self.path)
             if self.path != f"/terraform/{VERSION}/terraform_{VERSION}_{PLATFORM}.zip":
                 self.send_error(404)

@@ -1,24 +1,32 @@
-"""End to end, as people run it: the runbook's `cdktf deploy` commands deploy dev to a
+"""End to end, as people run it, through the pipelines as CodePipeline and CodeBuild run
+them: an administrator's runbook commands, then pushes and pull requests to local Git
+repositories, the pipelines' runs (tests/support/pipeline_runner.py) deploying dev to a
 local AWS (tests/support/emulator.py, reached through the product's emulator profile,
-$DATALAKE_EMULATOR) in its own accounts, and the result is checked in those accounts.
+$DATALAKE_EMULATOR) in its own accounts, and the result checked in those accounts.
 
-The commands, as README.md "Bootstrapping" gives them (DEPLOYS): an administrator runs
+The administrator's commands, as README.md "Bootstrapping" gives them (DEPLOYS):
 `cdktf deploy central-bootstrap` (local state: it creates the state bucket), then
-`cdktf deploy central-bootstrap bootstrap-dev 'pipeline-*-dev'` (cdktf orders them by
-their declared dependencies; the two pipeline stacks go in parallel). datalake-dev is
-then deployed the way its pipeline does it, with the credentials of the central role
-`datalake-dev-datalake-infra-pipeline` (its provider assumes
-`datalake-dev-datalake-infra-deploy` in dev), and the template ETL repository's
-etl-sales-dev from its own folder with the sales pipeline's credentials. Every first
-deploy must succeed in one pass and a second plan of every stack must be empty (the
-pipeline stacks' made by each pipeline's own role, as its UpdatePipeline stage will).
-Then a file arriving in raw follows the ETL trigger, the pipeline commands plan and
-apply, the protected central stack refuses `destroy` and dev destroys.
+`cdktf deploy central-bootstrap bootstrap-dev 'pipeline-*-dev'` (cdktf orders them by their
+declared dependencies; the two pipeline stacks go in parallel), from the deployment's
+infrastructure repository. That repository is this one, as a deployment has it: a Git
+repository of its own (the working tree's files) whose envs/ names the package index the
+harness serves the library from (the only change). Then:
+
+- a push to its `main` runs `datalake-dev-datalake-infra`, which deploys datalake-dev;
+- the template, copied out of this tree into a Git repository of its own (its own lock
+  file, the library from that index), pushed to its `main`, runs `datalake-dev-sales`,
+  which deploys etl-sales-dev;
+- the later tests follow the other workflows: a change to one job, a change to the
+  pipelines' config, the drift schedule, a pull request, approvals.
+
+Every first deploy must succeed in one pass and a second plan of every stack must be empty
+(the pipeline stacks' made by each pipeline's own role, as its UpdatePipeline stage does).
 
 moto does not evaluate IAM, trust or key policies: the role chain here proves the wiring
-(names, accounts, state access path), and tests/test_iam_evaluation.py proves who may
-do what by evaluating the same documents; here every call the emulator saw from a
-deploy or pipeline role is evaluated the same way.
+(names, accounts, state access path), and tests/test_iam_evaluation.py proves who may do
+what by evaluating the same documents; here every call the emulator saw from a deploy or
+pipeline role, and every call the runner made as CodePipeline, CodeBuild and EventBridge,
+is evaluated the same way.
 """
 
 from __future__ import annotations
@@ -26,24 +34,25 @@ from __future__ import annotations
 import concurrent.futures
 import fnmatch
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 from datalake_cdktf import naming
 from datalake_cdktf.contract import CONTRACT_VERSION, DATALAKE_KEYS, SUPPORTED_VERSIONS
+from datalake_cdktf.plan_summary import MARKER
 
 from tests.conftest import DEFAULT
 from tests.support import checkov
-from tests.support.emulator import Emulator, running_emulator
-from tests.support.tools import terraform_binary, terraform_runner, unavailable
+from tests.support.emulator import Emulator
+from tests.support.git_host import GitHost
+from tests.support.pipeline_runner import SERVICE_CALLS, Execution, Runner
+from tests.support.sandbox import ADMINISTRATOR_DEPLOYS, TOKEN_VALUE, Sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 CENTRAL = DEFAULT.central.account_id
@@ -56,134 +65,54 @@ ORDER = ("central-bootstrap", "bootstrap-dev", *PIPELINES, "datalake-dev", "etl-
 STEPS = ("deploy", "plan")
 PIPELINE_APPLIED = {"datalake-dev": INFRA, "etl-sales-dev": SALES}
 """Stacks a pipeline applies (the others an administrator): stack -> repository."""
+INFRA_PIPELINE = DEFAULT.label(DEV).name(INFRA.name)
+SALES_PIPELINE = DEFAULT.label(DEV).name(SALES.name)
 
 
 @pytest.fixture(scope="module")
-def emulator():
-    with running_emulator(CENTRAL) as running:
+def sandbox(tmp_path_factory):
+    """Dev's machine: the emulator, the Git host, the package index, the runner (tests/support/sandbox.py)."""
+    with Sandbox(tmp_path_factory.mktemp("sandbox")) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def admin_credentials(emulator: Emulator) -> dict[str, str]:
-    """An administrator of the central account, who can assume each environment's admin role."""
-    iam = emulator.client("iam", CENTRAL)
-    iam.create_user(UserName="admin")
-    key = iam.create_access_key(UserName="admin")["AccessKey"]
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-    emulator.client("iam", DEV.account_id).create_role(
-        RoleName=DEV.admin_role_name, AssumeRolePolicyDocument=json.dumps(trust)
-    )
-    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+def emulator(sandbox) -> Emulator:
+    return sandbox.emulator
 
 
 @pytest.fixture(scope="module")
-def terraform(tmp_path_factory, emulator, admin_credentials):
-    return terraform_runner(
-        tmp_path_factory.mktemp("e2e-cli"), AWS_REGION="eu-west-1", **admin_credentials, **emulator.terraform_env()
-    )
+def terraform(sandbox):
+    return sandbox.terraform
 
 
-def pipeline_credentials(
-    emulator: Emulator, admin: dict[str, str], repository, role: str | None = None
-) -> dict[str, str]:
-    """A session of ``repository``'s dev pipeline role (or of ``role``) in the central
-    account, as CodeBuild gets it."""
-    sts = emulator.client("sts", CENTRAL, key=admin["AWS_ACCESS_KEY_ID"], secret=admin["AWS_SECRET_ACCESS_KEY"])
-    role = role or DEFAULT.pipeline_role_arn(DEV, repository)
-    session = sts.assume_role(RoleArn=role, RoleSessionName="codebuild")["Credentials"]
-    identity = emulator.client(
-        "sts",
-        CENTRAL,
-        key=session["AccessKeyId"],
-        secret=session["SecretAccessKey"],
-        token=session["SessionToken"],
-    ).get_caller_identity()
-    assert identity["Arn"].startswith(role.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/")), identity
-    return {
-        "AWS_ACCESS_KEY_ID": session["AccessKeyId"],
-        "AWS_SECRET_ACCESS_KEY": session["SecretAccessKey"],
-        "AWS_SESSION_TOKEN": session["SessionToken"],
-    }
+@pytest.fixture(scope="module")
+def runner(sandbox) -> Runner:
+    return sandbox.runner
+
+
+@pytest.fixture(scope="module")
+def git(sandbox) -> GitHost:
+    return sandbox.git
+
+
+@pytest.fixture(scope="module")
+def git_api(sandbox):
+    return sandbox.git_api
 
 
 @dataclass
 class Deployment:
-    workdir: Path
-    """The synthesized stacks, each deployed in its folder here (cdktf's output)."""
+    folders: dict[str, Path] = field(default_factory=dict)
+    """Each stack's synthesized folder, where it was deployed (cdktf's output, or the
+    folder of the pipeline's Apply build)."""
     results: dict[str, dict[str, subprocess.CompletedProcess]] = field(default_factory=dict)
     """Every step's result, by stack and step."""
     credentials: dict[str, dict[str, str] | None] = field(default_factory=dict)
-    """The session each stack was deployed with (None: the administrator)."""
+    """The session each stack is planned with afterwards (None: the administrator)."""
+    runs: dict[str, Execution] = field(default_factory=dict)
+    """The pipeline run that deployed each pipeline-applied stack."""
     timings: list[tuple[str, float]] = field(default_factory=list)
-
-
-CLI = ROOT / "node_modules" / ".bin" / "cdktf"
-DEPLOYS = (
-    # (who, folder, stacks, extra flags): the runbook's commands, as people type them
-    (None, ROOT, ("central-bootstrap",), ()),  # first apply: creates the state bucket (local state)
-    (None, ROOT, ("central-bootstrap", "bootstrap-dev", "pipeline-*-dev"), ()),
-    # as its pipeline, from the app the previous command synthesized (same config and folder)
-    (INFRA, ROOT, ("datalake-dev",), ("--ignore-missing-stack-dependencies", "--skip-synth")),
-    (SALES, ROOT / "etl-template", ("etl-sales-dev",), ()),  # from the template's own folder
-)
-
-
-def cdktf_deploy(
-    terraform, profile: Path, folder: Path, out: Path, stacks, flags, env, log: Path
-) -> subprocess.CompletedProcess:
-    """``cdktf deploy <stacks> --auto-approve`` in ``folder`` with the emulator profile;
-    its output (stderr merged) also goes to ``log``, each line with its time."""
-    if not CLI.exists():
-        unavailable("the cdktf CLI is not installed: run `make setup` (npm ci installs it from package-lock.json)")
-    command = [str(CLI), "deploy", *stacks, "--auto-approve", "--output", str(out), *flags]
-    # --skip-provider-lock: Terraform installs the provider from the local mirror and may
-    # not ask the registry for other platforms' checksums (there is no network here).
-    command += ["--skip-provider-lock", "--parallelism", "4"]
-    env = {
-        **terraform.env,
-        **(env or {}),
-        "DATALAKE_EMULATOR": str(profile),
-        "DATALAKE_BOOTSTRAP_LOCAL_STATE": "1",  # central-bootstrap keeps its state on disk here
-        "DATALAKE_DEPLOYMENT": str(ROOT / "envs"),  # the template reads the deployment from it
-        "TERRAFORM_BINARY_NAME": terraform_binary(),
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "FORCE_COLOR": "0",
-        "CI": "1",  # cdktf's plain line-per-event output, as in a build log, on a terminal too
-    }
-    return run_logged(command, cwd=folder, env=env, log=log, timeout=1200)
-
-
-def run_logged(
-    command: list[str], *, cwd: Path, env: dict[str, str], log: Path, timeout: float
-) -> subprocess.CompletedProcess:
-    """``subprocess.run`` with stderr merged into stdout, killed after ``timeout`` seconds;
-    each line also goes to ``log`` as it comes, with its seconds since the start (for
-    when a step fails or is slow: the log is there even if the run is killed)."""
-    started = time.monotonic()
-    lines: list[str] = []
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with (
-        log.open("w") as stamped,
-        subprocess.Popen(
-            command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        ) as process,
-    ):
-        killer = threading.Timer(timeout, process.kill)
-        killer.start()
-        try:
-            for line in process.stdout:
-                lines.append(line)
-                stamped.write(f"{time.monotonic() - started:7.1f}s {line}")
-        finally:
-            killer.cancel()
-        returncode = process.wait()
-    return subprocess.CompletedProcess(command, returncode, "".join(lines), "")
 
 
 def selected(stacks: tuple[str, ...]) -> list[str]:
@@ -192,61 +121,75 @@ def selected(stacks: tuple[str, ...]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def deployed(emulator, terraform, admin_credentials, tmp_path_factory) -> Deployment:
-    """Deploy dev with the runbook's ``cdktf deploy`` commands (DEPLOYS), in dependency
-    order, each stack with the identity the runbook names; then plan each again.
-
-    A stack's second plan starts as soon as the last command that deploys it has ended,
-    and runs while the next command deploys (which spends most of its time in the
-    provider's lifecycle wait, see README.md "The workflows on a laptop")."""
+def deployed(sandbox, terraform, tmp_path_factory) -> Deployment:
+    """Dev deployed as the runbook says: the administrator's two ``cdktf deploy`` commands
+    (ADMINISTRATOR_DEPLOYS) in dependency order with the infrastructure repository's
+    config; then a push to it, whose pipeline run deploys datalake-dev; then the template
+    pushed as the sales repository, whose run deploys etl-sales-dev. Each stack is
+    planned again as soon as it is deployed, with the identity that owns it from then on."""
     base = tmp_path_factory.mktemp("e2e")
-    profile = emulator.write_profile(base / "emulator.json")
-    deployment = Deployment(base / "app" / "stacks")
-    last_deploy = {stack_id: n for n, (_, _, stacks, _) in enumerate(DEPLOYS) for stack_id in selected(stacks)}
+    deployment = Deployment()
+    last_deploy = {s: n for n, stacks in enumerate(ADMINISTRATOR_DEPLOYS) for s in selected(stacks)}
 
     def plan(stack_id: str) -> subprocess.CompletedProcess:
-        env = deployment.credentials[stack_id]
-        return terraform("plan", "-detailed-exitcode", "-input=false", cwd=deployment.workdir / stack_id, env=env)
+        env, folder = deployment.credentials[stack_id], deployment.folders[stack_id]
+        if stack_id in PIPELINE_APPLIED:  # a build's folder: its providers were in that build's cache
+            terraform("init", "-input=false", cwd=folder, env=env)
+        return terraform("plan", "-detailed-exitcode", "-input=false", cwd=folder, env=env)
 
     plans: dict[str, concurrent.futures.Future] = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:  # independent: no locks shared
-        for n, (repository, folder, stacks, flags) in enumerate(DEPLOYS):
-            env = pipeline_credentials(emulator, admin_credentials, repository) if repository else None
-            out = base / ("app" if folder == ROOT else "etl")
+        for n, stacks in enumerate(ADMINISTRATOR_DEPLOYS):
             step = f"cdktf deploy {' '.join(stacks)}"
             log = base / "logs" / f"{n + 1:02d}-{LOG_NAME.sub('-', step).strip('-')}.log"
             started = time.monotonic()
-            result = cdktf_deploy(terraform, profile, folder, out, stacks, flags, env, log)
+            result = sandbox.administer(n, base / "app", log)
             deployment.timings.append((step, time.monotonic() - started))
             for stack_id in selected(stacks):
-                deployment.credentials.setdefault(stack_id, env)
+                deployment.folders[stack_id] = base / "app" / "stacks" / stack_id
+                deployment.credentials.setdefault(stack_id, None)
                 deployment.results.setdefault(stack_id, {}).setdefault("deploy", result)  # its first deploy
-            if out.name == "etl" and (out / "stacks" / "etl-sales-dev").is_dir():
-                (deployment.workdir / "etl-sales-dev").symlink_to(out / "stacks" / "etl-sales-dev")
             if result.returncode != 0:
-                break  # later stacks need these
+                return deployment  # later stacks need these
             for stack_id in [s for s in selected(stacks) if last_deploy[s] == n]:
                 if stack_id in PIPELINES:
                     # From now on the pipeline updates itself: its own role must read all of it.
-                    credentials = pipeline_credentials(emulator, admin_credentials, PIPELINES[stack_id])
-                    deployment.credentials[stack_id] = credentials
+                    deployment.credentials[stack_id] = sandbox.credentials(PIPELINES[stack_id])
                 plans[stack_id] = pool.submit(plan, stack_id)
+
+        for stack_id, repository, push in (
+            ("datalake-dev", INFRA, lambda: sandbox.push(INFRA, {}, "deploy dev")),
+            ("etl-sales-dev", SALES, lambda: sandbox.push_template(base / "sales")),
+        ):
+            started = time.monotonic()
+            run = push().wait()
+            deployment.timings.append((f"push, then the run of {run.pipeline}", time.monotonic() - started))
+            deployment.runs[stack_id] = run
+            result = subprocess.CompletedProcess(
+                [run.pipeline], 0 if run.status == "Succeeded" else 1, run.report(), ""
+            )
+            deployment.results[stack_id] = {"deploy": result}
+            if run.status != "Succeeded":
+                print(run.report())
+                break
+            deployment.folders[stack_id] = run.build("Apply").folder / "cdktf.out" / "stacks" / stack_id
+            deployment.credentials[stack_id] = sandbox.credentials(repository)
+            plans[stack_id] = pool.submit(plan, stack_id)
         started = time.monotonic()
         for stack_id, planned in plans.items():
             deployment.results[stack_id]["plan"] = planned.result()
     deployment.timings.append(
-        (
-            "terraform plan -detailed-exitcode, every stack (waited for after the last deploy)",
-            time.monotonic() - started,
-        )
+        ("terraform plan -detailed-exitcode, every stack (waited for after the last run)", time.monotonic() - started)
     )
     print("\n" + "\n".join(f"{seconds:7.1f} s  {step}" for step, seconds in deployment.timings))
-    print(f"(each command's output: {base / 'logs'})")
+    print(f"(each command's output: {base / 'logs'}; each build's: {sandbox.runner.workdir / 'logs'})")
+    for run in deployment.runs.values():
+        print("\n".join(f"{seconds:7.1f} s  {run.pipeline} {action}" for action, seconds in run.timings()))
     for stack_id, steps in deployment.results.items():
         applied = APPLIED.findall(steps["deploy"].stdout)
-        added = dict(applied).get(stack_id, "?")
+        added = dict(applied).get(stack_id, "pipeline" if stack_id in PIPELINE_APPLIED else "?")
         second = steps["plan"].returncode if "plan" in steps else "not run"
-        print(f"{stack_id:30} {added:>4} resources created, second plan: exit {second}")
+        print(f"{stack_id:30} {added:>8} created, second plan: exit {second}")
     return deployment
 
 
@@ -292,9 +235,19 @@ def test_each_repository_has_its_roles_in_the_right_accounts(deployed, emulator,
     assert trusted == pipeline["Arn"] == DEFAULT.pipeline_role_arn(DEV, repository)
 
 
-def test_the_data_lake_was_applied_through_the_pipeline_role_chain(deployed, emulator):
-    """The state was written by the pipeline's session; the resources were created in dev."""
-    assert deployed.credentials["datalake-dev"] is not None
+def test_the_data_lake_was_applied_by_its_pipeline_through_the_role_chain(deployed, emulator):
+    """datalake-dev was applied by the Apply build of the infrastructure pipeline's run:
+    CodeBuild assumed the pipeline role for that project, whose session assumed the
+    deploy role in dev; the resources are in dev, the pipelines' buckets in central."""
+    run = deployed.runs["datalake-dev"]
+    assert [a.stage for a in run.actions] == ["Source", "UpdatePipeline", "Test", "Plan", "Apply"], run.report()
+    apply = f"arn:aws:codebuild:{DEV.region}:{CENTRAL}:project/{INFRA_PIPELINE}-apply"
+    assumed = [
+        c for c in SERVICE_CALLS if c.action == "sts:AssumeRole" and dict(c.context).get("aws:SourceArn") == apply
+    ]
+    assert assumed and {c.resource for c in assumed} == {DEFAULT.pipeline_role_arn(DEV, INFRA)}, assumed
+    deploy_session = DEFAULT.deploy_role_arn(DEV, INFRA).replace(":iam::", ":sts::").replace(":role/", ":assumed-role/")
+    assert any(c.principal.startswith(deploy_session) and c.action == "s3:CreateBucket" for c in emulator.calls)
     assert deployed.credentials["bootstrap-dev"] is None
     s3 = emulator.client("s3", DEV.account_id)
     assert any(b["Name"].startswith("datalake-dev-raw-") for b in s3.list_buckets()["Buckets"])
@@ -468,7 +421,7 @@ def test_the_plan_summary_of_real_plans_of_the_data_lake(deployed, terraform, tm
     """An empty plan, a bucket replaced (its name changed) and a destroy, as the
     summary shows them to the approver: data-bearing replaces and destroys first."""
     env = deployed.credentials["datalake-dev"]
-    live = deployed.workdir / "datalake-dev"
+    live = deployed.folders["datalake-dev"]
     renamed = tmp_path / "datalake-dev"
     shutil.copytree(live, renamed, symlinks=True)
     stack = json.loads((renamed / "cdk.tf.json").read_text())
@@ -492,68 +445,6 @@ def test_the_plan_summary_of_real_plans_of_the_data_lake(deployed, terraform, tm
     assert "arn:aws:kms" not in text and DEV.account_id not in text, "addresses only, never values"
 
 
-def deploy_command(terraform, env: dict[str, str], *args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
-    """The project's pipeline command (``python -m datalake_cdktf.deploy``), as a build runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "datalake_cdktf.deploy", *map(str, args)],
-        cwd=cwd,
-        env={**terraform.env, **(env or {})},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-
-
-def with_retention(source: Path, target: Path, days: int) -> Path:
-    """A copy of a deployed stack folder whose log groups keep logs ``days`` days."""
-    shutil.copytree(source, target, symlinks=True)
-    stack = json.loads((target / "cdk.tf.json").read_text())
-    for group in stack["resource"]["aws_cloudwatch_log_group"].values():
-        group["retention_in_days"] = days
-    (target / "cdk.tf.json").write_text(json.dumps(stack))
-    return target
-
-
-def test_the_pipeline_commands_find_drift_and_refuse_a_stale_plan(deployed, terraform, emulator, tmp_path):
-    """The commands the buildspecs run, on the sales repository's stack with its
-    pipeline's session (the same commands serve every repository): someone changes the
-    log groups' retention by hand; drift finds it (exit 2); plan -> apply of exactly the
-    saved plan puts it back, which makes a plan saved before it stale: that plan is
-    refused, not re-planned; drift is quiet again (exit 0)."""
-    stack_id = "etl-sales-dev"
-    live = deployed.workdir / stack_id
-    resources = json.loads((live / "cdk.tf.json").read_text())["resource"]
-    retention = {g["name"]: g["retention_in_days"] for g in resources["aws_cloudwatch_log_group"].values()}
-
-    def deploy(command: str, stacks: Path, *args: str | Path) -> subprocess.CompletedProcess:
-        env = deployed.credentials[stack_id]
-        return deploy_command(terraform, env, command, "--stack", stack_id, "--stacks-dir", stacks, *args, cwd=tmp_path)
-
-    stale = with_retention(live, tmp_path / "stale" / stack_id, 400)
-    planned = deploy("plan", stale.parent, "--out", tmp_path / "stale-plans")
-    assert planned.returncode == 0, planned.stderr
-    counts = (tmp_path / "stale-plans" / "counts.env").read_text()
-    assert counts.startswith(f"ADD=0\nCHANGE={len(retention)}\n"), planned.stdout
-
-    logs = emulator.client("logs", DEV.account_id)
-    for group in retention:
-        logs.put_retention_policy(logGroupName=group, retentionInDays=731)  # by hand, outside Terraform
-    drifted = deploy("drift", deployed.workdir)
-    assert drifted.returncode == 2 and f"drift in {stack_id}" in drifted.stdout, drifted.stdout + drifted.stderr
-
-    assert deploy("plan", deployed.workdir, "--out", tmp_path / "plans").returncode == 0
-    assert deploy("apply", deployed.workdir, "--plans", tmp_path / "plans").returncode == 0
-    kept = {g["logGroupName"]: g.get("retentionInDays") for g in logs.describe_log_groups()["logGroups"]}
-    assert {group: kept[group] for group in retention} == retention, kept
-
-    refused = deploy("apply", stale.parent, "--plans", tmp_path / "stale-plans")
-    assert refused.returncode != 0
-    assert "Saved plan is stale" in refused.stderr, refused.stderr
-    quiet = deploy("drift", deployed.workdir)
-    assert quiet.returncode == 0 and "no drift" in quiet.stdout, quiet.stdout + quiet.stderr
-
-
 def contract_reader(outdir: Path) -> Path:
     """An ETL repository's dev stack that reads the data lake's contract (as in the README)."""
     from datalake_cdktf import DataLakeContract, EtlStack, new_app
@@ -565,9 +456,7 @@ def contract_reader(outdir: Path) -> Path:
     return outdir / "stacks" / stack.stack_id
 
 
-def test_a_plan_against_an_unsupported_contract_version_is_refused(
-    deployed, emulator, terraform, admin_credentials, tmp_path
-):
+def test_a_plan_against_an_unsupported_contract_version_is_refused(deployed, sandbox, emulator, terraform, tmp_path):
     """The ETL stack plans through its own pipeline and deploy role; when the data lake
     publishes a contract version the library does not read, the plan fails and says why."""
     workdir = contract_reader(tmp_path / "out")
@@ -576,7 +465,7 @@ def test_a_plan_against_an_unsupported_contract_version_is_refused(
         emulator.backend_override(json.loads((workdir / "cdk.tf.json").read_text())["terraform"]["backend"]["s3"])
     )
     (workdir / "zz_emulator_override.tf.json").write_text(json.dumps(override))
-    env = pipeline_credentials(emulator, admin_credentials, SALES)
+    env = sandbox.credentials(SALES)
     assert terraform("init", "-input=false", cwd=workdir, env=env).returncode == 0
     supported = terraform("plan", "-input=false", cwd=workdir, env=env)
     assert supported.returncode == 0, output(supported)
@@ -594,12 +483,11 @@ def test_a_plan_against_an_unsupported_contract_version_is_refused(
     assert "Upgrade datalake-cdktf in this repository" in message, output(refused)
 
 
-def changed_template(target: Path) -> Path:
-    """The template ETL repository with the changes a team makes in a pull request: a new
-    job (returns, raw -> conformed) and its Lambda helper renamed (its audit table with it)."""
-    shutil.copytree(ROOT / "etl-template", target, ignore=shutil.ignore_patterns("cdktf.out", "__pycache__"))
-    shutil.copy(target / "jobs" / "orders_conformed.py", target / "jobs" / "returns_conformed.py")
-    config = (target / "etl.yaml").read_text()
+def returns_job(git: GitHost) -> dict[str, str]:
+    """The changes a team makes in a pull request: a new job (returns, raw -> conformed) and
+    its Lambda helper renamed (its audit table with it)."""
+    repository = SALES.full_repository_id
+    config = git.read(repository, DEV.branch, "etl.yaml")
     returns = (
         "  - name: returns-conformed\n"
         "    script: jobs/returns_conformed.py\n"
@@ -608,61 +496,41 @@ def changed_template(target: Path) -> Path:
         "    writes: [{zone: conformed, prefix: sales/returns/}]\n\n"
     )
     config = config.replace("\nworkflow:", "\n" + returns + "workflow:", 1).replace("validate-arrival", "validate-file")
-    (target / "etl.yaml").write_text(config)
-    return target
+    script = git.read(repository, DEV.branch, "jobs/orders_conformed.py")
+    return {"etl.yaml": config, "jobs/returns_conformed.py": script}
 
 
-def test_a_pull_request_plan_of_a_changed_etl_repository(deployed, emulator, terraform, admin_credentials, tmp_path):
-    """The pull-request workflow of another team's repository: its own `main.py
-    --read-only`, then the pipeline's plan command with the pull-request build's session
-    (through the read-only plan role in dev, no state lock). The Markdown summary names
-    the stack and counts, calls out the audit table the rename destroys, only the new
-    job's files are uploaded, and checkov finds nothing in the plan beyond what
-    tests/checkov_skips.yaml accepts."""
-    repository = changed_template(tmp_path / "sales")
-    pull_request = pipeline_credentials(
-        emulator, admin_credentials, SALES, role=DEFAULT.pull_request_role_arn(DEV, SALES)
-    )
-    profile = emulator.write_profile(tmp_path / "emulator.json")
-    synth = subprocess.run(
-        [sys.executable, "main.py", "--read-only"],
-        cwd=repository,
-        env={
-            **os.environ,
-            "DATALAKE_DEPLOYMENT": str(ROOT / "envs"),
-            "DATALAKE_EMULATOR": str(profile),
-            "CDKTF_OUTDIR": str(tmp_path / "out"),
-        },
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert synth.returncode == 0, output(synth)
-    before = len(emulator.calls)
-    planned = deploy_command(
-        terraform,
-        pull_request,
-        "plan",
-        "--read-only",
-        "--stack",
-        "etl-sales-dev",
-        "--stacks-dir",
-        tmp_path / "out" / "stacks",
-        "--out",
-        tmp_path / "plans",
-        cwd=tmp_path,
-    )
-    assert planned.returncode == 0, output(planned)
-    summary = (tmp_path / "plans" / "summary.md").read_text()
-    counts = dict(line.split("=", 1) for line in (tmp_path / "plans" / "counts.env").read_text().split())
+def test_a_pull_request_gets_its_read_only_plan_as_a_comment_updated_in_place(deployed, runner, git, git_api, emulator):
+    """The pull-request workflow of another team's repository: a branch with a new job and
+    a renamed helper, a pull request against dev's branch. Its webhook starts the `-pr`
+    build, which tests, plans through the read-only plan role and posts the summary on the
+    pull request (the Git host's API stand-in records it); a second push to the branch
+    updates that comment in place. The summary names the stack and counts and calls out
+    the audit table the rename destroys; only the new job's files would be uploaded; every
+    call went through the plan role and read only; checkov finds nothing in the plan
+    beyond what tests/checkov_skips.yaml accepts."""
+    repository = SALES.full_repository_id
+    project = f"{SALES_PIPELINE}-pr"
+    builds, calls = len(runner.builds), len(emulator.calls)
+    git.commit(repository, "returns", returns_job(git), "A returns job", base=DEV.branch)
+    request = git.open_pull_request(repository, "returns", DEV.branch)
+    build = runner.build_of(project, after=builds)
+    assert build.status == "SUCCEEDED", f"{build.describe()}: {build.failed_command}\n{build.tail()}"
+    plans = build.folder / "plans"
+    summary = (plans / "summary.md").read_text()
+    counts = dict(line.split("=", 1) for line in (plans / "counts.env").read_text().split())
     # the new job: its script object, role, policy and job; the renamed helper's pieces
     assert int(counts["ADD"]) >= 4 and int(counts["DESTROY"]) >= 1, counts
     assert "etl-sales-dev" in summary and "Data at risk" in summary, summary
     at_risk = summary[summary.index("Data at risk") : summary.index("| stack |")]
     assert "aws_dynamodb_table" in at_risk and "destroy" in at_risk, summary
 
+    (comment,) = git_api.comments[(repository, request.number)]
+    assert comment["body"] == summary and comment["body"].startswith(MARKER)
+    assert TOKEN_VALUE not in build.log.read_text(), "the token never reaches a log"
+
     # The new job's files are uploaded; the files that did not change are not uploaded again.
-    plan = json.loads((tmp_path / "plans" / "etl-sales-dev.json").read_text())
+    plan = json.loads((plans / "etl-sales-dev.json").read_text())
     objects = [c["change"] for c in plan["resource_changes"] if c["type"] == "aws_s3_object"]
     changed = sorted((c["actions"][0], c["after"]["key"]) for c in objects if c["actions"] != ["no-op"])
     assert changed and all(action == "create" and "/returns-conformed/" in key for action, key in changed), changed
@@ -670,12 +538,12 @@ def test_a_pull_request_plan_of_a_changed_etl_repository(deployed, emulator, ter
 
     # The plan was made as the plan role, which only reads.
     plan_session = DEFAULT.plan_role_arn(DEV, SALES).replace(":iam::", ":sts::").replace(":role/", ":assumed-role/")
-    made = {c.action for c in emulator.calls[before:] if c.principal.startswith(plan_session + "/")}
+    made = {c.action for c in emulator.calls[calls:] if c.principal.startswith(plan_session + "/")}
     assert made, "the plan went through the plan role"
     writes = sorted(a for a in made if a.split(":")[1].startswith(("Put", "Create", "Delete", "Update", "Tag")))
     assert not writes, writes
 
-    report, stderr = checkov.scan("-f", str(tmp_path / "plans" / "etl-sales-dev.json"), framework="terraform_plan")
+    report, stderr = checkov.scan("-f", str(plans / "etl-sales-dev.json"), framework="terraform_plan")
     assert report["summary"]["passed"] > 50 and report["summary"]["parsing_errors"] == 0, stderr[-3000:]
     accepted = checkov.skips()
     unexpected = [
@@ -685,9 +553,159 @@ def test_a_pull_request_plan_of_a_changed_etl_repository(deployed, emulator, ter
     ]
     assert not unexpected, "\n".join(unexpected)
 
+    builds = len(runner.builds)
+    script = git.read(repository, "returns", "jobs/returns_conformed.py") + "\n# reviewed: second push\n"
+    git.commit(repository, "returns", {"jobs/returns_conformed.py": script}, "Review: a second push")
+    again = runner.build_of(project, after=builds)
+    assert again.status == "SUCCEEDED", again.tail()
+    (updated,) = git_api.comments[(repository, request.number)]
+    assert updated["url"] == comment["url"] and updated["body"] == (again.folder / "plans" / "summary.md").read_text()
+    assert [r.method for r in git_api.requests if f"/{request.number}/" in r.path or "/comments/" in r.path].count(
+        "PATCH"
+    ) == 1, "updated in place"
+
+
+def test_a_change_to_the_pipelines_config_is_applied_by_update_pipeline_and_the_run_goes_on(
+    deployed, sandbox, git, emulator
+):
+    """A reviewed change to envs/ (build logs kept 400 days, not 365) pushed to the
+    infrastructure repository: that run's UpdatePipeline applies pipeline-<infra>-dev
+    (its log groups change, the pipeline's definition does not), so the same run goes on
+    through Test, Plan and Apply; the sales pipeline's groups change on its next run."""
+    repository = INFRA.full_repository_id
+    config = yaml.safe_load(git.read(repository, DEV.branch, "envs/deployment.yaml"))
+    config["pipelines"]["log_retention_days"] = 400
+    change = {"envs/deployment.yaml": yaml.safe_dump(config, sort_keys=False)}
+    run = sandbox.push(INFRA, change, "Keep build logs 400 days")
+    run.succeeded()
+    assert [a.stage for a in run.actions] == ["Source", "UpdatePipeline", "Test", "Plan", "Apply"], run.report()
+    assert "pipeline updated" in run.build("UpdatePipeline").log.read_text()
+    logs = emulator.client("logs", CENTRAL)
+    groups = logs.describe_log_groups(logGroupNamePrefix=f"/aws/codebuild/{INFRA_PIPELINE}-")["logGroups"]
+    assert len(groups) == 6 and {g["retentionInDays"] for g in groups} == {400}, groups
+    sales = logs.describe_log_groups(logGroupNamePrefix=f"/aws/codebuild/{SALES_PIPELINE}-")["logGroups"]
+    assert {g["retentionInDays"] for g in sales} == {DEFAULT.pipelines.log_retention_days}, "until its next run"
+
+
+def test_a_change_to_one_job_deploys_that_change_only(deployed, sandbox, git, emulator):
+    """One changed line in one job's script, pushed to the sales repository's main: its run
+    plans exactly one change (that script's object) and applies it; the object in the
+    assets bucket then holds the new script. Its UpdatePipeline also applied the pipeline
+    config changed before (the build logs' retention)."""
+    repository = SALES.full_repository_id
+    script = git.read(repository, DEV.branch, "jobs/daily_sales.py") + "\n# e2e: one changed line\n"
+    change = {"jobs/daily_sales.py": script}
+    run = sandbox.push(SALES, change, "Daily sales: a comment")
+    run.succeeded()
+    plan = json.loads((run.build("Plan").folder / "plans" / "etl-sales-dev.json").read_text())
+    changed = [c for c in plan["resource_changes"] if c["change"]["actions"] != ["no-op"]]
+    assert [(c["type"], c["change"]["actions"]) for c in changed] == [("aws_s3_object", ["update"])], changed
+    (obj,) = changed
+    after = obj["change"]["after"]
+    assert "/daily-sales/" in after["key"], after
+    body = emulator.client("s3", DEV.account_id).get_object(Bucket=after["bucket"], Key=after["key"])["Body"].read()
+    assert body.decode() == script
+    groups = emulator.client("logs", CENTRAL).describe_log_groups(
+        logGroupNamePrefix=f"/aws/codebuild/{SALES_PIPELINE}-"
+    )
+    assert {g["retentionInDays"] for g in groups["logGroups"]} == {400}, "the config applied on this run"
+
+
+def test_the_scheduled_drift_build_reports_drift_made_by_hand(deployed, runner, emulator):
+    """The drift schedule comes due (EventBridge delivers to the `-drift` project as the
+    CodePipeline role): quiet while the environment is as declared; after someone changes
+    a log group's retention by hand, the build fails and names the stack."""
+    rule = DEFAULT.label(DEV).repository_prefix(SALES.name) + "drift"
+    project = f"{SALES_PIPELINE}-drift"
+    logs = emulator.client("logs", DEV.account_id)
+    (group,) = [
+        g
+        for g in logs.describe_log_groups(logGroupNamePrefix=f"/datalake/dev/{SALES.name}/")["logGroups"]
+        if "retentionInDays" in g
+    ][:1]
+    builds = len(runner.builds)
+    runner.fire_schedule(rule)
+    quiet = runner.build_of(project, after=builds)
+    assert quiet.status == "SUCCEEDED" and "no drift" in quiet.log.read_text(), quiet.tail()
+    codepipeline_role = DEFAULT.label(DEV).codepipeline_role(SALES.name)
+    assert emulator.deliveries[-1].role_arn.endswith(f":role/{codepipeline_role}"), emulator.deliveries[-1]
+    logs.put_retention_policy(logGroupName=group["logGroupName"], retentionInDays=731)  # by hand, outside Terraform
+    try:
+        builds = len(runner.builds)
+        runner.fire_schedule(rule)
+        drifted = runner.build_of(project, after=builds)
+    finally:
+        logs.put_retention_policy(logGroupName=group["logGroupName"], retentionInDays=group["retentionInDays"])
+    assert drifted.status == "FAILED" and "drift in etl-sales-dev" in drifted.log.read_text(), drifted.tail()
+
+
+def with_access_log_days(git: GitHost, days: int, **changes) -> dict[str, str]:
+    """envs/environments/dev.yaml with dev's access logs kept ``days`` days (one lifecycle
+    rule of one bucket of datalake-dev changes) and any other ``changes``."""
+    path = "envs/environments/dev.yaml"
+    config = yaml.safe_load(git.read(INFRA.full_repository_id, DEV.branch, path))
+    config["retention"]["access_log_days"] = days
+    config.update(changes)
+    return {path: yaml.safe_dump(config, sort_keys=False)}
+
+
+def access_log_days(emulator: Emulator) -> int:
+    bucket = f"datalake-dev-access-logs-{DEV.account_id}-{DEV.region}"
+    rules = emulator.client("s3", DEV.account_id).get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    return next(r["Expiration"]["Days"] for r in rules if "Expiration" in r)
+
+
+def test_with_approval_a_run_waits_and_applies_exactly_what_was_approved(deployed, sandbox, runner, git, emulator):
+    """Approval turned on for dev by a reviewed change to envs/, with a change to the data
+    lake in the same push. That run's UpdatePipeline gives the pipeline an Approval stage:
+    CodePipeline cancels the run and the new one waits with the plan's counts in its
+    message. A push while it waits queues: it tests and plans, then waits to enter the
+    Approval stage. Rejected, the first changes nothing; the queued one, approved, applies
+    exactly its plan; a third, planned before that apply, is refused as stale."""
+    before = access_log_days(emulator)
+    turn_on = with_access_log_days(git, before + 1, approval_required=True)
+    first = sandbox.push(INFRA, turn_on, "Dev needs approval")
+    first.wait()
+    assert first.status == "Cancelled", first.report()
+    assert "redefined" in first.build("UpdatePipeline").log.read_text()
+    assert [a.stage for a in first.actions] == ["Source", "UpdatePipeline"]
+    stages = runner.client("codepipeline").get_pipeline(name=INFRA_PIPELINE)["pipeline"]["stages"]
+    assert [s["name"] for s in stages] == ["Source", "UpdatePipeline", "Test", "Plan", "Approval", "Apply"]
+
+    rejected = runner.executions_of(INFRA_PIPELINE)[-1]  # the run UpdatePipeline started on the new definition
+    waiting = rejected.approval()
+    assert waiting.message == (
+        "dev: 0 to add, 1 to change, 0 to replace, 0 to destroy; 0 data-bearing resources destroyed or replaced"
+    ), waiting.message
+    assert waiting.link.startswith("https://s3.console.aws.amazon.com/s3/object/"), waiting.link
+
+    queued = sandbox.push(INFRA, with_access_log_days(git, before + 2), "Access logs: 2 more days")
+    queued.reached("Approval")
+    assert queued.waiting == "Approval" and not queued.approvals, queued.report()
+    waiting.reject("not now")
+    assert rejected.wait().status == "Failed"
+    assert access_log_days(emulator) == before, "rejected: nothing changed"
+
+    approved = queued.approval()
+    stale = sandbox.push(INFRA, with_access_log_days(git, before + 3), "Access logs: 3 more days")
+    stale.reached("Approval")  # planned now, before the approved run applies
+    plan = json.loads((queued.build("Plan").folder / "plans" / "datalake-dev.json").read_text())
+    planned = sorted(c["address"] for c in plan["resource_changes"] if c["change"]["actions"] != ["no-op"])
+    approved.approve("reviewed")
+    queued.succeeded()
+    applied = queued.build("Apply").log.read_text()
+    assert f"Apply complete! Resources: 0 added, {len(planned)} changed, 0 destroyed." in applied, applied[-2000:]
+    assert len(planned) == 1 and "aws_s3_bucket_lifecycle_configuration.access-logs" in planned[0], planned
+    assert access_log_days(emulator) == before + 2, "exactly the approved plan"
+
+    stale.approval().approve("too late")
+    assert stale.wait().status == "Failed"
+    assert "Saved plan is stale" in stale.build("Apply").log.read_text()
+    assert access_log_days(emulator) == before + 2
+
 
 def test_protected_central_bootstrap_refuses_to_be_destroyed(deployed, terraform, emulator):
-    workdir = deployed.workdir / "central-bootstrap"
+    workdir = deployed.folders["central-bootstrap"]
     # prevent_destroy refuses while planning, from the configuration: no need to refresh
     result = terraform("destroy", "-auto-approve", "-input=false", "-refresh=false", cwd=workdir)
     assert result.returncode != 0, output(result)
@@ -703,12 +721,12 @@ def test_unprotected_dev_data_lake_destroys_completely(deployed, terraform, emul
         "-auto-approve",
         "-input=false",
         "-refresh=false",
-        cwd=deployed.workdir / "etl-sales-dev",
+        cwd=deployed.folders["etl-sales-dev"],
         env=deployed.credentials["etl-sales-dev"],
     )
     assert etl.returncode == 0, output(etl)
     assert not emulator.client("glue", DEV.account_id).get_jobs()["Jobs"]
-    workdir = deployed.workdir / "datalake-dev"
+    workdir = deployed.folders["datalake-dev"]
     result = terraform(
         "destroy",
         "-auto-approve",
@@ -786,29 +804,62 @@ def test_every_call_the_deploy_role_made_is_allowed_by_its_policies(deployed, em
     assert not denied, "the deploy role's policies do not allow:\n" + "\n".join(denied)
 
 
-def test_every_call_a_pipeline_role_made_is_allowed_by_its_policies(deployed, emulator, stacks):
-    """The pipelines' own roles, as the emulator saw them: state reads and writes for
-    datalake-dev, and the refresh of each pipeline stack (its UpdatePipeline stage). The
-    IAM evaluator must allow every call with the role's policies. (CodeBuild and CodeStar
+def pipeline_roles(repository) -> dict[str, str]:
+    """Every role a dev pipeline of ``repository`` runs as: its builds', CodePipeline's
+    (and its rules'), the pull-request build's, and the plan role that one assumes."""
+    label = DEFAULT.label(DEV)
+    central = DEFAULT.central
+    return {
+        "builds": DEFAULT.pipeline_role_arn(DEV, repository),
+        "codepipeline": naming.role_arn(central.account_id, label.codepipeline_role(repository.name), central.region),
+        "pull requests": DEFAULT.pull_request_role_arn(DEV, repository),
+        "plan": DEFAULT.plan_role_arn(DEV, repository),
+    }
+
+
+def test_every_call_a_pipeline_role_made_is_allowed_by_its_policies(deployed, emulator, all_stacks):
+    """The pipelines' own roles, as the emulator saw them and as the runner used them on
+    CodePipeline's, CodeBuild's and EventBridge's behalf (SERVICE_CALLS: using the
+    connection, starting builds, publishing the approval request): every call of every
+    run above, including the pull request's plan and the drift schedule's builds. The
+    IAM evaluator must allow each one with the role's policies. (CodeBuild and CodeStar
     calls are answered by the harness's fakes and not recorded.)"""
     from tests.support.iam import AccessModel
 
-    model = AccessModel.from_stacks(stacks, {env.account_id: env.admin_role_name for env in DEFAULT.environments})
+    model = AccessModel.from_stacks(all_stacks, {env.account_id: env.admin_role_name for env in DEFAULT.environments})
+    recorded = [*emulator.calls, *SERVICE_CALLS]
     for repository in (INFRA, SALES):
-        role = DEFAULT.pipeline_role_arn(DEV, repository)
-        session = role.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/") + "/"
-        calls = {
-            (iam_action(c.action), c.resource, c.context)
-            for c in emulator.calls
-            if c.principal.startswith(session) and c.action not in REFUSAL_TOLERATED
-        }
-        services = {action.split(":")[0] for action, _, _ in calls}
-        assert {"codepipeline", "events", "logs", "s3", "sns"} <= services, (repository.name, sorted(services))
+        for kind, role in pipeline_roles(repository).items():
+            session = role.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/") + "/"
+            calls = {
+                (iam_action(c.action), c.resource, c.context)
+                for c in recorded
+                if c.principal.startswith(session) and c.action not in REFUSAL_TOLERATED
+            }
+            used = repository == SALES or kind in ("builds", "codepipeline")  # only sales has a pull request here
+            assert bool(calls) == used, f"{repository.name}'s {kind} role made {len(calls)} calls (used: {used})"
 
-        def allowed(action: str, resource: str, context: tuple, role: str = role) -> bool:
-            if resource != "*":
-                return model.can(role, action, resource, **dict(context))
-            return model.can_somewhere(role, action, **dict(context))
+            def allowed(action: str, resource: str, context: tuple, role: str = role) -> bool:
+                if resource != "*":
+                    return model.can(role, action, resource, **dict(context))
+                return model.can_somewhere(role, action, **dict(context))
 
-        denied = sorted(f"{a} on {r} {dict(c) or ''}" for a, r, c in calls if not allowed(a, r, c))
-        assert not denied, f"{role}'s policies do not allow:\n" + "\n".join(denied)
+            denied = sorted(f"{a} on {r} {dict(c) or ''}" for a, r, c in calls if not allowed(a, r, c))
+            assert not denied, f"{role}'s policies do not allow:\n" + "\n".join(denied)
+
+
+def test_codebuild_assumed_only_roles_that_trust_it_for_that_project(deployed, all_stacks):
+    """Each role CodeBuild assumed for a build (SERVICE_CALLS) trusts CodeBuild for that
+    very project of the central account (the trust's aws:SourceArn and aws:SourceAccount),
+    and would refuse the same for another account's project of the same name."""
+    from tests.support.iam import AccessModel
+
+    model = AccessModel.from_stacks(all_stacks, {env.account_id: env.admin_role_name for env in DEFAULT.environments})
+    assumed = {(c.resource, c.context) for c in SERVICE_CALLS if c.principal == "service:codebuild.amazonaws.com"}
+    projects = {dict(context)["aws:SourceArn"].rsplit("/", 1)[-1] for _, context in assumed}
+    assert {f"{SALES_PIPELINE}-{b}" for b in ("update", "test", "plan", "apply", "drift", "pr")} <= projects, projects
+    for role, context in assumed:
+        assert model.service_may_assume("codebuild.amazonaws.com", role, **dict(context)), (role, context)
+        elsewhere = {**dict(context), "aws:SourceAccount": DEV.account_id}
+        elsewhere["aws:SourceArn"] = elsewhere["aws:SourceArn"].replace(f":{CENTRAL}:", f":{DEV.account_id}:")
+        assert not model.service_may_assume("codebuild.amazonaws.com", role, **elsewhere), (role, elsewhere)

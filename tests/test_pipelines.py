@@ -318,7 +318,7 @@ def test_with_codecommit_a_push_to_the_branch_starts_the_pipeline_and_a_pull_req
             name = repo.full_repository_id.split("/")[-1]
             arn = f"arn:aws:codecommit:{config.central.region}:{config.central.account_id}:{name}"
 
-            def event(detail_type: str, **detail) -> dict:
+            def event(detail_type: str, arn: str = arn, **detail) -> dict:
                 return {"source": "aws.codecommit", "detail-type": detail_type, "resources": [arn], "detail": detail}
 
             push = EventPattern.load(rules["push"]["event_pattern"])

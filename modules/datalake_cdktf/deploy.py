@@ -124,17 +124,24 @@ def update_pipeline(stack: Path, pipeline: str | None, out: Path) -> str:
         return "unchanged"
     apply([stack], out)
     shown = json.loads((out / f"{stack.name}.json").read_text())
-    if not any(
-        change["type"] == "aws_codepipeline" and change["change"]["actions"] != ["no-op"]
-        for change in shown.get("resource_changes", [])
-    ):
+    if not any(_redefines(change) for change in shown.get("resource_changes", [])):
         return "updated"
     if pipeline:
-        import botocore.session  # only in a pipeline run
-
-        started = botocore.session.get_session().create_client("codepipeline").start_pipeline_execution(name=pipeline)
+        started = _client("codepipeline").start_pipeline_execution(name=pipeline)
         print(f"{pipeline} redefined: run {started['pipelineExecutionId']} starts on the new definition")
     return "redefined"
+
+
+def _redefines(change: dict) -> bool:
+    """Does this planned change alter a pipeline's definition (not only its tags, which
+    CodePipeline keeps apart from the definition and its version)?"""
+    if change["type"] != "aws_codepipeline" or change["change"]["actions"] == ["no-op"]:
+        return False
+    before, after = (
+        {k: v for k, v in (change["change"].get(side) or {}).items() if k not in ("tags", "tags_all")}
+        for side in ("before", "after")
+    )
+    return before != after or not change["change"].get("before")
 
 
 def comment(summary: str, *, repository_url: str, trigger: str, token: str, api: str = "https://api.github.com") -> str:
@@ -161,13 +168,21 @@ def _github(method: str, url: str, headers: dict[str, str], body: dict | None = 
 
 def _publish(path: Path, target: str) -> str:
     """Put the summary at ``s3://bucket/key`` and return its console address."""
+    bucket, _, key = target.removeprefix("s3://").partition("/")
+    _client("s3").put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType="text/markdown")
+    return f"https://s3.console.aws.amazon.com/s3/object/{bucket}?prefix={key}"
+
+
+def _client(service: str):
+    """A botocore client for a pipeline run's own calls: AWS's endpoint, or the emulator
+    profile's (``$DATALAKE_EMULATOR``), like the stacks' providers."""
     import botocore.session  # only in a pipeline run
 
-    bucket, _, key = target.removeprefix("s3://").partition("/")
-    botocore.session.get_session().create_client("s3").put_object(
-        Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType="text/markdown"
-    )
-    return f"https://s3.console.aws.amazon.com/s3/object/{bucket}?prefix={key}"
+    from datalake_cdktf.emulator import load_emulator_profile
+
+    profile = load_emulator_profile()
+    endpoint = profile.endpoints.get(service) if profile else None
+    return botocore.session.get_session().create_client(service, endpoint_url=endpoint)
 
 
 def main(argv: list[str] | None = None) -> int:

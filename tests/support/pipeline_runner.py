@@ -83,8 +83,9 @@ DIFFERENCES = (
     ),
     (
         "network",
-        "AWS is the emulator: builds get the emulator profile (DATALAKE_EMULATOR), botocore's endpoints "
-        "(AWS_ENDPOINT_URL*) and the harness's proxy for S3 Control (HTTP_PROXY, gap 4); the Terraform registry is "
+        "AWS is the emulator: builds get the emulator profile (DATALAKE_EMULATOR: the stacks' providers and "
+        "backends and the deploy commands' own calls use it) and the harness's proxy for S3 Control (HTTP_PROXY, "
+        "gap 4); the Terraform registry is "
         "the machine's provider mirror (TF_CLI_CONFIG_FILE). PyPI and npm are reached as the machine reaches them.",
     ),
     (
@@ -130,6 +131,11 @@ class BuildResult:
     variables: dict[str, str]
     outputs: dict[str, Path]
     peak_rss_mb: float
+    folder: Path
+    """The build's primary source folder (CODEBUILD_SRC_DIR), as the build left it."""
+    started: float
+    ended: float
+    """When it started and ended (``time.monotonic()``)."""
     resolved_source_version: str | None = None
 
     def tail(self, lines: int = 40) -> str:
@@ -411,6 +417,19 @@ class Runner:
             time.sleep(0.05)
         return self.executions[execution_id]
 
+    def build_of(self, project: str, *, after: int = 0, timeout: float = 1800) -> BuildResult:
+        """The first build of ``project`` that ended after the first ``after`` builds did
+        (``len(runner.builds)`` before the event that starts it)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                found = [b for b in self.builds[after:] if b.project == project]
+            if found:
+                return found[0]
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no build of {project} ended within {timeout} s")
+            time.sleep(0.5)
+
     def executions_of(self, pipeline: str) -> list[Execution]:
         return sorted((e for e in self.executions.values() if e.pipeline == pipeline), key=lambda e: e.order)
 
@@ -599,6 +618,7 @@ class Runner:
                 daemon=True,
             ).start()
             return None
+        started = time.monotonic()
         (project,) = self.client("codebuild", fake=True).batch_get_projects(names=[project_name])["projects"]
         with self._lock:
             number = self._numbers[project_name] = self._numbers.get(project_name, 0) + 1
@@ -637,9 +657,13 @@ class Runner:
             {name: exported.get(name, "") for name in wanted},
             produced,
             peak,
+            sources[0][1],
+            started,
+            time.monotonic(),
             resolved,
         )
-        self.builds.append(result)
+        with self._lock:
+            self.builds.append(result)
         where = f"{execution.pipeline}/{stage} " if execution else ""
         self.echo(f"[runner] {where}{result.describe()}")
         return result
