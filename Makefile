@@ -11,6 +11,10 @@ PIPENV := $(TOOLS)/bin/pipenv
 export PIPENV_VENV_IN_PROJECT ?= 1
 VENV := $(if $(filter 1 true,$(PIPENV_VENV_IN_PROJECT)),.venv,$(WORKON_HOME)/$(PIPENV_CUSTOM_VENV_NAME))
 
+# pip compiles every module it installs; the provider bindings alone are ~2,100 modules,
+# most never imported: Python compiles those it imports, once (pip's --no-compile; half
+# of a cold `make setup`'s time, benchmarks/install.py).
+export PIP_COMPILE ?= 0
 export PIPENV_IGNORE_VIRTUALENVS := 1
 export PIPENV_VERBOSITY := -1
 export CHECKPOINT_DISABLE := 1
@@ -73,13 +77,18 @@ test: setup-dev
 test-repository: setup-dev
 	$(NICE) $(RUN) python -m pytest --ignore=tests/test_e2e_apply.py $(PYTEST_ARGS)
 
-## test-template: the template ETL repository's own tests, as its pipeline runs them
+## test-template: the template ETL repository as a repository of its own: its files copied out
+## of this tree into a Git repository, the library from a package index on 127.0.0.1, its
+## README's commands (make test, make synth, npx cdktf synth) run there with nothing of this
+## repository's environment, each one's time printed (tests/check_template_repository.py)
 test-template: setup-dev
-	$(NICE) $(RUN) python -m pytest -c etl-template/pytest.ini --rootdir etl-template etl-template/tests
+	$(NICE) $(RUN) python -m pytest -s -p no:cacheprovider tests/check_template_repository.py
 
-## e2e: the user workflows against a local AWS (moto on 127.0.0.1, a free port): the runbook's
-## `cdktf deploy` commands for dev and the template ETL repository's own, then the checks
-## (resources, the ETL trigger, plans, drift, destroy), with each step's time. `make test` runs it too.
+## e2e: the user workflows against a local AWS (moto on 127.0.0.1, a free port), through the
+## pipelines as CodePipeline and CodeBuild run them (tests/support/pipeline_runner.py): the
+## administrator's runbook commands for dev, then pushes and pull requests to local Git
+## repositories, then the checks (resources, the ETL trigger, plans, drift, approvals, destroy),
+## with each step's and each build's time. `make test` runs it too.
 e2e: setup-dev
 	$(RUN) python -m pytest -s -p no:cacheprovider tests/test_e2e_apply.py
 

@@ -18,12 +18,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import yaml
 from datalake_cdktf.builds import terraform_install
 from datalake_cdktf.config import ConfigError, load_config
 from datalake_cdktf.config.model import TerraformRelease
 
-from main import CONFIG_DIR
+from tests.support.configs import edited_config
 
 VERSION = "1.12.2"
 PLATFORM = {"x86_64": "linux_amd64", "aarch64": "linux_arm64"}[
@@ -129,12 +128,7 @@ def test_a_terraform_of_the_pinned_version_on_the_images_path_is_kept(releases, 
 
 
 def with_terraform(tmp_path: Path, terraform: dict) -> Path:
-    folder = tmp_path / "envs"
-    shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("schema"))
-    root = yaml.safe_load((folder / "deployment.yaml").read_text())
-    root["pipelines"]["terraform"] = terraform
-    (folder / "deployment.yaml").write_text(yaml.safe_dump(root))
-    return folder
+    return edited_config(tmp_path / "envs", lambda root: root["pipelines"].update(terraform=terraform))
 
 
 def test_another_terraform_version_needs_its_own_checksums(tmp_path):

@@ -135,7 +135,8 @@ def deployed(sandbox, terraform, tmp_path_factory) -> Deployment:
         env, folder = deployment.credentials[stack_id], deployment.folders[stack_id]
         if stack_id in PIPELINE_APPLIED:  # a build's folder: its providers were in that build's cache
             terraform("init", "-input=false", cwd=folder, env=env)
-        return terraform("plan", "-detailed-exitcode", "-input=false", cwd=folder, env=env)
+        # Without the state lock: a run may be applying the same stack (they only read).
+        return terraform("plan", "-detailed-exitcode", "-input=false", "-lock=false", cwd=folder, env=env)
 
     plans: dict[str, concurrent.futures.Future] = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:  # independent: no locks shared
@@ -157,13 +158,23 @@ def deployed(sandbox, terraform, tmp_path_factory) -> Deployment:
                     deployment.credentials[stack_id] = sandbox.credentials(PIPELINES[stack_id])
                 plans[stack_id] = pool.submit(plan, stack_id)
 
-        for stack_id, repository, push in (
-            ("datalake-dev", INFRA, lambda: sandbox.push(INFRA, {}, "deploy dev")),
-            ("etl-sales-dev", SALES, lambda: sandbox.push_template(base / "sales")),
-        ):
-            started = time.monotonic()
-            run = push().wait()
-            deployment.timings.append((f"push, then the run of {run.pipeline}", time.monotonic() - started))
+        # Both repositories push at once. The sales pipeline reads the data lake's contract
+        # from its Plan on: the administrator holds it before that stage (DisableStageTransition)
+        # until the infrastructure run has applied the data lake, then lets it go on.
+        runner = sandbox.runner
+        runner.disable_transition(SALES_PIPELINE, "Plan")
+        started = time.monotonic()
+        runs = {"datalake-dev": sandbox.push(INFRA, {}, "deploy dev"), "etl-sales-dev": None}
+        runs["etl-sales-dev"] = sandbox.push_template(base / "sales")
+        runs["datalake-dev"].wait()
+        runner.enable_transition(SALES_PIPELINE, "Plan")
+        if runs["datalake-dev"].status == "Succeeded":  # the next change, beside the sales run's end
+            deployment.runs["build logs"] = sandbox.push(
+                INFRA, keep_build_logs(sandbox.git, 400), "Keep build logs 400 days"
+            )
+        runs["etl-sales-dev"].wait()
+        for stack_id, run in runs.items():
+            deployment.timings.append((f"push, then the run of {run.pipeline}", run.ended - run.started))
             deployment.runs[stack_id] = run
             result = subprocess.CompletedProcess(
                 [run.pipeline], 0 if run.status == "Succeeded" else 1, run.report(), ""
@@ -171,10 +182,11 @@ def deployed(sandbox, terraform, tmp_path_factory) -> Deployment:
             deployment.results[stack_id] = {"deploy": result}
             if run.status != "Succeeded":
                 print(run.report())
-                break
+                continue
             deployment.folders[stack_id] = run.build("Apply").folder / "cdktf.out" / "stacks" / stack_id
-            deployment.credentials[stack_id] = sandbox.credentials(repository)
+            deployment.credentials[stack_id] = sandbox.credentials(PIPELINE_APPLIED[stack_id])
             plans[stack_id] = pool.submit(plan, stack_id)
+        deployment.timings.append(("both first runs, side by side", time.monotonic() - started))
         started = time.monotonic()
         for stack_id, planned in plans.items():
             deployment.results[stack_id]["plan"] = planned.result()
@@ -183,7 +195,8 @@ def deployed(sandbox, terraform, tmp_path_factory) -> Deployment:
     )
     print("\n" + "\n".join(f"{seconds:7.1f} s  {step}" for step, seconds in deployment.timings))
     print(f"(each command's output: {base / 'logs'}; each build's: {sandbox.runner.workdir / 'logs'})")
-    for run in deployment.runs.values():
+    for stack_id in PIPELINE_APPLIED:
+        run = deployment.runs[stack_id]
         print("\n".join(f"{seconds:7.1f} s  {run.pipeline} {action}" for action, seconds in run.timings()))
     for stack_id, steps in deployment.results.items():
         applied = APPLIED.findall(steps["deploy"].stdout)
@@ -500,7 +513,7 @@ def returns_job(git: GitHost) -> dict[str, str]:
     return {"etl.yaml": config, "jobs/returns_conformed.py": script}
 
 
-def test_a_pull_request_gets_its_read_only_plan_as_a_comment_updated_in_place(deployed, runner, git, git_api, emulator):
+def pull_request_workflow(sandbox: Sandbox) -> None:
     """The pull-request workflow of another team's repository: a branch with a new job and
     a renamed helper, a pull request against dev's branch. Its webhook starts the `-pr`
     build, which tests, plans through the read-only plan role and posts the summary on the
@@ -508,7 +521,8 @@ def test_a_pull_request_gets_its_read_only_plan_as_a_comment_updated_in_place(de
     updates that comment in place. The summary names the stack and counts and calls out
     the audit table the rename destroys; only the new job's files would be uploaded; every
     call went through the plan role and read only; checkov finds nothing in the plan
-    beyond what tests/checkov_skips.yaml accepts."""
+    beyond what the accepted lists accept."""
+    runner, git, git_api, emulator = sandbox.runner, sandbox.git, sandbox.git_api, sandbox.emulator
     repository = SALES.full_repository_id
     project = f"{SALES_PIPELINE}-pr"
     builds, calls = len(runner.builds), len(emulator.calls)
@@ -565,19 +579,21 @@ def test_a_pull_request_gets_its_read_only_plan_as_a_comment_updated_in_place(de
     ) == 1, "updated in place"
 
 
-def test_a_change_to_the_pipelines_config_is_applied_by_update_pipeline_and_the_run_goes_on(
-    deployed, sandbox, git, emulator
-):
-    """A reviewed change to envs/ (build logs kept 400 days, not 365) pushed to the
-    infrastructure repository: that run's UpdatePipeline applies pipeline-<infra>-dev
-    (its log groups change, the pipeline's definition does not), so the same run goes on
-    through Test, Plan and Apply; the sales pipeline's groups change on its next run."""
-    repository = INFRA.full_repository_id
-    config = yaml.safe_load(git.read(repository, DEV.branch, "envs/deployment.yaml"))
-    config["pipelines"]["log_retention_days"] = 400
-    change = {"envs/deployment.yaml": yaml.safe_dump(config, sort_keys=False)}
-    run = sandbox.push(INFRA, change, "Keep build logs 400 days")
-    run.succeeded()
+def keep_build_logs(git: GitHost, days: int) -> dict[str, str]:
+    """envs/deployment.yaml with the pipelines' build logs kept ``days`` days."""
+    config = yaml.safe_load(git.read(INFRA.full_repository_id, DEV.branch, "envs/deployment.yaml"))
+    config["pipelines"]["log_retention_days"] = days
+    return {"envs/deployment.yaml": yaml.safe_dump(config, sort_keys=False)}
+
+
+def test_a_change_to_the_pipelines_config_is_applied_by_update_pipeline_and_the_run_goes_on(deployed, emulator):
+    """A reviewed change to envs/ (build logs kept 400 days, not 365), pushed to the
+    infrastructure repository as soon as the data lake was deployed: that run's
+    UpdatePipeline applies pipeline-<infra>-dev (its log groups change, the pipeline's
+    definition does not), so the same run goes on through Test, Plan and Apply; the
+    sales pipeline's groups change on its own next run (its first run had read the
+    definitions before)."""
+    run = deployed.runs["build logs"].succeeded()
     assert [a.stage for a in run.actions] == ["Source", "UpdatePipeline", "Test", "Plan", "Apply"], run.report()
     assert "pipeline updated" in run.build("UpdatePipeline").log.read_text()
     logs = emulator.client("logs", CENTRAL)
@@ -587,11 +603,12 @@ def test_a_change_to_the_pipelines_config_is_applied_by_update_pipeline_and_the_
     assert {g["retentionInDays"] for g in sales} == {DEFAULT.pipelines.log_retention_days}, "until its next run"
 
 
-def test_a_change_to_one_job_deploys_that_change_only(deployed, sandbox, git, emulator):
+def one_job_workflow(sandbox: Sandbox) -> None:
     """One changed line in one job's script, pushed to the sales repository's main: its run
     plans exactly one change (that script's object) and applies it; the object in the
     assets bucket then holds the new script. Its UpdatePipeline also applied the pipeline
     config changed before (the build logs' retention)."""
+    git, emulator = sandbox.git, sandbox.emulator
     repository = SALES.full_repository_id
     script = git.read(repository, DEV.branch, "jobs/daily_sales.py") + "\n# e2e: one changed line\n"
     change = {"jobs/daily_sales.py": script}
@@ -611,10 +628,11 @@ def test_a_change_to_one_job_deploys_that_change_only(deployed, sandbox, git, em
     assert {g["retentionInDays"] for g in groups["logGroups"]} == {400}, "the config applied on this run"
 
 
-def test_the_scheduled_drift_build_reports_drift_made_by_hand(deployed, runner, emulator):
+def drift_workflow(sandbox: Sandbox) -> None:
     """The drift schedule comes due (EventBridge delivers to the `-drift` project as the
     CodePipeline role): quiet while the environment is as declared; after someone changes
     a log group's retention by hand, the build fails and names the stack."""
+    runner, emulator = sandbox.runner, sandbox.emulator
     rule = DEFAULT.label(DEV).repository_prefix(SALES.name) + "drift"
     project = f"{SALES_PIPELINE}-drift"
     logs = emulator.client("logs", DEV.account_id)
@@ -655,13 +673,14 @@ def access_log_days(emulator: Emulator) -> int:
     return next(r["Expiration"]["Days"] for r in rules if "Expiration" in r)
 
 
-def test_with_approval_a_run_waits_and_applies_exactly_what_was_approved(deployed, sandbox, runner, git, emulator):
+def approval_workflow(sandbox: Sandbox) -> None:
     """Approval turned on for dev by a reviewed change to envs/, with a change to the data
     lake in the same push. That run's UpdatePipeline gives the pipeline an Approval stage:
     CodePipeline cancels the run and the new one waits with the plan's counts in its
     message. A push while it waits queues: it tests and plans, then waits to enter the
     Approval stage. Rejected, the first changes nothing; the queued one, approved, applies
     exactly its plan; a third, planned before that apply, is refused as stale."""
+    runner, git, emulator = sandbox.runner, sandbox.git, sandbox.emulator
     before = access_log_days(emulator)
     turn_on = with_access_log_days(git, before + 1, approval_required=True)
     first = sandbox.push(INFRA, turn_on, "Dev needs approval")
@@ -704,7 +723,57 @@ def test_with_approval_a_run_waits_and_applies_exactly_what_was_approved(deploye
     assert access_log_days(emulator) == before + 2
 
 
-def test_protected_central_bootstrap_refuses_to_be_destroyed(deployed, terraform, emulator):
+def after(dependency: concurrent.futures.Future, name: str, workflow, sandbox: Sandbox):
+    """``workflow(sandbox)`` once ``dependency`` (the workflow ``name``) has succeeded."""
+
+    def run() -> None:
+        try:
+            dependency.result()
+        except BaseException as error:
+            raise AssertionError(f"not run: the workflow before it ({name}) failed") from error
+        workflow(sandbox)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def workflows(deployed, sandbox) -> dict[str, concurrent.futures.Future]:
+    """The workflows after the first deployment, side by side where they cannot see each
+    other: one changed job first (its run must read the definitions before approval is
+    turned on, and after the build logs' change); then the approval workflow on the
+    infrastructure pipeline beside the sales repository's pull request, and the drift
+    schedule after that pull request (its hand-made drift would show in its plan)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        one_job = pool.submit(one_job_workflow, sandbox)
+        approval = pool.submit(after(one_job, "one job", approval_workflow, sandbox))
+        pull_request = pool.submit(after(one_job, "one job", pull_request_workflow, sandbox))
+        drift = pool.submit(after(pull_request, "pull request", drift_workflow, sandbox))
+        yield {"one job": one_job, "approval": approval, "pull request": pull_request, "drift": drift}
+
+
+@pytest.fixture(scope="module")
+def settled(workflows) -> None:
+    """Every workflow has ended (what comes next destroys, or reads every call made)."""
+    concurrent.futures.wait(workflows.values())
+
+
+def test_a_change_to_one_job_deploys_that_change_only(workflows):
+    workflows["one job"].result()
+
+
+def test_a_pull_request_gets_its_read_only_plan_as_a_comment_updated_in_place(workflows):
+    workflows["pull request"].result()
+
+
+def test_the_scheduled_drift_build_reports_drift_made_by_hand(workflows):
+    workflows["drift"].result()
+
+
+def test_with_approval_a_run_waits_and_applies_exactly_what_was_approved(workflows):
+    workflows["approval"].result()
+
+
+def test_protected_central_bootstrap_refuses_to_be_destroyed(deployed, settled, terraform, emulator):
     workdir = deployed.folders["central-bootstrap"]
     # prevent_destroy refuses while planning, from the configuration: no need to refresh
     result = terraform("destroy", "-auto-approve", "-input=false", "-refresh=false", cwd=workdir)
@@ -713,7 +782,7 @@ def test_protected_central_bootstrap_refuses_to_be_destroyed(deployed, terraform
     emulator.client("s3", CENTRAL).head_bucket(Bucket=DEFAULT.state_bucket)
 
 
-def test_unprotected_dev_data_lake_destroys_completely(deployed, terraform, emulator):
+def test_unprotected_dev_data_lake_destroys_completely(deployed, settled, terraform, emulator):
     """The ETL stack first (through its own deploy role), then the data lake it builds on."""
     # Without refreshing: the second plans and the drift checks compared state and emulator already.
     etl = terraform(
@@ -775,7 +844,9 @@ def iam_action(action: str) -> str:
 
 
 @pytest.mark.parametrize(("repository", "least"), [(INFRA, 50), (SALES, 30)], ids=["datalake-dev", "etl-sales-dev"])
-def test_every_call_the_deploy_role_made_is_allowed_by_its_policies(deployed, emulator, all_stacks, repository, least):
+def test_every_call_the_deploy_role_made_is_allowed_by_its_policies(
+    deployed, settled, emulator, all_stacks, repository, least
+):
     """Least privilege that still works: the emulator recorded every call Terraform made
     as the repository's deploy role (apply, plan and destroy of its dev stack); the IAM
     evaluator must allow each one, with the role's policies and boundary."""
@@ -817,7 +888,7 @@ def pipeline_roles(repository) -> dict[str, str]:
     }
 
 
-def test_every_call_a_pipeline_role_made_is_allowed_by_its_policies(deployed, emulator, all_stacks):
+def test_every_call_a_pipeline_role_made_is_allowed_by_its_policies(deployed, settled, emulator, all_stacks):
     """The pipelines' own roles, as the emulator saw them and as the runner used them on
     CodePipeline's, CodeBuild's and EventBridge's behalf (SERVICE_CALLS: using the
     connection, starting builds, publishing the approval request): every call of every
@@ -848,7 +919,7 @@ def test_every_call_a_pipeline_role_made_is_allowed_by_its_policies(deployed, em
             assert not denied, f"{role}'s policies do not allow:\n" + "\n".join(denied)
 
 
-def test_codebuild_assumed_only_roles_that_trust_it_for_that_project(deployed, all_stacks):
+def test_codebuild_assumed_only_roles_that_trust_it_for_that_project(deployed, settled, all_stacks):
     """Each role CodeBuild assumed for a build (SERVICE_CALLS) trusts CodeBuild for that
     very project of the central account (the trust's aws:SourceArn and aws:SourceAccount),
     and would refuse the same for another account's project of the same name."""

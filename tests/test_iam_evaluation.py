@@ -634,6 +634,23 @@ QUESTIONS = [
         False,
     ),
     Q(
+        "the ETL plan role describes the data key (terraform plan reads it)",
+        DEV.plan(SALES),
+        "kms:DescribeKey",
+        "",
+        True,
+        {"kms:ResourceAliases": [DEV.label.kms_alias("data")]},
+        key_alias=DEV.data_key_alias(),
+    ),
+    Q(
+        "the ETL plan role checks a state machine definition (terraform plan does)",
+        DEV.plan(SALES),
+        "states:ValidateStateMachineDefinition",
+        "*",
+        True,
+    ),
+    Q("the ETL plan role creates a state machine", DEV.plan(SALES), "states:CreateStateMachine", "*", False),
+    Q(
         "the ETL plan role decrypts with the data key",
         DEV.plan(SALES),
         "kms:Decrypt",

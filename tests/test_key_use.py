@@ -15,16 +15,14 @@ from __future__ import annotations
 import copy
 import fnmatch
 import json
-import shutil
 from dataclasses import dataclass
 
 import pytest
-import yaml
 from datalake_cdktf import naming
 from datalake_cdktf.config import DeploymentConfig, load_config
 
-from main import CONFIG_DIR
 from tests.conftest import DEFAULT
+from tests.support.configs import four_environments
 from tests.support.iam import AccessModel
 from tests.support.key_use import LOGS_ACTIONS, PUBLISH_ACTIONS, RULES, KeyUses, Use, report
 from tests.support.synth import SynthStack, synthesize, synthesize_etl
@@ -58,21 +56,8 @@ def default(all_stacks) -> Deployment:
 @pytest.fixture(scope="module")
 def other(tmp_path_factory) -> Deployment:
     """Four environments, the fourth (qa) in another region, and a second ETL repository."""
-    folder = tmp_path_factory.mktemp("other-config") / "envs"
-    shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("schema"))
-    root = yaml.safe_load((folder / "deployment.yaml").read_text())
-    root["environments"].append("qa")
-    root["repositories"]["etl"].append({"name": "marketing", "full_repository_id": "example-org/etl-marketing"})
-    (folder / "deployment.yaml").write_text(yaml.safe_dump(root))
-    qa = yaml.safe_load((folder / "environments" / "test.yaml").read_text())
-    qa.update(
-        account_id="555555555555",
-        region=OTHER_REGION,
-        branch="qa",
-        vpc_cidr="10.40.0.0/16",
-        availability_zones=[f"{OTHER_REGION}a", f"{OTHER_REGION}b"],
-    )
-    (folder / "environments" / "qa.yaml").write_text(yaml.safe_dump(qa))
+    region = {"region": OTHER_REGION, "availability_zones": [f"{OTHER_REGION}a", f"{OTHER_REGION}b"]}
+    folder = four_environments(tmp_path_factory.mktemp("other-config") / "envs", **region)
     config = load_config(folder)
     stacks = {
         **synthesize(config, tmp_path_factory.mktemp("other-synth")),

@@ -275,3 +275,16 @@ def test_secrets_reach_the_build_read_as_its_role_and_never_its_log(world):
     assert any(
         c.action == "secretsmanager:GetSecretValue" and c.principal.startswith(session) for c in world.emulator.calls
     )
+
+
+def test_a_disabled_transition_holds_runs_before_the_stage_until_it_is_enabled(world):
+    world.project("app-first", buildspec("echo first"))
+    world.project("app-second", buildspec("echo second"))
+    world.pipeline([build_stage("First", "app-first"), build_stage("Second", "app-second")])
+    world.runner.disable_transition("app", "Second")
+    world.host.commit(REPOSITORY, "main", {"hello.txt": "h"}, "h")
+    (execution,) = world.runner.executions_of("app")
+    execution.reached("Second")
+    assert execution.waiting == "Second" and [a.stage for a in execution.actions] == ["Source", "First"]
+    world.runner.enable_transition("app", "Second")
+    assert [a.stage for a in execution.succeeded().actions] == ["Source", "First", "Second"]

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 
 import pytest
-import yaml
 from datalake_cdktf.config import load_config
 
 from main import CONFIG_DIR
 from tests.conftest import DEFAULT, expected_stacks
+from tests.support.configs import edited_config, four_environments
 from tests.support.synth import synthesize
 
 CENTRAL = DEFAULT.central.account_id
@@ -204,15 +203,7 @@ def test_drift_is_checked_on_the_configured_schedule(case):
 
 def test_a_fourth_environment_and_a_second_etl_repository_add_exactly_their_stacks(tmp_path):
     """Config alone: no code change adds the environment's and the repository's stacks."""
-    folder = tmp_path / "envs"
-    shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("schema"))
-    root = yaml.safe_load((folder / "deployment.yaml").read_text())
-    root["environments"].append("qa")
-    root["repositories"]["etl"].append({"name": "marketing", "full_repository_id": "example-org/etl-marketing"})
-    (folder / "deployment.yaml").write_text(yaml.safe_dump(root))
-    qa = yaml.safe_load((folder / "environments" / "test.yaml").read_text())
-    qa.update(account_id="555555555555", branch="qa", vpc_cidr="10.40.0.0/16")
-    (folder / "environments" / "qa.yaml").write_text(yaml.safe_dump(qa))
+    folder = four_environments(tmp_path / "envs")
     config = load_config(folder)
     stacks = synthesize(config, tmp_path / "out")
     assert list(stacks) == expected_stacks(config)
@@ -288,12 +279,7 @@ def test_an_etl_repositorys_builds_get_the_deployment_from_the_infrastructure_re
 
 
 def codecommit_config(tmp_path):
-    folder = tmp_path / "envs"
-    shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("schema"))
-    root = yaml.safe_load((folder / "deployment.yaml").read_text())
-    root["source"] = {"provider": "CodeCommit"}
-    (folder / "deployment.yaml").write_text(yaml.safe_dump(root))
-    return load_config(folder)
+    return load_config(edited_config(tmp_path / "envs", lambda root: root.update(source={"provider": "CodeCommit"})))
 
 
 def test_with_codecommit_a_push_to_the_branch_starts_the_pipeline_and_a_pull_request_its_build(tmp_path):

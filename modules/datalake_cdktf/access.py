@@ -929,6 +929,9 @@ class DeployAccess:
 
 
 READ_VERBS = ("Get", "Describe", "List", "BatchGet")
+PLAN_CALLS = frozenset({"kms:DescribeKey", "states:ValidateStateMachineDefinition"})
+"""What ``terraform plan`` calls beyond the reads: a key's metadata (an object, topic or log
+group names the key) and the check of a state machine's definition; neither reads data."""
 
 
 def _reads(action: str) -> bool:
@@ -936,6 +939,8 @@ def _reads(action: str) -> bool:
     service, name = action.split(":")
     if action in ("s3:GetObject", "s3:GetObjectTagging"):
         return True  # granted only on the repository's own assets (scripts, packages)
+    if action in PLAN_CALLS:
+        return True
     if service == "kms" or action in ("secretsmanager:GetSecretValue", "ssm:GetParametersByPath"):
         return False
     return name.startswith(READ_VERBS)

@@ -314,6 +314,8 @@ class Runner:
         self.builds: list[BuildResult] = []
         self._numbers: dict[str, int] = {}
         self._stage_locks: dict[tuple[str, str], _FifoLock] = {}
+        self._transitions: dict[tuple[str, str], threading.Event] = {}
+        """Disabled inbound transitions (DisableStageTransition): set when enabled again."""
         self._lock = threading.Lock()
         self._order = 0
         self._runtime = self._runtime_bin(workdir / "runtime" / "bin")
@@ -417,6 +419,16 @@ class Runner:
             time.sleep(0.05)
         return self.executions[execution_id]
 
+    def disable_transition(self, pipeline: str, stage: str) -> None:
+        """DisableStageTransition (inbound): executions wait before entering ``stage``."""
+        self._transitions.setdefault((pipeline, stage), threading.Event())
+
+    def enable_transition(self, pipeline: str, stage: str) -> None:
+        """EnableStageTransition: the executions waiting before ``stage`` go on."""
+        transition = self._transitions.pop((pipeline, stage), None)
+        if transition is not None:
+            transition.set()
+
     def build_of(self, project: str, *, after: int = 0, timeout: float = 1800) -> BuildResult:
         """The first build of ``project`` that ended after the first ``after`` builds did
         (``len(runner.builds)`` before the event that starts it)."""
@@ -461,6 +473,9 @@ class Runner:
             lock = self._stage_locks.setdefault((execution.pipeline, stage["name"]), _FifoLock())
             execution.waiting = stage["name"]
             execution._notify()
+            transition = self._transitions.get((execution.pipeline, stage["name"]))
+            if transition is not None:
+                transition.wait()
             lock.acquire(execution.order)
             execution.waiting = None
             try:
