@@ -461,6 +461,17 @@ CASES = [
         set_key(
             ROOT,
             "repositories.etl",
+            [{"name": "sales", "full_repository_id": "Example-Org/Datalake-Infrastructure"}],
+        ),
+        ROOT,
+        "repositories.etl.0.full_repository_id",
+        ["= 'Example-Org/Datalake-Infrastructure'", "is also repository 'datalake-infra'", "list each Git"],
+        id="duplicate-full-repository-id",
+    ),
+    pytest.param(
+        set_key(
+            ROOT,
+            "repositories.etl",
             [{"name": "sales", "full_repository_id": "o/a"}, {"name": "sales-eu", "full_repository_id": "o/b"}],
         ),
         ROOT,

@@ -271,3 +271,56 @@ def test_the_templates_committed_schema_is_the_models_and_its_etl_yaml_follows_i
     committed = json.loads((ETL_TEMPLATE / "schema" / "etl.schema.json").read_text())
     assert committed == etl_schema(), "etl-template/schema/etl.schema.json is out of date: run `make schema` there"
     jsonschema.validate(yaml.safe_load((ETL_TEMPLATE / "etl.yaml").read_text()), committed)
+
+
+# Names the jobs and helpers imply: checked with the deployment, before the engine starts --
+
+LONG_REPOSITORY = "sales-and-marketing1"
+
+
+@pytest.fixture(scope="module")
+def long_names(tmp_path_factory):
+    """The default deployment with a 16-character project name and a 20-character ETL
+    repository: ``analytics-platfm-test-sales-and-marketing1-`` leaves 21 characters of a
+    role's 64 (in test and prod; 22 in dev)."""
+    from datalake_cdktf.config import load_config
+
+    from tests.support.configs import edited_config
+
+    def edit(root):
+        root["project"]["name"] = "analytics-platfm"
+        root["repositories"]["etl"][0]["name"] = LONG_REPOSITORY
+
+    return load_config(edited_config(tmp_path_factory.mktemp("long-names") / "envs", edit))
+
+
+def named(tmp_path: Path, job: str, helper: str) -> Path:
+    text = GOOD.replace("orders-conformed", job).replace("validate-arrival", helper)
+    return repository(tmp_path, f"repository: {LONG_REPOSITORY}\n" + text)
+
+
+def test_a_job_or_helper_whose_name_would_be_too_long_is_refused_with_the_room_left(tmp_path, long_names):
+    from datalake_cdktf.etl import build_etl_app
+
+    path = named(tmp_path, "j" * 24, "f" * 23)
+    with pytest.raises(ConfigError) as err:
+        build_etl_app(path, deployment=long_names, outdir=tmp_path / "out")
+    lines = str(err.value).splitlines()
+    assert lines[0] == "Invalid ETL config (2 problems):", lines
+    prefix = f"analytics-platfm-test-{LONG_REPOSITORY}-"
+    assert lines[1].endswith(
+        f"etl.yaml: jobs.0.name = '{'j' * 24}': in environment 'test', IAM role name '{prefix}{'j' * 24}' is 67 "
+        "characters; the limit is 64: shorten it to at most 21 characters (or the project, environment or "
+        "repository name)"
+    ), lines[1]
+    assert lines[2].endswith(
+        f"etl.yaml: lambdas.0.name = '{'f' * 23}': in environment 'test', Lambda function name '{prefix}{'f' * 23}' "
+        "is 66 characters; the limit is 64: shorten it to at most 21 characters (or the project, environment or "
+        "repository name)"
+    ), lines[2]
+    assert not (tmp_path / "out").exists(), "nothing is synthesized"
+
+
+def test_a_name_of_exactly_the_room_left_is_accepted(tmp_path, long_names):
+    path = named(tmp_path, "j" * 21, "f" * 21)
+    assert repository_of(load_etl_config(path), long_names, path).name == LONG_REPOSITORY

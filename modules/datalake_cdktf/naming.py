@@ -38,6 +38,7 @@ __all__ = [
 
 S3_BUCKET_MAX = 63
 IAM_ROLE_MAX = 64
+LAMBDA_FUNCTION_MAX = 64
 IAM_POLICY_MAX = 128
 KMS_ALIAS_MAX = 256
 GLUE_DATABASE_MAX = 255
@@ -67,15 +68,21 @@ its deploy role would reach the data lake's own resources."""
 
 _S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 _IAM_NAME = re.compile(r"^[\w+=,.@-]+$")
+_LAMBDA_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
 
 
 class NamingError(ValueError):
-    """A derived name breaks the rules of the service that holds it."""
+    """A derived name breaks the rules of the service that holds it (``limit``: the
+    service's length limit, when the name is too long)."""
+
+    def __init__(self, message: str, *, limit: int | None = None):
+        super().__init__(message)
+        self.limit = limit
 
 
 def _check(name: str, *, kind: str, limit: int, pattern: re.Pattern[str]) -> str:
     if len(name) > limit:
-        raise NamingError(f"{kind} name {name!r} is {len(name)} characters; the limit is {limit}")
+        raise NamingError(f"{kind} name {name!r} is {len(name)} characters; the limit is {limit}", limit=limit)
     if not pattern.match(name):
         raise NamingError(f"{kind} name {name!r} has characters {kind} names do not allow")
     return name
@@ -128,6 +135,12 @@ class Label:
             kind="IAM policy",
             limit=IAM_POLICY_MAX,
             pattern=_IAM_NAME,
+        )
+
+    def function(self, repository: str, name: str) -> str:
+        """Lambda function ``<ns>-<stage>-<repository>-<name>`` (at most 64 characters)."""
+        return _check(
+            self.name(repository, name), kind="Lambda function", limit=LAMBDA_FUNCTION_MAX, pattern=_LAMBDA_NAME
         )
 
     def kms_alias(self, *attributes: str) -> str:

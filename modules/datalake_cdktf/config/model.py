@@ -692,10 +692,23 @@ class DeploymentConfig(StrictModel):
         problems, seen = [], set()
         repos = [(("repositories", "infrastructure", "name"), self.repositories.infrastructure)]
         repos += [(("repositories", "etl", i, "name"), r) for i, r in enumerate(self.repositories.etl)]
+        hosted: dict[str, str] = {}
+        # GitHub, GitLab and Bitbucket compare owner/name without case; CodeCommit does not.
+        fold = str if self.source.provider == "CodeCommit" else str.lower
         for loc, repo in repos:
             if repo.name in seen:
                 problems.append(Problem(loc, repo.name, "is used by two repositories: names must be unique"))
             seen.add(repo.name)
+            other = hosted.setdefault(fold(repo.full_repository_id), repo.name)
+            if other != repo.name:
+                problems.append(
+                    Problem(
+                        (*loc[:-1], "full_repository_id"),
+                        repo.full_repository_id,
+                        f"is also repository {other!r}: two pipelines would deploy one repository's code under "
+                        "two names; list each Git repository once",
+                    )
+                )
         return problems
 
     def _pull_request_token(self) -> list[Problem]:

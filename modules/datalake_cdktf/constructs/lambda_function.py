@@ -79,7 +79,7 @@ class PythonFunctionConfig:
 
     @property
     def name(self) -> str:
-        return self.label.name(self.repository, self.function.name)
+        return self.label.function(self.repository, self.function.name)
 
     @property
     def log_group(self) -> str:
