@@ -2,7 +2,7 @@
 the network each ETL repository's Glue jobs run in (:mod:`datalake_cdktf.constructs.job_network`).
 
 Deployed by the infrastructure repository's pipeline through its deploy role. Everything
-ETL repositories need is published to SSM (see :mod:`modules.published_outputs`).
+ETL repositories need is published to SSM (see :mod:`datalake_cdktf.constructs.published_outputs`).
 """
 
 from __future__ import annotations
@@ -41,9 +41,7 @@ class DataLakeStack(DeploymentStack):
         self, scope: Construct, *, config: DeploymentConfig, environment: Environment, read_only: bool = False
     ):
         """``read_only``: the provider assumes the read-only plan role (pull-request plans)."""
-        label = config.label(environment)
-        infrastructure = config.repositories.infrastructure
-        account, region = environment.account_id, environment.region
+        infrastructure, label = config.repositories.infrastructure, config.label(environment)
         deploy_role = config.deploy_role_arn(environment, infrastructure)
         super().__init__(
             scope,
@@ -51,13 +49,31 @@ class DataLakeStack(DeploymentStack):
             config=config,
             label=label,
             repository=infrastructure.name,
-            account_id=account,
-            region=region,
+            account_id=environment.account_id,
+            region=environment.region,
             role_arn=config.plan_role_arn(environment, infrastructure) if read_only else deploy_role,
         )
-        protect = environment.protect_data
-        retention = environment.retention
-        admin_role = role_arn(account, environment.admin_role_name, region)
+        self.config, self.environment, self.label, self.deploy_role = config, environment, label, deploy_role
+        self.key = self._data_key()
+        self.access_log_bucket = self._access_log_bucket()
+        self.zone_buckets = {zone: self._data_bucket(zone, environment.retention.days_for(zone)) for zone in ZONES}
+        # Job scripts, Python modules and Lambda packages: each repository under its own prefix.
+        # Scripts are code (in Git): where data is protected, removing a job may still
+        # delete its script's versions (naming.replaceable_code), nothing else's.
+        self.assets_bucket = self._data_bucket("assets", None, eventbridge=False, replaceable=(replaceable_code(),))
+        self.network = self._network()
+        self.job_networks = {
+            repository.name: self._job_network(repository.name) for repository in config.repositories.etl
+        }
+        self.catalog = self._catalog()
+        self.outputs = PublishedOutputs(
+            self, "outputs", label=self.label, publisher=DATALAKE_PUBLISHER, values=self._contract()
+        )
+
+    def _data_key(self) -> EncryptionKey:
+        """The data key: buckets, catalog and the log groups of the lake and its repositories."""
+        config, environment, label = self.config, self.environment, self.label
+        account, region, protect = environment.account_id, environment.region, environment.protect_data
         # The log groups encrypted with the data key: flow logs, Glue's (the jobs' security
         # configuration) and each ETL repository's (its functions and workflows).
         log_groups = (
@@ -65,69 +81,74 @@ class DataLakeStack(DeploymentStack):
             GLUE_LOG_GROUPS,
             *(label.log_group_path(repository.name) + "*" for repository in config.repositories.etl),
         )
-        self.key = EncryptionKey(
+        admin_role = role_arn(account, environment.admin_role_name, region)
+        return EncryptionKey(
             self,
             "data-key",
             config=EncryptionKeyConfig(
                 alias=label.kms_alias("data"),
                 description=f"Encrypts the {environment.name} data lake: buckets, catalog, logs",
                 account_root=account_root_arn(account, region),
-                administrators=(deploy_role,),
+                administrators=(self.deploy_role,),
                 # The account's administrator role stays an editor: KMS has no root override.
-                policy_editors=(deploy_role, admin_role) if protect else (),
+                policy_editors=(self.deploy_role, admin_role) if protect else (),
                 policy_statements=(cloudwatch_logs_use_key(region, account, log_groups), alerts_use_key(account)),
                 protect=protect,
             ),
         )
-        log_bucket_name = label.bucket("access-logs", account, region)
-        self.access_log_bucket = SecureBucket(
+
+    def _access_log_bucket(self) -> SecureBucket:
+        environment = self.environment
+        account, region = environment.account_id, environment.region
+        name = self.label.bucket("access-logs", account, region)
+        return SecureBucket(
             self,
             "access-logs",
             config=SecureBucketConfig(
-                bucket_name=log_bucket_name,
+                bucket_name=name,
                 kms_key_arn=None,  # S3 server access logging cannot write SSE-KMS objects
                 access_log_bucket=None,
-                noncurrent_version_days=retention.noncurrent_version_days,
-                expiration_days=retention.access_log_days,
-                protect=protect,
-                configured_only_by=deploy_role,
-                policy_statements=(server_access_logging(log_bucket_name, account, region),),
+                noncurrent_version_days=environment.retention.noncurrent_version_days,
+                expiration_days=environment.retention.access_log_days,
+                protect=environment.protect_data,
+                configured_only_by=self.deploy_role,
+                policy_statements=(server_access_logging(name, account, region),),
             ),
         )
 
-        def data_bucket(
-            purpose: str, expiration_days: int | None, *, eventbridge: bool, replaceable_code: tuple[str, ...] = ()
-        ) -> SecureBucket:
-            return SecureBucket(
-                self,
-                purpose,
-                config=SecureBucketConfig(
-                    bucket_name=label.bucket(purpose, account, region),
-                    kms_key_arn=self.key.arn,
-                    access_log_bucket=self.access_log_bucket,
-                    noncurrent_version_days=retention.noncurrent_version_days,
-                    expiration_days=expiration_days,
-                    protect=protect,
-                    eventbridge=eventbridge,
-                    configured_only_by=deploy_role,
-                    replaceable_code=replaceable_code,
-                ),
-            )
+    def _data_bucket(
+        self, purpose: str, expiration_days: int | None, *, eventbridge: bool = True, replaceable: tuple[str, ...] = ()
+    ) -> SecureBucket:
+        """A bucket encrypted with the data key, logged to the access-log bucket."""
+        environment = self.environment
+        return SecureBucket(
+            self,
+            purpose,
+            config=SecureBucketConfig(
+                bucket_name=self.label.bucket(purpose, environment.account_id, environment.region),
+                kms_key_arn=self.key.arn,
+                access_log_bucket=self.access_log_bucket,
+                noncurrent_version_days=environment.retention.noncurrent_version_days,
+                expiration_days=expiration_days,
+                protect=environment.protect_data,
+                eventbridge=eventbridge,
+                configured_only_by=self.deploy_role,
+                replaceable_code=replaceable,
+            ),
+        )
 
-        self.zone_buckets = {zone: data_bucket(zone, retention.days_for(zone), eventbridge=True) for zone in ZONES}
-        # Job scripts, Python modules and Lambda packages: each repository under its own prefix.
-        # Scripts are code (in Git): where data is protected, removing a job may still
-        # delete its script's versions (naming.replaceable_code), nothing else's.
-        self.assets_bucket = data_bucket("assets", None, eventbridge=False, replaceable_code=(replaceable_code(),))
-        self.network = PrivateNetwork(
+    def _network(self) -> PrivateNetwork:
+        config, environment, label = self.config, self.environment, self.label
+        infrastructure = config.repositories.infrastructure
+        return PrivateNetwork(
             self,
             "network",
             config=PrivateNetworkConfig(
                 name=label.name(),
                 cidr=environment.vpc_cidr,
                 availability_zones=environment.availability_zones,
-                region=region,
-                account_id=account,
+                region=environment.region,
+                account_id=environment.account_id,
                 log_key_arn=self.key.arn,
                 log_retention_days=FLOW_LOG_DAYS,
                 flow_log_group_name=label.flow_log_group(),
@@ -135,36 +156,43 @@ class DataLakeStack(DeploymentStack):
                 permissions_boundary_arn=config.boundary_arn(environment, infrastructure),
             ),
         )
-        subnets = tuple(zip(environment.availability_zones, self.network.private_subnet_ids, strict=True))
-        self.job_networks = {
-            repository.name: JobNetwork(
-                self,
-                f"jobs-network-{repository.name}",
-                config=JobNetworkConfig(
-                    label=label,
-                    repository=repository.name,
-                    vpc_id=self.network.vpc_id,
-                    vpc_cidr=str(environment.vpc_cidr),
-                    subnets=subnets,
-                    s3_prefix_list_id=self.network.s3_prefix_list_id,
-                ),
-            )
-            for repository in config.repositories.etl
-        }
-        self.catalog = GlueCatalog(
+
+    def _job_network(self, repository: str) -> JobNetwork:
+        """Where ``repository``'s Glue jobs run: its security group and connections."""
+        subnets = tuple(zip(self.environment.availability_zones, self.network.private_subnet_ids, strict=True))
+        return JobNetwork(
+            self,
+            f"jobs-network-{repository}",
+            config=JobNetworkConfig(
+                label=self.label,
+                repository=repository,
+                vpc_id=self.network.vpc_id,
+                vpc_cidr=str(self.environment.vpc_cidr),
+                subnets=subnets,
+                s3_prefix_list_id=self.network.s3_prefix_list_id,
+            ),
+        )
+
+    def _catalog(self) -> GlueCatalog:
+        label = self.label
+        return GlueCatalog(
             self,
             "catalog",
             config=GlueCatalogConfig(
-                account_id=account,
+                account_id=self.environment.account_id,
                 databases=tuple(
                     (zone, label.glue_database(zone), f"s3://{bucket.bucket_name}/")
                     for zone, bucket in self.zone_buckets.items()
                 ),
                 kms_key_arn=self.key.arn,
-                protect=protect,
+                protect=self.environment.protect_data,
                 job_security_configuration=label.name("jobs"),
             ),
         )
+
+    def _contract(self) -> dict[str, str | list[str]]:
+        """What the outputs contract publishes (:mod:`datalake_cdktf.contract`)."""
+        region = self.environment.region
         buckets = {**self.zone_buckets, "assets": self.assets_bucket, "access-logs": self.access_log_bucket}
         values: dict[str, str | list[str]] = {VERSION_KEY: str(CONTRACT_VERSION), "kms/key-arn": self.key.arn}
         for purpose, bucket in buckets.items():
@@ -172,8 +200,8 @@ class DataLakeStack(DeploymentStack):
             values[f"buckets/{purpose}/arn"] = bucket_arn(bucket.bucket_name, region)
         for zone, name in self.catalog.database_names.items():
             values[f"glue/databases/{zone}/name"] = name
-        values["glue/security-configuration/name"] = label.name("jobs")
+        values["glue/security-configuration/name"] = self.label.name("jobs")
         values["vpc/id"] = self.network.vpc_id
         values["vpc/private-subnet-ids"] = self.network.private_subnet_ids
         values["vpc/endpoint-security-group-id"] = self.network.endpoint_security_group_id
-        self.outputs = PublishedOutputs(self, "outputs", label=label, publisher=DATALAKE_PUBLISHER, values=values)
+        return values

@@ -134,6 +134,17 @@ def test_each_mistake_names_the_file_the_field_and_the_fix(tmp_path, change, exp
     assert expected.replace("Value error, ", "") in message, message
 
 
+def test_a_functions_requirements_file_is_refused_since_nothing_installs_it(tmp_path):
+    path = repository(tmp_path)
+    (tmp_path / "lambdas" / "validate_arrival" / "requirements.txt").write_text("requests==2.32.3\n")
+    with pytest.raises(ConfigError) as err:
+        load_etl_config(path)
+    assert "lambdas.0.source = 'lambdas/validate_arrival': has a requirements.txt, which is not installed" in str(
+        err.value
+    ), err.value
+    assert "(pip install --target)" in str(err.value)
+
+
 def test_a_secret_value_is_refused_and_never_repeated(tmp_path):
     token = "ghp_" + "a" * 36
     message = problems(tmp_path, GOOD.replace("secrets: [sales-api]", f"secrets: [{token}]"))

@@ -11,28 +11,13 @@ from pathlib import Path
 
 import pytest
 
-PUBLIC_MODULES = [
-    "datalake_cdktf",
-    "datalake_cdktf.access",
-    "datalake_cdktf.checks",
-    "datalake_cdktf.checks.checkov",
-    "datalake_cdktf.checks.iam_lint",
-    "datalake_cdktf.checks.terraform",
-    "datalake_cdktf.config",
-    "datalake_cdktf.config.etl",
-    "datalake_cdktf.config.manifest",
-    "datalake_cdktf.constructs",
-    "datalake_cdktf.constructs.etl_workflow",
-    "datalake_cdktf.constructs.glue_job",
-    "datalake_cdktf.constructs.job_network",
-    "datalake_cdktf.constructs.lambda_function",
-    "datalake_cdktf.contract",
-    "datalake_cdktf.engine",
-    "datalake_cdktf.etl",
-    "datalake_cdktf.naming",
-    "datalake_cdktf.stack",
-]
 PACKAGE = Path(importlib.import_module("datalake_cdktf").__file__).parent
+PUBLIC_MODULES = sorted(
+    ".".join(("datalake_cdktf", *path.relative_to(PACKAGE).with_suffix("").parts)).removesuffix(".__init__")
+    for path in PACKAGE.rglob("*.py")
+    if not any(part.startswith("_") and part != "__init__.py" for part in path.relative_to(PACKAGE).parts)
+)
+"""Every module of the library but the private ones (a name starting with '_')."""
 
 
 def documented_constants() -> set[str]:
@@ -57,7 +42,7 @@ def test_every_public_name_resolves_and_is_documented(name):
         value = getattr(module, public)  # resolves (lazily loaded names too)
         if public == "__version__" or (name == "datalake_cdktf.engine" and public != "new_app"):
             continue  # the engine re-exports CDKTF's classes; their documentation is CDKTF's
-        if inspect.isclass(value) or inspect.isfunction(value):
+        if inspect.isclass(value) or inspect.isfunction(value) or hasattr(value, "__wrapped__"):  # cached too
             documented = bool(inspect.getdoc(value))
         else:
             documented = public in documented_constants()

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from datalake_cdktf import naming
+from datalake_cdktf import naming, tags
 from datalake_cdktf.constructs.policy import XRAY_TRACING, Statement, allow, catalog_use_key, deny, objects_use_key
 from datalake_cdktf.naming import Label
 
@@ -52,8 +52,8 @@ whose name contains ``SecurityConfiguration``)."""
 PASSED_TO_SERVICES_ETL = ("events.amazonaws.com", "glue.amazonaws.com", "lambda.amazonaws.com", "states.amazonaws.com")
 """ETL repositories pass roles to Glue jobs and crawlers, Step Functions, Lambda and EventBridge targets."""
 
-OWNER_TAG = "repository"
-"""Default tag of every resource: the repository whose stack creates it."""
+OWNER_TAG = tags.OWNER
+"""Default tag of every resource: the repository whose stack creates it (:data:`datalake_cdktf.tags.OWNER`)."""
 
 IAM_ROLE_WRITE = (
     "iam:CreateRole",

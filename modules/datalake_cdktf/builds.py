@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Literal
 
 from datalake_cdktf.config.model import TerraformRelease
 
-__all__ = ["BUILDS", "CACHE", "Build", "BuildContext", "builds", "buildspec", "terraform_install"]
+__all__ = ["BUILDS", "CACHE", "Build", "BuildContext", "Identity", "Start", "builds", "buildspec", "terraform_install"]
 
 BUILDS = ("update", "test", "plan", "apply", "drift", "pr")
 """The build projects of a pipeline: ``<project>-<env>-<repo>-<build>``."""
@@ -80,11 +81,20 @@ class BuildContext:
     pull_request_token: str | None
 
 
+Start = Literal["pipeline", "schedule", "pull request"]
+"""What starts a build: an action of the pipeline's run (its sources are the run's
+artifacts), the drift schedule (it clones the branch) or a pull request (it clones the
+pull request's commit and reports its status there)."""
+Identity = Literal["pipeline", "pull request"]
+"""The role a build runs as: the pipeline's build role, or the pull-request role (read-only)."""
+
+
 @dataclass(frozen=True)
 class Build:
     """One build: what it installs (``setup``: ``setup`` or ``setup-dev``), the commands it
-    runs, in which checkout (``in_definitions``: the infrastructure repository's), and what
-    it hands on (``exported_variables``, ``artifacts``) or reads (``secrets``)."""
+    runs, in which checkout (``in_definitions``: the infrastructure repository's), what it
+    hands on (``exported_variables``, ``artifacts``) or reads (``secrets``), what starts it
+    (``started_by``) and as whom it runs (``identity``)."""
 
     name: str
     description: str
@@ -94,6 +104,8 @@ class Build:
     exported_variables: tuple[str, ...] = ()
     artifacts: tuple[str, ...] = ()
     secrets: tuple[tuple[str, str], ...] = ()
+    started_by: Start = "pipeline"
+    identity: Identity = "pipeline"
 
     @property
     def runtimes(self) -> dict[str, str]:
@@ -134,13 +146,21 @@ def builds(context: BuildContext) -> dict[str, Build]:
             "setup",
             (f"make apply ENV={env} PLANS=$CODEBUILD_SRC_DIR_plan/plans",),
         ),
-        Build("drift", f"compare {env} with what {repository} declares", "setup", (f"make drift ENV={env}",)),
+        Build(
+            "drift",
+            f"compare {env} with what {repository} declares",
+            "setup",
+            (f"make drift ENV={env}",),
+            started_by="schedule",
+        ),
         Build(
             "pr",
             f"test a pull request of {repository} and plan it against {env}, read-only",
             "setup-dev",
             ("make test", f"make pr-plan ENV={env}"),  # the same tests as a push, then the read-only plan
             secrets=secrets,
+            started_by="pull request",
+            identity="pull request",
         ),
     )
     return {build.name: build for build in table}

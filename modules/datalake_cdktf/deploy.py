@@ -186,6 +186,7 @@ def _client(service: str):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m datalake_cdktf.deploy plan|apply|drift|update-pipeline|comment``: the pipelines' steps."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     for name in ("plan", "apply", "drift", "update-pipeline"):

@@ -134,6 +134,7 @@ def _plural(count: int, noun: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m datalake_cdktf.plan_summary <plan.json>...``: print the summary (Markdown)."""
     parser = argparse.ArgumentParser(description="Summarize `terraform show -json` plans as Markdown.")
     parser.add_argument("plans", nargs="+", type=Path, help="plan JSON files, one per stack (named <stack>.json)")
     parser.add_argument("--counts", type=Path, help="also write KEY=value totals to this file")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datalake_cdktf.access import OWNER_TAG
 from datalake_cdktf.config.model import DeploymentConfig, Environment, Repository
 from datalake_cdktf.emulator import EmulatorProfile, load_emulator_profile
 from datalake_cdktf.engine import Construct, LocalBackend, S3Backend, TerraformProvider, TerraformStack
 from datalake_cdktf.engine.aws import provider
 from datalake_cdktf.naming import Label, etl_stack_id, state_key
+from datalake_cdktf.tags import resource_tags
 
 __all__ = ["REQUIRED_TERRAFORM", "DeploymentStack", "EtlStack"]
 
@@ -48,13 +48,7 @@ class DeploymentStack(TerraformStack):
         self.account_id = account_id
         self.region = region
         self.backend_key = "terraform.tfstate (local)" if local_state else state_key(stack_id)
-        self.tags = {
-            **config.tags,
-            "project": config.project.name,
-            "environment": label.stage,
-            "managed-by": "cdktf",
-            OWNER_TAG: repository,
-        }
+        self.tags = resource_tags(config.tags, project=config.project.name, stage=label.stage, repository=repository)
         self.add_provider(None, account_id=account_id, region=region, role_arn=role_arn)
         self.add_override("terraform.required_version", REQUIRED_TERRAFORM)
         if local_state:

@@ -94,6 +94,16 @@ def _relative_folder(value: str, info: ValidationInfo) -> str:
     return value
 
 
+def _function_folder(value: str, info: ValidationInfo) -> str:
+    root = (info.context or {}).get("root")
+    if root is not None and (Path(root) / value / "requirements.txt").is_file():
+        raise ValueError(
+            "has a requirements.txt, which is not installed: a function is packaged as its folder's files only. "
+            "Put the packages it needs into the folder (pip install --target), or drop the file"
+        )
+    return value
+
+
 def _check_relative(value: str) -> None:
     path = PurePosixPath(value)
     if path.is_absolute() or ".." in path.parts or "\\" in value:
@@ -215,8 +225,11 @@ class LambdaFunction(StrictModel):
     """A Lambda helper built from a folder of this repository (Python)."""
 
     name: JobName
-    source: Annotated[str, AfterValidator(_relative_folder)] = Field(
-        description="Folder with the function's code (and its requirements.txt, if any), relative to the config."
+    source: Annotated[str, AfterValidator(_relative_folder), AfterValidator(_function_folder)] = Field(
+        description=(
+            "Folder with the function's code, relative to the config: packaged as it is, with the packages "
+            "it needs inside it (no requirements.txt is installed)."
+        )
     )
     handler: str = Field(
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$",

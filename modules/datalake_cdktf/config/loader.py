@@ -26,17 +26,32 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from datalake_cdktf.config.model import ConfigRuleError, DeploymentConfig, Environment, EnvironmentName
 
+__all__ = [
+    "CONFIG_DIR_VARIABLE",
+    "DEFAULT_CONFIG_DIR",
+    "ENVIRONMENTS_DIR",
+    "ROOT_FILE",
+    "ConfigError",
+    "ConfigProblem",
+    "config_dir_from_environment",
+    "load_config",
+]
+
 DEFAULT_CONFIG_DIR = Path("envs")
 """The config folder of a CDKTF project, relative to where it runs (its root)."""
 CONFIG_DIR_VARIABLE = "DATALAKE_CONFIG_DIR"
 """Environment variable naming another config folder (default: ``envs/``)."""
 
 ROOT_FILE = "deployment.yaml"
+"""The deployment's file in the config folder."""
 ENVIRONMENTS_DIR = "environments"
+"""The folder, in the config folder, of one file per environment (``<name>.yaml``)."""
 
 
 @dataclass(frozen=True)
 class ConfigProblem:
+    """One problem of a config: the file, the field (dotted), the value and the message with its fix."""
+
     file: Path
     field: str
     value: Any

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
+from datalake_cdktf import tags
 from datalake_cdktf.naming import (
     CENTRAL_STAGE,
     DATALAKE_NAMES,
@@ -35,6 +36,34 @@ from datalake_cdktf.naming import (
     role_arn,
 )
 
+__all__ = [
+    "TERRAFORM_RELEASES",
+    "AccountId",
+    "BranchName",
+    "CentralAccount",
+    "ConfigRuleError",
+    "Days",
+    "DeploymentConfig",
+    "Environment",
+    "EnvironmentName",
+    "Flag",
+    "Pipelines",
+    "Problem",
+    "Project",
+    "ProjectName",
+    "Region",
+    "Repositories",
+    "Repository",
+    "RepositoryName",
+    "Retention",
+    "SecretName",
+    "Source",
+    "SourceProvider",
+    "StrictModel",
+    "TerraformRelease",
+    "known_regions",
+]
+
 AccountId = Annotated[
     str,
     Field(
@@ -43,6 +72,7 @@ AccountId = Annotated[
         examples=["111111111111"],
     ),
 ]
+"""An AWS account id (12 digits)."""
 
 
 @functools.cache
@@ -92,6 +122,7 @@ Region = Annotated[
     ),
     AfterValidator(_known_region),
 ]
+"""An AWS region that botocore knows."""
 
 # Physical names are built as <prefix>-<env>-...; keep both parts short, lower-case,
 # and free of characters that S3, IAM or Glue reject.
@@ -106,6 +137,7 @@ ProjectName = Annotated[
         examples=["datalake"],
     ),
 ]
+"""The project's prefix of every physical name."""
 EnvironmentName = Annotated[
     str,
     Field(
@@ -114,6 +146,7 @@ EnvironmentName = Annotated[
         examples=["dev"],
     ),
 ]
+"""An environment's name (its file's name)."""
 RepositoryName = Annotated[
     str,
     Field(
@@ -125,6 +158,7 @@ RepositoryName = Annotated[
         examples=["datalake-infra"],
     ),
 ]
+"""A repository's short name in pipeline and role names."""
 BranchName = Annotated[
     str,
     Field(
@@ -133,6 +167,7 @@ BranchName = Annotated[
         examples=["main"],
     ),
 ]
+"""A Git branch name."""
 SecretName = Annotated[
     str,
     Field(
@@ -141,11 +176,18 @@ SecretName = Annotated[
         examples=["datalake/github-token"],
     ),
 ]
+"""The name (never the value) of a Secrets Manager secret."""
 
 _RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 # Strings that are secret *values*, not names: a pasted token must never be accepted.
 _SECRET_VALUE = re.compile(r"(AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_|xox[abpr]-|-----BEGIN")
-_RESERVED_TAGS = frozenset({"project", "environment", "managed-by", "repository"})
+_RESERVED_TAGS = tags.RESERVED
+
+
+Days = Annotated[int, Strict()]
+"""A number of days, strictly an integer: a quoted "90" is a typo to report, not a number to guess."""
+Flag = Annotated[bool, Strict()]
+"""A yes/no setting, strictly a boolean: YAML's 'yes' or a quoted "true" is a typo here, not a boolean."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +218,8 @@ class StrictModel(BaseModel):
 
 
 class Project(StrictModel):
+    """The project: its name prefixes every physical name."""
+
     name: ProjectName
 
 
@@ -192,21 +236,17 @@ class Retention(StrictModel):
     Days are strict integers: a quoted "90" is a typo to report, not a number to guess.
     """
 
-    raw_days: int | None = Field(
-        default=None, ge=1, strict=True, description="Expire raw objects after N days (default: keep)."
+    raw_days: Days | None = Field(default=None, ge=1, description="Expire raw objects after N days (default: keep).")
+    conformed_days: Days | None = Field(
+        default=None, ge=1, description="Expire conformed objects after N days (default: keep)."
     )
-    conformed_days: int | None = Field(
-        default=None, ge=1, strict=True, description="Expire conformed objects after N days (default: keep)."
+    purpose_built_days: Days | None = Field(
+        default=None, ge=1, description="Expire purpose-built objects after N days (default: keep)."
     )
-    purpose_built_days: int | None = Field(
-        default=None, ge=1, strict=True, description="Expire purpose-built objects after N days (default: keep)."
+    noncurrent_version_days: Days = Field(
+        default=90, ge=1, description="Delete non-current object versions after N days (default 90)."
     )
-    noncurrent_version_days: int = Field(
-        default=90, ge=1, strict=True, description="Delete non-current object versions after N days (default 90)."
-    )
-    access_log_days: int = Field(
-        default=365, ge=1, strict=True, description="Expire S3 access logs after N days (default 365)."
-    )
+    access_log_days: Days = Field(default=365, ge=1, description="Expire S3 access logs after N days (default 365).")
 
     def days_for(self, zone: str) -> int | None:
         """Current-object expiry of a zone bucket (``None``: keep forever)."""
@@ -237,21 +277,18 @@ class Environment(StrictModel):
         ),
         examples=[["eu-west-1a", "eu-west-1b"]],
     )
-    approval_required: bool = Field(
+    approval_required: Flag = Field(
         default=False,
-        strict=True,  # YAML 'yes'/"true" strings are typos here, not booleans
         description="A person approves the plan before it is applied (default false; prod must be true).",
     )
-    production: bool = Field(
+    production: Flag = Field(
         default=False,
-        strict=True,  # YAML 'yes'/"true" strings are typos here, not booleans
         description=(
             "Marks a production environment: approval becomes mandatory (default false; implied by the name 'prod')."
         ),
     )
-    protect_data: bool = Field(
+    protect_data: Flag = Field(
         default=True,
-        strict=True,  # YAML 'yes'/"true" strings are typos here, not booleans
         description="Terraform refuses to destroy buckets, keys and catalog databases (default true).",
     )
     retention: Retention = Field(default_factory=Retention)
@@ -334,6 +371,8 @@ class Environment(StrictModel):
 
 
 class Repository(StrictModel):
+    """A repository of the deployment: its short name and where its Git host keeps it."""
+
     name: RepositoryName
     full_repository_id: str = Field(
         pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
@@ -354,6 +393,7 @@ class Repositories(StrictModel):
 
 
 SourceProvider = Literal["GitHub", "GitLab", "Bitbucket", "CodeCommit"]
+"""The Git hosts the pipelines can take their sources from."""
 
 
 class Source(StrictModel):
@@ -447,9 +487,8 @@ class Pipelines(StrictModel):
     log_retention_days: Literal[
         30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
     ] = Field(default=365, description="Days build logs are kept (a CloudWatch Logs retention, default 365).")
-    pull_request_comments: bool = Field(
+    pull_request_comments: Flag = Field(
         default=True,
-        strict=True,
         description=(
             "Post each pull request's plan summary as a comment (default true); needs the secret name "
             "'pull_request_token' under secrets."

@@ -26,10 +26,23 @@ from pydantic import TypeAdapter
 
 from datalake_cdktf.config.model import DeploymentConfig, Environment, EnvironmentName
 
+__all__ = [
+    "DEPLOYMENT_SCHEMA",
+    "ENVIRONMENT_SCHEMA",
+    "SCHEMA_DIR",
+    "deployment_schema",
+    "environment_schema",
+    "main",
+    "schemas",
+    "write",
+]
+
 SCHEMA_DIR = Path("envs") / "schema"
 """Where a project keeps the schemas, beside its YAML files (relative to its root)."""
 DEPLOYMENT_SCHEMA = "deployment.schema.json"
+"""The file name of the deployment's JSON Schema."""
 ENVIRONMENT_SCHEMA = "environment.schema.json"
+"""The file name of an environment file's JSON Schema."""
 
 _DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -116,6 +129,7 @@ def _render(schema: dict[str, Any]) -> str:
 
 
 def main() -> None:
+    """``python -m datalake_cdktf.config.schema``: rewrite both schemas in ``envs/schema/``."""
     for path in write():
         print(f"wrote {path}")
 

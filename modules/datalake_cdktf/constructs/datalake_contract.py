@@ -8,6 +8,10 @@ from datalake_cdktf.engine import Construct, Fn, Postcondition, TerraformResourc
 from datalake_cdktf.engine.aws import data_aws_ssm_parameter
 from datalake_cdktf.naming import DATALAKE_PUBLISHER, ZONES, Label
 
+__all__ = [
+    "DataLakeContract",
+]
+
 
 class DataLakeContract(Construct):
     """Every value ``datalake-<env>`` publishes, read from SSM in the stack's account.

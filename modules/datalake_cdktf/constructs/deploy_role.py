@@ -7,14 +7,20 @@ from datalake_cdktf.constructs.policy import document
 from datalake_cdktf.engine import Construct
 from datalake_cdktf.engine.aws import iam_policy, iam_role, iam_role_policy_attachment
 
+__all__ = [
+    "MAX_SESSION_SECONDS",
+    "DeployRole",
+]
+
 MAX_SESSION_SECONDS = 3600
+"""How long a session of the roles made here may last (one hour, IAM's default)."""
 
 
 class DeployRole(Construct):
     """Role ``<project>-<env>-<repository>-deploy``, its managed policies
     (``...-deploy`` and ``...-deploy-services``) and its permissions boundary
     ``<project>-<env>-<repository>-boundary``, as
-    :class:`~modules.deploy_access.DeployAccess` describes them.
+    :class:`~datalake_cdktf.access.DeployAccess` describes them.
 
     ``depends_on``: resources that must exist first (the trusted pipeline role: IAM
     refuses a trust policy that names a role that does not exist yet).

@@ -10,7 +10,14 @@ from datalake_cdktf.constructs.policy import Statement, document, key_administra
 from datalake_cdktf.engine import Construct, TerraformResourceLifecycle
 from datalake_cdktf.engine.aws import kms_alias, kms_key
 
+__all__ = [
+    "DELETION_WINDOW_DAYS",
+    "EncryptionKey",
+    "EncryptionKeyConfig",
+]
+
 DELETION_WINDOW_DAYS = 30
+"""Days a key scheduled for deletion waits before KMS deletes it (KMS's longest: time to cancel)."""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,11 @@ from datalake_cdktf.engine.aws import (
     glue_security_configuration,
 )
 
+__all__ = [
+    "GlueCatalog",
+    "GlueCatalogConfig",
+]
+
 
 @dataclass(frozen=True)
 class GlueCatalogConfig:

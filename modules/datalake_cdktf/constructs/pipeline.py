@@ -116,61 +116,14 @@ class Pipeline(Construct):
         super().__init__(scope, construct_id)
         self.config = config
         access = config.access
-        role = access.role_arn
-        artifact_key = kms_alias_arn(access.account_id, access.region, access.artifact_key_alias)
+        self.artifact_key = kms_alias_arn(access.account_id, access.region, access.artifact_key_alias)
         self.connection_arn = None
         if not config.codecommit:
             self.connection_arn = data_aws_codestarconnections_connection.DataAwsCodestarconnectionsConnection(
                 self, "connection", name=config.connection_name
             ).arn
-
-        context = config.build_context
-        self.builds = builds(context)
-        self.projects: dict[str, codebuild_project.CodebuildProject] = {}
-        for name in BUILDS:
-            build = self.builds[name]
-            project = access.project(name)
-            group = cloudwatch_log_group.CloudwatchLogGroup(
-                self,
-                f"{name}-logs",
-                name=f"/aws/codebuild/{project}",
-                retention_in_days=config.log_retention_days,
-                kms_key_id=artifact_key,
-            )
-            started_by_pipeline = name not in ("drift", "pr")
-            self.projects[name] = codebuild_project.CodebuildProject(
-                self,
-                name,
-                name=project,
-                description=f"{build.description}",
-                service_role=role(access.pull_request_role if name == "pr" else access.build_role),
-                encryption_key=artifact_key,
-                build_timeout=60,
-                artifacts=codebuild_project.CodebuildProjectArtifacts(
-                    type="CODEPIPELINE" if started_by_pipeline else "NO_ARTIFACTS"
-                ),
-                source=self._build_source(build, buildspec(build, context), started_by_pipeline),
-                source_version=f"refs/heads/{config.branch}" if name == "drift" else None,
-                # Builds CodePipeline does not start clone the definitions themselves.
-                secondary_sources=None if started_by_pipeline else self._definitions_source(),
-                secondary_source_version=None if started_by_pipeline else self._definitions_version(),
-                environment=codebuild_project.CodebuildProjectEnvironment(
-                    compute_type="BUILD_GENERAL1_SMALL",
-                    image=config.build_image,
-                    type="LINUX_CONTAINER",
-                    privileged_mode=False,
-                    image_pull_credentials_type="CODEBUILD",
-                ),
-                cache=codebuild_project.CodebuildProjectCache(
-                    type="S3", location=f"{access.artifact_bucket}/cache/{name}"
-                ),
-                logs_config=codebuild_project.CodebuildProjectLogsConfig(
-                    cloudwatch_logs=codebuild_project.CodebuildProjectLogsConfigCloudwatchLogs(
-                        group_name=group.name, status="ENABLED"
-                    )
-                ),
-            )
-
+        self.builds = builds(config.build_context)
+        self.projects = {name: self._project(self.builds[name]) for name in BUILDS}
         self.topic = sns_topic.SnsTopic(
             self,
             "topic",
@@ -181,24 +134,91 @@ class Pipeline(Construct):
         sns_topic_policy.SnsTopicPolicy(
             self, "topic-policy", arn=self.topic_arn, policy=document(*self._topic_policy())
         )
-        self.pipeline = codepipeline.Codepipeline(
+        self.pipeline = self._pipeline()
+        self._notifications()
+        self._event_rule(
+            "drift",
+            description=f"Compare {config.environment} with what {access.repository} declares",
+            target=self.projects["drift"].arn,
+            schedule_expression=config.drift_schedule,
+        )
+        if config.codecommit:
+            self._codecommit_starts()
+        else:
+            self._pull_request_webhook()
+
+    def _project(self, build: Build) -> codebuild_project.CodebuildProject:
+        """``build``'s CodeBuild project and its log group (encrypted with the artifact key)."""
+        config, access = self.config, self.config.access
+        project = access.project(build.name)
+        group = cloudwatch_log_group.CloudwatchLogGroup(
+            self,
+            f"{build.name}-logs",
+            name=f"/aws/codebuild/{project}",
+            retention_in_days=config.log_retention_days,
+            kms_key_id=self.artifact_key,
+        )
+        started_by_pipeline = build.started_by == "pipeline"
+        identity = access.pull_request_role if build.identity == "pull request" else access.build_role
+        return codebuild_project.CodebuildProject(
+            self,
+            build.name,
+            name=project,
+            description=f"{build.description}",
+            service_role=access.role_arn(identity),
+            encryption_key=self.artifact_key,
+            build_timeout=60,
+            artifacts=codebuild_project.CodebuildProjectArtifacts(
+                type="CODEPIPELINE" if started_by_pipeline else "NO_ARTIFACTS"
+            ),
+            source=self._build_source(build, buildspec(build, config.build_context), started_by_pipeline),
+            source_version=f"refs/heads/{config.branch}" if build.started_by == "schedule" else None,
+            # Builds CodePipeline does not start clone the definitions themselves.
+            secondary_sources=None if started_by_pipeline else self._definitions_source(),
+            secondary_source_version=None if started_by_pipeline else self._definitions_version(),
+            environment=codebuild_project.CodebuildProjectEnvironment(
+                compute_type="BUILD_GENERAL1_SMALL",
+                image=config.build_image,
+                type="LINUX_CONTAINER",
+                privileged_mode=False,
+                image_pull_credentials_type="CODEBUILD",
+            ),
+            cache=codebuild_project.CodebuildProjectCache(
+                type="S3", location=f"{access.artifact_bucket}/cache/{build.name}"
+            ),
+            logs_config=codebuild_project.CodebuildProjectLogsConfig(
+                cloudwatch_logs=codebuild_project.CodebuildProjectLogsConfigCloudwatchLogs(
+                    group_name=group.name, status="ENABLED"
+                )
+            ),
+        )
+
+    def _pipeline(self) -> codepipeline.Codepipeline:
+        config, access = self.config, self.config.access
+        return codepipeline.Codepipeline(
             self,
             "pipeline",
             name=access.pipeline_name,
             pipeline_type="V2",
             # Runs queue: a run never overtakes the one whose plan a person is approving.
             execution_mode="QUEUED",
-            role_arn=role(access.codepipeline_role),
+            role_arn=access.role_arn(access.codepipeline_role),
             artifact_store=[
                 codepipeline.CodepipelineArtifactStore(
                     location=access.artifact_bucket,
                     type="S3",
-                    encryption_key=codepipeline.CodepipelineArtifactStoreEncryptionKey(id=artifact_key, type="KMS"),
+                    encryption_key=codepipeline.CodepipelineArtifactStoreEncryptionKey(
+                        id=self.artifact_key, type="KMS"
+                    ),
                 )
             ],
             stage=self._stages(),
             trigger=None if config.codecommit else [self._trigger()],
         )
+
+    def _notifications(self) -> None:
+        """The pipeline's events and the drift build's failures, to the topic."""
+        access = self.config.access
         for name, resource, events in (
             ("pipeline-events", self.pipeline.arn, list(PIPELINE_EVENTS)),
             ("drift-events", self.projects["drift"].arn, ["codebuild-project-build-state-failed"]),
@@ -216,16 +236,6 @@ class Pipeline(Construct):
                     )
                 ],
             )
-        self._event_rule(
-            "drift",
-            description=f"Compare {config.environment} with what {access.repository} declares",
-            target=self.projects["drift"].arn,
-            schedule_expression=config.drift_schedule,
-        )
-        if config.codecommit:
-            self._codecommit_starts()
-        else:
-            self._pull_request_webhook()
 
     def _event_rule(self, name: str, *, description: str, target: str, input_transformer=None, **rule) -> None:
         """An EventBridge rule ``<prefix><name>`` whose one target runs as the CodePipeline role."""
@@ -338,7 +348,7 @@ class Pipeline(Construct):
             return codebuild_project.CodebuildProjectSource(type="CODEPIPELINE", buildspec=spec)
         source = self._repository_source(self.config.repository_id, buildspec=spec)
         if not self.config.codecommit:
-            source["report_build_status"] = build.name == "pr"
+            source["report_build_status"] = build.started_by == "pull request"
         auth = source.pop("auth", None)
         return codebuild_project.CodebuildProjectSource(
             **source, auth=codebuild_project.CodebuildProjectSourceAuth(**auth) if auth else None

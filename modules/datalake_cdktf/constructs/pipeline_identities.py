@@ -11,8 +11,16 @@ from datalake_cdktf.engine.aws import iam_role, iam_role_policy
 from datalake_cdktf.naming import kms_alias_arn
 from datalake_cdktf.pipeline_access import BUILDS, PipelineAccess
 
+__all__ = [
+    "ARTIFACT_DAYS",
+    "MAX_SESSION_SECONDS",
+    "PipelineIdentities",
+]
+
 MAX_SESSION_SECONDS = 3600
+"""How long a session of the pipeline's roles may last (one hour, IAM's default)."""
 ARTIFACT_DAYS = 90
+"""Days the pipeline's artifacts, and their older versions, stay in its bucket."""
 """Pipeline artifacts (sources, plans) are rebuilt from Git; keep them 90 days."""
 
 

@@ -13,7 +13,28 @@ from typing import Any
 
 from datalake_cdktf.naming import arn, bucket_arn, partition
 
+__all__ = [
+    "CATALOG_READ_KEY",
+    "CATALOG_WRITE_KEY",
+    "XRAY_TRACING",
+    "Statement",
+    "alerts_use_key",
+    "allow",
+    "build_logs_use_key",
+    "catalog_use_key",
+    "cloudwatch_logs_use_key",
+    "deny",
+    "deny_insecure_transport",
+    "document",
+    "key_administration",
+    "notifications_use_key",
+    "objects_use_key",
+    "server_access_logging",
+    "xray_tracing",
+]
+
 Statement = dict[str, Any]
+"""One IAM policy statement, as the dict its JSON is made from."""
 
 
 def document(*statements: Statement) -> str:
@@ -111,6 +132,7 @@ def alerts_use_key(account_id: str) -> Statement:
 
 
 CATALOG_READ_KEY = ("kms:Decrypt",)
+"""What a reader of the catalog's metadata asks of its key (see :data:`CATALOG_WRITE_KEY`)."""
 CATALOG_WRITE_KEY = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
 """What Glue asks of the catalog's key for a reader, and for a writer, of its metadata
 (databases, tables, partitions, connections): Glue Developer Guide, "Encrypting your Data
@@ -166,6 +188,7 @@ XRAY_TRACING = (
 
 
 def xray_tracing(region: str) -> Statement:
+    """Sending traces to X-Ray in ``region`` (:data:`XRAY_TRACING`)."""
     return allow("SendTraces", list(XRAY_TRACING), "*", {"StringEquals": {"aws:RequestedRegion": region}})
 
 

@@ -24,6 +24,15 @@ from datalake_cdktf.engine.aws import (
 )
 from datalake_cdktf.naming import bucket_arn
 
+__all__ = [
+    "AWS_OWNED_BUCKETS",
+    "INTERFACE_ENDPOINTS",
+    "SUBNET_SLOTS",
+    "PrivateNetwork",
+    "PrivateNetworkConfig",
+    "private_subnet_cidrs",
+]
+
 INTERFACE_ENDPOINTS = ("glue", "kms", "logs", "monitoring", "secretsmanager", "ssm", "states", "sts")
 """AWS APIs that Glue jobs, Lambda helpers and Step Functions reach from the VPC
 (``monitoring``: CloudWatch metrics, which every Glue job publishes)."""

@@ -15,6 +15,10 @@ from datalake_cdktf.engine import Construct
 from datalake_cdktf.engine.aws import ssm_parameter
 from datalake_cdktf.naming import Label
 
+__all__ = [
+    "PublishedOutputs",
+]
+
 
 class PublishedOutputs(Construct):
     """One SSM parameter per value: ``String``, or ``StringList`` for a list.

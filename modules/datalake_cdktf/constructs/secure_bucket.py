@@ -19,7 +19,15 @@ from datalake_cdktf.engine.aws import (
     s3_bucket_versioning,
 )
 
+__all__ = [
+    "ABORT_INCOMPLETE_UPLOADS_DAYS",
+    "PROTECTION_SETTINGS",
+    "SecureBucket",
+    "SecureBucketConfig",
+]
+
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
+"""Days after which the parts of an unfinished multipart upload are deleted."""
 
 PROTECTION_SETTINGS = (
     "s3:DeleteBucketPolicy",

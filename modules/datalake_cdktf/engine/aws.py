@@ -23,7 +23,14 @@ from types import ModuleType
 from datalake_cdktf.engine._kernel import stock_cdktf
 from datalake_cdktf.engine._type_hints import speed_up_type_checks
 
+__all__ = [
+    "PACKAGE",
+    "load_package",
+    "register_package_lazily",
+]
+
 PACKAGE = "cdktf_cdktf_provider_aws"
+"""The Python package of the prebuilt AWS provider bindings (cdktf-cdktf-provider-aws)."""
 
 
 def register_package_lazily(package: str = PACKAGE) -> bool:
