@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
 from datalake_cdktf import tags
+from datalake_cdktf.git_hosts import GitHost, git_host
 from datalake_cdktf.naming import (
     CENTRAL_STAGE,
     DATALAKE_NAMES,
@@ -409,8 +410,12 @@ class Source(StrictModel):
     )
 
     @property
+    def host(self) -> GitHost:
+        return git_host(self.provider)
+
+    @property
     def uses_connection(self) -> bool:
-        return self.provider != "CodeCommit"
+        return self.host.through_connection
 
 
 TERRAFORM_RELEASES = {
@@ -732,8 +737,7 @@ class DeploymentConfig(StrictModel):
         repos = [(("repositories", "infrastructure", "name"), self.repositories.infrastructure)]
         repos += [(("repositories", "etl", i, "name"), r) for i, r in enumerate(self.repositories.etl)]
         hosted: dict[str, str] = {}
-        # GitHub, GitLab and Bitbucket compare owner/name without case; CodeCommit does not.
-        fold = str if self.source.provider == "CodeCommit" else str.lower
+        fold = str.lower if self.source.host.names_ignore_case else str
         for loc, repo in repos:
             if repo.name in seen:
                 problems.append(Problem(loc, repo.name, "is used by two repositories: names must be unique"))

@@ -35,6 +35,7 @@ from datalake_cdktf.engine.aws import (
     sns_topic,
     sns_topic_policy,
 )
+from datalake_cdktf.git_hosts import GitHost, git_host
 from datalake_cdktf.naming import kms_alias_arn
 from datalake_cdktf.pipeline_access import PipelineAccess
 
@@ -46,8 +47,6 @@ PIPELINE_EVENTS = (
     "codepipeline-pipeline-pipeline-execution-succeeded",
 )
 """What reaches the topic: approvals waiting, failures, and runs that applied."""
-GIT_HOSTS = {"GitHub": "github.com", "GitLab": "gitlab.com", "Bitbucket": "bitbucket.org"}
-"""The CodeConnections providers' hosts (CodeBuild's source type is the provider, upper-cased)."""
 
 
 @dataclass(frozen=True)
@@ -81,8 +80,13 @@ class PipelineConfig:
     pull_request_token: str | None
 
     @property
+    def host(self) -> GitHost:
+        return git_host(self.source_provider)
+
+    @property
     def codecommit(self) -> bool:
-        return self.source_provider == "CodeCommit"
+        """No connection: CodeCommit's events start runs and pull-request builds."""
+        return not self.host.through_connection
 
     @property
     def build_context(self) -> BuildContext:
@@ -100,10 +104,7 @@ class PipelineConfig:
 
     def clone_url(self, repository_id: str) -> str:
         """Where CodeBuild clones ``repository_id`` from (builds that CodePipeline does not start)."""
-        if self.codecommit:
-            name = repository_id.split("/")[-1]
-            return f"https://git-codecommit.{self.access.region}.amazonaws.com/v1/repos/{name}"
-        return f"https://{GIT_HOSTS[self.source_provider]}/{repository_id}.git"
+        return self.host.clone_url(repository_id, self.access.region)
 
 
 class Pipeline(Construct):
@@ -333,9 +334,9 @@ class Pipeline(Construct):
         """A CodeBuild source that clones ``repository_id`` (through the connection, or CodeCommit)."""
         config = self.config
         if config.codecommit:
-            return {"type": "CODECOMMIT", "location": config.clone_url(repository_id), **extra}
+            return {"type": config.host.codebuild_type, "location": config.clone_url(repository_id), **extra}
         return {
-            "type": config.source_provider.upper(),
+            "type": config.host.codebuild_type,
             "location": config.clone_url(repository_id),
             "auth": {"type": "CODECONNECTIONS", "resource": self.connection_arn},
             **extra,
