@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from datalake_cdktf import naming, tags
-from datalake_cdktf.constructs.policy import XRAY_TRACING, Statement, allow, catalog_use_key, deny, objects_use_key
+from datalake_cdktf.iam.statements import XRAY_TRACING, Statement, allow, catalog_use_key, deny, objects_use_key
 from datalake_cdktf.naming import Label
 
 __all__ = ["KEY_ADMINISTRATION", "OWNER_TAG", "DeployAccess"]

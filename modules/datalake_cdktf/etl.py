@@ -29,9 +29,9 @@ from datalake_cdktf.constructs.datalake_contract import DataLakeContract
 from datalake_cdktf.constructs.etl_workflow import EtlWorkflow, EtlWorkflowConfig
 from datalake_cdktf.constructs.glue_job import GlueJob, GlueJobConfig, job_files
 from datalake_cdktf.constructs.lambda_function import PythonFunction, PythonFunctionConfig
-from datalake_cdktf.constructs.policy import allow, objects_use_key
 from datalake_cdktf.emulator import load_emulator_profile
 from datalake_cdktf.engine import App, Construct, new_app
+from datalake_cdktf.iam.statements import allow, objects_use_key
 from datalake_cdktf.naming import bucket_arn
 from datalake_cdktf.stack import EtlStack
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from datalake_cdktf import naming
 from datalake_cdktf.builds import BUILDS
-from datalake_cdktf.constructs.policy import Statement, allow
+from datalake_cdktf.iam.statements import Statement, allow
 from datalake_cdktf.naming import Label
 
 __all__ = ["BUILDS", "PipelineAccess"]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datalake_cdktf.access import DeployAccess
-from datalake_cdktf.constructs.policy import document
 from datalake_cdktf.engine import Construct
 from datalake_cdktf.engine.aws import iam_policy, iam_role, iam_role_policy_attachment
+from datalake_cdktf.iam.statements import document
 
 __all__ = [
     "MAX_SESSION_SECONDS",

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from datalake_cdktf.access import KEY_ADMINISTRATION
-from datalake_cdktf.constructs.policy import Statement, document, key_administration
 from datalake_cdktf.engine import Construct, TerraformResourceLifecycle
 from datalake_cdktf.engine.aws import kms_alias, kms_key
+from datalake_cdktf.iam.statements import Statement, document, key_administration
 
 __all__ = [
     "DELETION_WINDOW_DAYS",

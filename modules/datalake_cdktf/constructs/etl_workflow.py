@@ -25,7 +25,6 @@ import json
 from dataclasses import dataclass
 
 from datalake_cdktf.config.etl import Workflow
-from datalake_cdktf.constructs.policy import Statement, allow, document, xray_tracing
 from datalake_cdktf.engine import Construct
 from datalake_cdktf.engine.aws import (
     cloudwatch_event_rule,
@@ -38,6 +37,7 @@ from datalake_cdktf.engine.aws import (
     sns_topic,
     sns_topic_policy,
 )
+from datalake_cdktf.iam.statements import Statement, allow, document, xray_tracing
 from datalake_cdktf.naming import Label, arn
 
 __all__ = ["EtlWorkflow", "EtlWorkflowConfig", "definition"]

@@ -34,7 +34,6 @@ from pathlib import Path
 
 from datalake_cdktf.config.etl import Job
 from datalake_cdktf.constructs.asset_folder import AssetFolder
-from datalake_cdktf.constructs.policy import allow, document
 from datalake_cdktf.engine import Construct
 from datalake_cdktf.engine.aws import (
     glue_crawler,
@@ -44,6 +43,7 @@ from datalake_cdktf.engine.aws import (
     iam_role_policy,
     s3_object,
 )
+from datalake_cdktf.iam.statements import allow, document
 from datalake_cdktf.naming import JOB_FILES, Label, arn, bucket_arn, role_arn
 
 __all__ = ["GLUE_VERSION", "GlueJob", "GlueJobConfig", "job_files"]

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from datalake_cdktf.config.etl import LambdaFunction
-from datalake_cdktf.constructs.policy import Statement, allow, document, xray_tracing
 from datalake_cdktf.engine import Construct, TerraformAsset
 from datalake_cdktf.engine.aws import (
     cloudwatch_log_group,
@@ -32,6 +31,7 @@ from datalake_cdktf.engine.aws import (
     iam_role_policy,
     lambda_function,
 )
+from datalake_cdktf.iam.statements import Statement, allow, document, xray_tracing
 from datalake_cdktf.naming import Label, arn
 
 __all__ = ["PythonFunction", "PythonFunctionConfig", "build_package"]

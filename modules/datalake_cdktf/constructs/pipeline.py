@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 from datalake_cdktf.builds import BUILDS, Build, BuildContext, builds, buildspec
 from datalake_cdktf.config.model import TerraformRelease
-from datalake_cdktf.constructs.policy import document
 from datalake_cdktf.engine import Construct
 from datalake_cdktf.engine.aws import (
     cloudwatch_event_rule,
@@ -36,6 +35,7 @@ from datalake_cdktf.engine.aws import (
     sns_topic_policy,
 )
 from datalake_cdktf.git_hosts import GitHost, git_host
+from datalake_cdktf.iam.statements import document
 from datalake_cdktf.naming import kms_alias_arn
 from datalake_cdktf.pipeline_access import PipelineAccess
 

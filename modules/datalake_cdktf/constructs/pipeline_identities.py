@@ -4,10 +4,10 @@ pipeline exists: its artifact bucket and its three roles (see
 
 from __future__ import annotations
 
-from datalake_cdktf.constructs.policy import document
 from datalake_cdktf.constructs.secure_bucket import SecureBucket, SecureBucketConfig
 from datalake_cdktf.engine import Construct, TerraformProvider
 from datalake_cdktf.engine.aws import iam_role, iam_role_policy
+from datalake_cdktf.iam.statements import document
 from datalake_cdktf.naming import kms_alias_arn
 from datalake_cdktf.pipeline_access import BUILDS, PipelineAccess
 

@@ -6,7 +6,6 @@ import ipaddress
 from dataclasses import dataclass
 from functools import cached_property
 
-from datalake_cdktf.constructs.policy import Statement, document
 from datalake_cdktf.engine import Construct
 from datalake_cdktf.engine.aws import (
     cloudwatch_log_group,
@@ -22,6 +21,7 @@ from datalake_cdktf.engine.aws import (
     vpc_endpoint,
     vpc_security_group_ingress_rule,
 )
+from datalake_cdktf.iam.statements import Statement, document
 from datalake_cdktf.naming import bucket_arn
 
 __all__ = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from datalake_cdktf.constructs.policy import Statement, deny_insecure_transport, document
 from datalake_cdktf.engine import Construct, TerraformProvider, TerraformResourceLifecycle
 from datalake_cdktf.engine.aws import (
     s3_bucket,
@@ -18,6 +17,7 @@ from datalake_cdktf.engine.aws import (
     s3_bucket_server_side_encryption_configuration,
     s3_bucket_versioning,
 )
+from datalake_cdktf.iam.statements import Statement, deny_insecure_transport, document
 
 __all__ = [
     "ABORT_INCOMPLETE_UPLOADS_DAYS",
