@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datalake_cdktf.config.model import DeploymentConfig
 from datalake_cdktf.constructs.encryption_key import EncryptionKey, EncryptionKeyConfig
-from datalake_cdktf.constructs.policy import build_logs_use_key, notifications_use_key, server_access_logging
 from datalake_cdktf.constructs.secure_bucket import SecureBucket, SecureBucketConfig
 from datalake_cdktf.engine import Construct
 from datalake_cdktf.engine.aws import codestarconnections_connection
+from datalake_cdktf.iam.statements import build_logs_use_key, notifications_use_key, server_access_logging
 from datalake_cdktf.naming import account_root_arn
 from datalake_cdktf.stack import DeploymentStack
 

@@ -11,12 +11,12 @@ from datalake_cdktf.config.model import DeploymentConfig, Environment
 from datalake_cdktf.constructs.encryption_key import EncryptionKey, EncryptionKeyConfig
 from datalake_cdktf.constructs.glue_catalog import GlueCatalog, GlueCatalogConfig
 from datalake_cdktf.constructs.job_network import JobNetwork, JobNetworkConfig
-from datalake_cdktf.constructs.policy import alerts_use_key, cloudwatch_logs_use_key, server_access_logging
 from datalake_cdktf.constructs.private_network import PrivateNetwork, PrivateNetworkConfig
 from datalake_cdktf.constructs.published_outputs import PublishedOutputs
 from datalake_cdktf.constructs.secure_bucket import SecureBucket, SecureBucketConfig
 from datalake_cdktf.contract import CONTRACT_VERSION, VERSION_KEY
 from datalake_cdktf.engine import Construct
+from datalake_cdktf.iam.statements import alerts_use_key, cloudwatch_logs_use_key, server_access_logging
 from datalake_cdktf.naming import (
     DATALAKE_PUBLISHER,
     GLUE_LOG_GROUPS,
