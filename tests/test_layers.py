@@ -45,10 +45,7 @@ def imported_tops(path: Path) -> set[str]:
             if len(parts) > 1:
                 tops.add(parts[1])
             else:  # from datalake_cdktf import x: a submodule, or a name of the package root
-                tops |= {
-                    a.name for a in node.names if (PACKAGE / a.name).exists() or (PACKAGE / f"{a.name}.py").exists()
-                }
-                tops |= {"(root)" for a in node.names if a.name != "__version__" and not _is_module(a.name)}
+                tops |= {a.name if _is_module(a.name) else "(root)" for a in node.names if a.name != "__version__"}
         elif isinstance(node, ast.Import):
             tops |= {a.name.split(".")[1] for a in node.names if a.name.startswith("datalake_cdktf.")}
     return tops

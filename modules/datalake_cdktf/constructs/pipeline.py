@@ -123,7 +123,8 @@ class Pipeline(Construct):
             self.connection_arn = data_aws_codestarconnections_connection.DataAwsCodestarconnectionsConnection(
                 self, "connection", name=config.connection_name
             ).arn
-        self.builds = builds(config.build_context)
+        self.context = config.build_context  # once: every build's buildspec reads it
+        self.builds = builds(self.context)
         self.projects = {name: self._project(self.builds[name]) for name in BUILDS}
         self.topic = sns_topic.SnsTopic(
             self,
@@ -172,7 +173,7 @@ class Pipeline(Construct):
             artifacts=codebuild_project.CodebuildProjectArtifacts(
                 type="CODEPIPELINE" if started_by_pipeline else "NO_ARTIFACTS"
             ),
-            source=self._build_source(build, buildspec(build, config.build_context), started_by_pipeline),
+            source=self._build_source(build, buildspec(build, self.context), started_by_pipeline),
             source_version=f"refs/heads/{config.branch}" if build.started_by == "schedule" else None,
             # Builds CodePipeline does not start clone the definitions themselves.
             secondary_sources=None if started_by_pipeline else self._definitions_source(),
@@ -333,14 +334,10 @@ class Pipeline(Construct):
     def _repository_source(self, repository_id: str, **extra):
         """A CodeBuild source that clones ``repository_id`` (through the connection, or CodeCommit)."""
         config = self.config
-        if config.codecommit:
-            return {"type": config.host.codebuild_type, "location": config.clone_url(repository_id), **extra}
-        return {
-            "type": config.host.codebuild_type,
-            "location": config.clone_url(repository_id),
-            "auth": {"type": "CODECONNECTIONS", "resource": self.connection_arn},
-            **extra,
-        }
+        source = {"type": config.host.codebuild_type, "location": config.clone_url(repository_id)}
+        if config.host.through_connection:
+            source["auth"] = {"type": "CODECONNECTIONS", "resource": self.connection_arn}
+        return {**source, **extra}
 
     def _build_source(
         self, build: Build, spec: str, started_by_pipeline: bool
