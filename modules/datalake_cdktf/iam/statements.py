@@ -26,10 +26,13 @@ __all__ = [
     "deny",
     "deny_insecure_transport",
     "document",
+    "key_by_alias",
     "key_administration",
     "notifications_use_key",
     "objects_use_key",
     "server_access_logging",
+    "service_trust",
+    "tls_only",
     "xray_tracing",
 ]
 
@@ -42,16 +45,53 @@ def document(*statements: Statement) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
 
 
-def deny_insecure_transport(bucket_arn: str) -> Statement:
-    """Deny every S3 request on the bucket that does not use TLS."""
+def service_trust(
+    service: str | list[str],
+    account_id: str,
+    *,
+    sid: str | None = None,
+    source_arn: str | list[str] | None = None,
+) -> Statement:
+    """Trust statement: ``service`` (one principal or several) may assume the role, on
+    behalf of ``account_id`` only (``aws:SourceAccount``: the confused deputy), and, with
+    ``source_arn``, only for those resources (``aws:SourceArn``, wildcards allowed)."""
+    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    if source_arn is not None:
+        condition["ArnLike"] = {"aws:SourceArn": source_arn}
+    statement: Statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+        "Condition": condition,
+    }
+    if sid is not None:
+        statement["Sid"] = sid
+    return statement
+
+
+def tls_only(action: str, resources: str | list[str]) -> Statement:
+    """Resource-policy statement: every ``action`` request on ``resources`` that does not
+    use TLS is denied, whoever makes it."""
     return {
         "Sid": "DenyInsecureTransport",
         "Effect": "Deny",
         "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Action": action,
+        "Resource": resources,
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
+
+
+def deny_insecure_transport(bucket_arn: str) -> Statement:
+    """Deny every S3 request on the bucket that does not use TLS."""
+    return tls_only("s3:*", [bucket_arn, f"{bucket_arn}/*"])
+
+
+def key_by_alias(*key_aliases: str) -> dict[str, Any]:
+    """The condition that a key grant in an identity policy is for a key that one of
+    ``key_aliases`` (``alias/...``) names, and no other: key ARNs are not known before
+    the key exists, and an alias is the key's stable name."""
+    return {"ForAnyValue:StringEquals": {"kms:ResourceAliases": list(key_aliases)}}
 
 
 def key_administration(account_root: str) -> Statement:
@@ -172,10 +212,7 @@ def objects_use_key(
 
 def _key_through(key_alias: str, service: str, context: dict[str, str] | None = None) -> dict:
     """The condition of a key grant: the key that ``key_alias`` names, used by ``service``."""
-    return {
-        "ForAnyValue:StringEquals": {"kms:ResourceAliases": [key_alias]},
-        "StringEquals": {**(context or {}), "kms:ViaService": service},
-    }
+    return {**key_by_alias(key_alias), "StringEquals": {**(context or {}), "kms:ViaService": service}}
 
 
 XRAY_TRACING = (
