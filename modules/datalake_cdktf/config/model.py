@@ -4,9 +4,11 @@ This is the only description of accounts, regions, CIDRs, names, branches, appro
 rules, tags and secret *names*. Stacks and constructs receive these typed objects and
 never read files or environment variables themselves.
 
-Every rule that involves more than one field lives in a ``model_validator`` and raises
-:class:`ConfigRuleError`, which carries the location of each problem so the loader can
-name the file and field; used from Python, its message reads on its own.
+Every rule that involves more than one field is a function of
+:mod:`datalake_cdktf.config.rules`, which the model runs after its fields are valid; all
+their problems are raised as one :class:`ConfigRuleError`, which carries the location of
+each so the loader can name the file and field; used from Python, its message reads on
+its own.
 """
 
 from __future__ import annotations
@@ -16,20 +18,18 @@ import importlib.util
 import ipaddress
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
 from datalake_cdktf import tags
+from datalake_cdktf.config.problems import ConfigRuleError, Problem
+from datalake_cdktf.config.rules import CROSS_FIELD_RULES
 from datalake_cdktf.git_hosts import GitHost, git_host
 from datalake_cdktf.naming import (
     CENTRAL_STAGE,
-    DATALAKE_NAMES,
-    ZONES,
     Label,
-    NamingError,
     datalake_stack_id,
     etl_stack_id,
     kms_alias_arn,
@@ -189,27 +189,6 @@ Days = Annotated[int, Strict()]
 """A number of days, strictly an integer: a quoted "90" is a typo to report, not a number to guess."""
 Flag = Annotated[bool, Strict()]
 """A yes/no setting, strictly a boolean: YAML's 'yes' or a quoted "true" is a typo here, not a boolean."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One broken rule: where (a pydantic-style location), the bad value, what and the fix."""
-
-    loc: tuple[str | int, ...]
-    value: Any
-    message: str
-
-    def __str__(self) -> str:
-        where = ".".join(str(p) for p in self.loc)
-        return f"{where} = {self.value!r}: {self.message}"
-
-
-class ConfigRuleError(ValueError):
-    """A cross-field rule failed; ``problems`` locate each failure."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("; ".join(str(p) for p in problems))
 
 
 class StrictModel(BaseModel):
@@ -658,165 +637,7 @@ class DeploymentConfig(StrictModel):
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> DeploymentConfig:
-        problems = [
-            *self._unique_environments(),
-            *self._separate_accounts(),
-            *self._disjoint_cidrs(),
-            *self._unique_repositories(),
-            *self._separate_name_prefixes(),
-            *self._names_fit(),
-            *self._pull_request_token(),
-        ]
+        problems = [problem for rule in CROSS_FIELD_RULES for problem in rule(self)]
         if problems:
             raise ConfigRuleError(problems)
         return self
-
-    def _unique_environments(self) -> list[Problem]:
-        problems, names, branches = [], {}, {}
-        for i, env in enumerate(self.environments):
-            if env.name in names:
-                problems.append(
-                    Problem(
-                        ("environments", i, "name"), env.name, "is used by two environments: give each a unique name"
-                    )
-                )
-            names.setdefault(env.name, i)
-            if env.branch in branches:
-                other = self.environments[branches[env.branch]].name
-                problems.append(
-                    Problem(
-                        ("environments", i, "branch"),
-                        env.branch,
-                        f"already deploys environment {other!r}: each environment needs its own branch",
-                    )
-                )
-            branches.setdefault(env.branch, i)
-        return problems
-
-    def _separate_accounts(self) -> list[Problem]:
-        problems, seen = [], {}
-        for i, env in enumerate(self.environments):
-            if env.account_id == self.central.account_id:
-                problems.append(
-                    Problem(
-                        ("environments", i, "account_id"),
-                        env.account_id,
-                        "is the central deployment account: each data lake needs its own account",
-                    )
-                )
-            elif env.account_id in seen:
-                problems.append(
-                    Problem(
-                        ("environments", i, "account_id"),
-                        env.account_id,
-                        f"is also the account of environment {seen[env.account_id]!r}: each "
-                        "environment needs its own account",
-                    )
-                )
-            seen.setdefault(env.account_id, env.name)
-        return problems
-
-    def _disjoint_cidrs(self) -> list[Problem]:
-        problems = []
-        for i, env in enumerate(self.environments):
-            for other in self.environments[:i]:
-                if env.vpc_cidr.overlaps(other.vpc_cidr):
-                    problems.append(
-                        Problem(
-                            ("environments", i, "vpc_cidr"),
-                            str(env.vpc_cidr),
-                            f"overlaps vpc_cidr {other.vpc_cidr} of environment {other.name!r}: "
-                            f"give {env.name!r} and {other.name!r} separate private ranges so the "
-                            "networks can be peered later",
-                        )
-                    )
-        return problems
-
-    def _unique_repositories(self) -> list[Problem]:
-        problems, seen = [], set()
-        repos = [(("repositories", "infrastructure", "name"), self.repositories.infrastructure)]
-        repos += [(("repositories", "etl", i, "name"), r) for i, r in enumerate(self.repositories.etl)]
-        hosted: dict[str, str] = {}
-        fold = str.lower if self.source.host.names_ignore_case else str
-        for loc, repo in repos:
-            if repo.name in seen:
-                problems.append(Problem(loc, repo.name, "is used by two repositories: names must be unique"))
-            seen.add(repo.name)
-            other = hosted.setdefault(fold(repo.full_repository_id), repo.name)
-            if other != repo.name:
-                problems.append(
-                    Problem(
-                        (*loc[:-1], "full_repository_id"),
-                        repo.full_repository_id,
-                        f"is also repository {other!r}: two pipelines would deploy one repository's code under "
-                        "two names; list each Git repository once",
-                    )
-                )
-        return problems
-
-    def _pull_request_token(self) -> list[Problem]:
-        if self.pipelines.pull_request_comments and "pull_request_token" not in self.secrets:
-            return [
-                Problem(
-                    ("secrets",),
-                    sorted(self.secrets),
-                    "pipelines post plan summaries on pull requests, which needs a token: add "
-                    "'pull_request_token: <Secrets Manager secret name>' here, or set "
-                    "pipelines.pull_request_comments: false",
-                )
-            ]
-        return []
-
-    def _separate_name_prefixes(self) -> list[Problem]:
-        """Each repository owns the names under ``<project>-<env>-<repository>-``; no
-        repository's prefix may cover another's names or the data lake's own."""
-        problems = []
-        repos = [(("repositories", "infrastructure", "name"), self.repositories.infrastructure)]
-        repos += [(("repositories", "etl", i, "name"), r) for i, r in enumerate(self.repositories.etl)]
-        for loc, repo in repos:
-            covered = [other.name for _, other in repos if other.name.startswith(repo.name + "-")]
-            if covered:
-                problems.append(
-                    Problem(
-                        loc,
-                        repo.name,
-                        f"is the start of repository name {covered[0]!r}: its permissions, which cover every "
-                        f"name that starts with '<project>-<env>-{repo.name}-', would reach that repository's "
-                        "resources. Rename one of them",
-                    )
-                )
-            if not self.is_infrastructure(repo):
-                reserved = [n for n in DATALAKE_NAMES if n == repo.name or n.startswith(repo.name + "-")]
-                if reserved:
-                    problems.append(
-                        Problem(
-                            loc,
-                            repo.name,
-                            f"would own the data lake's name {reserved[0]!r} (<project>-<env>-{reserved[0]}...): "
-                            f"ETL repositories may not be named after {sorted(DATALAKE_NAMES)}; rename it",
-                        )
-                    )
-        return problems
-
-    def _names_fit(self) -> list[Problem]:
-        """Every derived physical name fits its service's rules (S3 63, IAM role 64)."""
-        problems = []
-        fix = "shorten project.name or the environment name"
-        for purpose in ("tfstate", "artifacts", "access-logs"):
-            try:
-                self.central_bucket(purpose)
-            except NamingError as err:
-                problems.append(Problem(("project", "name"), self.project.name, f"{err}: shorten project.name"))
-        for i, env in enumerate(self.environments):
-            label = self.label(env)
-            try:
-                for purpose in (*ZONES, "access-logs"):
-                    label.bucket(purpose, env.account_id, env.region)
-                for repo in self.repositories.all:
-                    label.codepipeline_role(repo.name)
-                    label.deploy_role(repo.name)
-                    label.pipeline_bucket(repo.name, self.central.account_id)
-                label.role(self.repositories.infrastructure.name, "flow-logs")
-            except NamingError as err:
-                problems.append(Problem(("environments", i, "name"), env.name, f"{err}: {fix} or the repository names"))
-        return problems
