@@ -125,7 +125,6 @@ class Pipeline(Construct):
         self.artifact_key = kms_alias_arn(access.account_id, access.region, access.artifact_key_alias)
         self.sources = config.sources(None if config.codecommit else connection_arn(self, config.connection_name))
         self.context = config.build_context  # once: every build's buildspec reads it
-        self.builds = {build.name: build for build in BUILDS}
         self.projects = {build.name: self._project(build) for build in BUILDS}
         self.topic = notification_topic(self, access)
         self.topic_arn = self.topic.arn  # read once: each read is a call into the engine
@@ -138,6 +137,12 @@ class Pipeline(Construct):
             events=PIPELINE_EVENTS,
             topic_arn=self.topic_arn,
         )
+        self._schedules()
+        self._pull_request_starts()
+
+    def _schedules(self) -> None:
+        """Each scheduled build (the drift check) runs on the drift schedule; its failures reach the topic."""
+        access = self.config.access
         for build in started_by(Trigger.SCHEDULE):
             project_arn = self.projects[build.name].arn
             description = self.context.render(build.description)
@@ -147,7 +152,7 @@ class Pipeline(Construct):
                 build.name,
                 description=description[:1].upper() + description[1:],
                 project_arn=project_arn,
-                expression=config.drift_schedule,
+                expression=self.config.drift_schedule,
             )
             notification_rule(
                 self,
@@ -157,18 +162,22 @@ class Pipeline(Construct):
                 events=SCHEDULED_BUILD_EVENTS,
                 topic_arn=self.topic_arn,
             )
-        (pull_request,) = (self.projects[build.name] for build in started_by(Trigger.PULL_REQUEST))
+
+    def _pull_request_starts(self) -> None:
+        """Pull requests start the pull-request build (CodeCommit: its rules start runs too)."""
+        config = self.config
+        (project,) = (self.projects[build.name] for build in started_by(Trigger.PULL_REQUEST))
         if config.codecommit:
             codecommit_starts(
                 self,
-                access,
+                config.access,
                 repository_id=config.repository_id,
                 branch=config.branch,
                 pipeline_arn=self.pipeline.arn,
-                pull_request_project_arn=pull_request.arn,
+                pull_request_project_arn=project.arn,
             )
         else:
-            pull_request_webhook(self, project_name=pull_request.name, branch=config.branch)
+            pull_request_webhook(self, project_name=project.name, branch=config.branch)
 
     def _project(self, build: Build) -> codebuild_project.CodebuildProject:
         """``build``'s CodeBuild project and its log group (encrypted with the artifact key)."""
