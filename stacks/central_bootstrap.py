@@ -27,7 +27,7 @@ class CentralBootstrapStack(DeploymentStack):
     keys, and the source connection (each pipeline's artifact bucket and roles are in
     ``bootstrap-<env>``).
 
-    Properties: ``state_bucket``, ``state_key``, ``artifact_key``, ``notification_key``,
+    Properties: ``config``, ``state_bucket``, ``state_key``, ``artifact_key``, ``notification_key``,
     ``access_log_bucket``, ``source_connection`` (None for CodeCommit). Nothing here
     admits a principal outside the central account: pipelines use them as roles of this
     account, and only their Terraform providers cross into the environments.
@@ -47,75 +47,98 @@ class CentralBootstrapStack(DeploymentStack):
             role_arn=None,  # applied by an administrator of the central account
             local_state=local_state,
         )
-        root = account_root_arn(central.account_id, central.region)
-        build_projects = [
-            config.label(env).repository_prefix(repo.name)
-            for env in config.environments
-            for repo in config.repositories.all
-        ]
+        self.config = config
+        self.access_log_bucket = self._access_logs()
+        self.state_key, self.state_bucket = self._state()
+        self.artifact_key, self.notification_key = self._pipeline_keys()
+        self.source_connection = self._source_connection()
 
-        log_bucket_name = config.central_bucket("access-logs")
-        self.access_log_bucket = SecureBucket(
+    def _access_logs(self) -> SecureBucket:
+        """The bucket every other bucket of the central account logs its access into."""
+        config, central = self.config, self.config.central
+        name = config.central_bucket("access-logs")
+        return SecureBucket(
             self,
             "access-logs",
             config=SecureBucketConfig(
-                bucket_name=log_bucket_name,
+                bucket_name=name,
                 kms_key_arn=None,  # S3 server access logging cannot write SSE-KMS objects
                 access_log_bucket=None,
                 noncurrent_version_days=ACCESS_LOG_DAYS,
                 expiration_days=ACCESS_LOG_DAYS,
-                policy_statements=(server_access_logging(log_bucket_name, central.account_id, central.region),),
+                policy_statements=(server_access_logging(name, central.account_id, central.region),),
             ),
         )
-        self.state_key = EncryptionKey(
+
+    def _state(self) -> tuple[EncryptionKey, SecureBucket]:
+        """The Terraform state of every stack, and its key."""
+        config = self.config
+        key = EncryptionKey(
             self,
             "state-key",
             config=EncryptionKeyConfig(
                 alias=config.state_key_alias,
                 description="Encrypts every Terraform state file of the deployment",
-                account_root=root,
+                account_root=self._root,
             ),
         )
-        self.state_bucket = SecureBucket(
+        bucket = SecureBucket(
             self,
             "state",
             config=SecureBucketConfig(
                 bucket_name=config.state_bucket,
-                kms_key_arn=self.state_key.arn,
+                kms_key_arn=key.arn,
                 access_log_bucket=self.access_log_bucket,
                 noncurrent_version_days=STATE_VERSION_DAYS,
             ),
         )
-        self.artifact_key = EncryptionKey(
+        return key, bucket
+
+    def _pipeline_keys(self) -> tuple[EncryptionKey, EncryptionKey]:
+        """The keys of every pipeline's artifacts and build logs, and of their topics."""
+        config, central = self.config, self.config.central
+        # the build logs of every pipeline's projects, <project>-<env>-<repo>-*
+        build_projects = [
+            config.label(env).repository_prefix(repo.name)
+            for env in config.environments
+            for repo in config.repositories.all
+        ]
+        artifact_key = EncryptionKey(
             self,
             "artifact-key",
             config=EncryptionKeyConfig(
                 alias=config.artifact_key_alias,
                 description="Encrypts pipeline artifacts",
-                account_root=root,
-                # and the build logs of every pipeline's projects, <project>-<env>-<repo>-*
+                account_root=self._root,
                 policy_statements=(build_logs_use_key(central.region, central.account_id, build_projects),),
                 protect=False,  # artifacts are rebuilt from Git
             ),
         )
-        self.notification_key = EncryptionKey(
+        notification_key = EncryptionKey(
             self,
             "notification-key",
             config=EncryptionKeyConfig(
                 alias=config.notification_key_alias,
                 description="Encrypts the pipelines' notification topics",
-                account_root=root,
+                account_root=self._root,
                 policy_statements=(notifications_use_key(central.account_id),),
                 protect=False,  # notifications are transient
             ),
         )
-        self.source_connection = None
-        if config.source.uses_connection:
-            # Created PENDING: an administrator completes the handshake with the Git host
-            # once, in the console (README.md, "Bootstrapping").
-            self.source_connection = codestarconnections_connection.CodestarconnectionsConnection(
-                self,
-                "source",
-                name=config.source_connection_name,
-                provider_type=config.source.provider,
-            )
+        return artifact_key, notification_key
+
+    def _source_connection(self) -> codestarconnections_connection.CodestarconnectionsConnection | None:
+        """The connection to the Git host (``None``: CodeCommit needs none)."""
+        config = self.config
+        if not config.source.uses_connection:
+            return None
+        # Created PENDING: an administrator completes the handshake with the Git host
+        # once, in the console (README.md, "Bootstrapping").
+        return codestarconnections_connection.CodestarconnectionsConnection(
+            self, "source", name=config.source_connection_name, provider_type=config.source.provider
+        )
+
+    @property
+    def _root(self) -> str:
+        central = self.config.central
+        return account_root_arn(central.account_id, central.region)

@@ -22,6 +22,7 @@ from datalake_cdktf.builds import terraform_install
 from datalake_cdktf.config import ConfigError, load_config
 from datalake_cdktf.config.model import TerraformRelease
 
+from tests.conftest import DEFAULT
 from tests.support.configs import edited_config
 
 VERSION = "1.12.2"
@@ -147,3 +148,35 @@ def test_a_checksum_that_differs_from_hashicorps_for_the_default_version_is_refu
 def test_a_download_url_that_could_inject_shell_is_refused(tmp_path):
     with pytest.raises(ConfigError, match=r"pipelines.terraform.download_url"):
         load_config(with_terraform(tmp_path, {"download_url": "https://mirror.example.org/$(id)"}))
+
+
+def test_a_build_the_run_starts_names_its_stage_and_no_other_build_does():
+    from datalake_cdktf.builds import Build, Trigger
+
+    with pytest.raises(ValueError, match="names its stage"):
+        Build("check", "check {repository}", "setup", ("make check",))
+    with pytest.raises(ValueError, match="names its stage"):
+        Build("nightly", "check {repository}", "setup", ("make check",), trigger=Trigger.SCHEDULE, stage="Nightly")
+
+
+@pytest.mark.parametrize("repository", DEFAULT.repositories.all, ids=lambda r: r.name)
+def test_each_role_is_trusted_only_by_the_projects_of_the_builds_that_run_as_it(repository):
+    """The table says which role a build runs as; the role's trust, its log groups and its
+    caches follow it (the CodePipeline role runs no build: its services, no project)."""
+    from datalake_cdktf.builds import BUILDS, run_as
+    from datalake_cdktf.pipeline_access import Role, role_policies
+
+    from stacks.environment_bootstrap import pipeline_access
+
+    environment = DEFAULT.environments[0]
+    access = pipeline_access(DEFAULT, environment, repository)
+    policies = role_policies(access)
+    assert sorted(b.name for role in Role for b in run_as(role)) == sorted(b.name for b in BUILDS), "one role each"
+    for role, (trust, _) in policies.items():
+        projects = {access.arn("codebuild", f"project/{access.project(b.name)}") for b in run_as(role)}
+        trusted = set(trust["Condition"].get("ArnLike", {}).get("aws:SourceArn", []))
+        assert trusted == projects, (role, trust)
+    by_sid = {s["Sid"]: s for s in policies[Role.PULL_REQUEST][1]}
+    (only,) = run_as(Role.PULL_REQUEST)
+    assert by_sid["WriteItsBuildLogs"]["Resource"].endswith(f"/aws/codebuild/{access.project(only.name)}*"), by_sid
+    assert by_sid["ItsOwnBuildCache"]["Resource"].endswith(f"/cache/{only.name}/*"), by_sid

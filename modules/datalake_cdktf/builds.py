@@ -32,14 +32,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Literal
+from enum import Enum
 
 from datalake_cdktf.config.model import TerraformRelease
+from datalake_cdktf.iam.pipeline import Role
 
-__all__ = ["BUILDS", "CACHE", "Build", "BuildContext", "Identity", "Start", "builds", "buildspec", "terraform_install"]
-
-BUILDS = ("update", "test", "plan", "apply", "drift", "pr")
-"""The build projects of a pipeline: ``<project>-<env>-<repo>-<build>``."""
+__all__ = [
+    "BUILDS",
+    "CACHE",
+    "Build",
+    "BuildContext",
+    "Trigger",
+    "buildspec",
+    "run_as",
+    "started_by",
+    "terraform_install",
+]
 
 CACHE = "$HOME/.cache"
 """Where a build keeps what it downloads; CodeBuild restores it (``/root`` is the image's home)."""
@@ -80,95 +88,148 @@ class BuildContext:
     package_index: str | None
     pull_request_token: str | None
 
+    @property
+    def secrets(self) -> dict[str, str]:
+        """The Secrets Manager names builds may read, by the variable a build reads them as."""
+        return {"PULL_REQUEST_TOKEN": self.pull_request_token} if self.pull_request_token else {}
 
-Start = Literal["pipeline", "schedule", "pull request"]
-"""What starts a build: an action of the pipeline's run (its sources are the run's
-artifacts), the drift schedule (it clones the branch) or a pull request (it clones the
-pull request's commit and reports its status there)."""
-Identity = Literal["pipeline", "pull request"]
-"""The role a build runs as: the pipeline's build role, or the pull-request role (read-only)."""
+    def render(self, template: str) -> str:
+        """``template`` (a build's description or command) with its ``{environment}``,
+        ``{repository}``, ``{pipeline_name}`` and ``{artifact_bucket}`` filled in."""
+        return template.format(
+            environment=self.environment,
+            repository=self.repository,
+            pipeline_name=self.pipeline_name,
+            artifact_bucket=self.artifact_bucket,
+        )
+
+
+class Trigger(Enum):
+    """What starts a build: an action of the pipeline's run (its sources are the run's
+    artifacts), the drift schedule (it clones the branch) or a pull request (it clones the
+    pull request's commit and reports its status there)."""
+
+    PIPELINE = "pipeline"
+    SCHEDULE = "schedule"
+    PULL_REQUEST = "pull request"
 
 
 @dataclass(frozen=True)
 class Build:
-    """One build: what it installs (``setup``: ``setup`` or ``setup-dev``), the commands it
-    runs, in which checkout (``in_definitions``: the infrastructure repository's), what it
-    hands on (``exported_variables``, ``artifacts``) or reads (``secrets``), what starts it
-    (``started_by``) and as whom it runs (``identity``)."""
+    """One build of every pipeline: its project is ``<project>-<env>-<repo>-<name>``.
+
+    - ``description``, ``commands``: templates that :meth:`BuildContext.render` fills in;
+      ``setup``: what it installs first (``setup``, or ``setup-dev`` with the test tools).
+    - ``trigger``: what starts it (:class:`Trigger`); ``stage``: its stage and action in the
+      pipeline's run (``Trigger.PIPELINE`` only, and required), in the table's order;
+      ``after_approval``: a person approves the run before it, where the environment
+      requires approval.
+    - ``updates_pipeline``: it applies the pipeline's own stack, so an ETL pipeline runs it
+      in the infrastructure repository's checkout (``definitions``), which defines it.
+    - ``inputs``: the builds whose artifacts it reads (besides the sources);
+      ``artifacts``: the files it hands on (the artifact is named after the build);
+      ``exported_variables``: what it hands on in the namespace named after its stage.
+    - ``secrets``: the variables it reads from Secrets Manager (:attr:`BuildContext.secrets`;
+      one the deployment does not configure is left out).
+    - ``role``: the role it runs as (:class:`~datalake_cdktf.iam.pipeline.Role`).
+    """
 
     name: str
     description: str
     setup: str
     commands: tuple[str, ...]
-    in_definitions: bool = False
-    exported_variables: tuple[str, ...] = ()
+    trigger: Trigger = Trigger.PIPELINE
+    stage: str | None = None
+    after_approval: bool = False
+    updates_pipeline: bool = False
+    inputs: tuple[str, ...] = ()
     artifacts: tuple[str, ...] = ()
-    secrets: tuple[tuple[str, str], ...] = ()
-    started_by: Start = "pipeline"
-    identity: Identity = "pipeline"
+    exported_variables: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = ()
+    role: Role = Role.BUILD
+
+    def __post_init__(self):
+        if (self.trigger is Trigger.PIPELINE) != (self.stage is not None):
+            raise ValueError(
+                f"build {self.name}: a build the pipeline's run starts names its stage, and no other build does"
+            )
 
     @property
     def runtimes(self) -> dict[str, str]:
+        """The image's runtimes it selects (:data:`TEST_RUNTIMES` with the test tools)."""
         return TEST_RUNTIMES if self.setup == "setup-dev" else RUNTIMES
 
+    def in_definitions(self, context: BuildContext) -> bool:
+        """Whether it runs in the infrastructure repository's checkout (``definitions``)."""
+        return self.updates_pipeline and context.etl
 
-def builds(context: BuildContext) -> dict[str, Build]:
-    """The six builds of one pipeline, by name (:data:`BUILDS`)."""
-    env, repository = context.environment, context.repository
-    summary = f"s3://{context.artifact_bucket}/summaries/$CODEBUILD_BUILD_NUMBER.md"
-    secrets = (("PULL_REQUEST_TOKEN", context.pull_request_token),) if context.pull_request_token else ()
-    table = (
-        Build(
-            "update",
-            f"apply pipeline-{repository}-{env} when it changed (the pipeline updates itself)",
-            "setup",
-            (f"make pipeline-update ENV={env} REPOSITORY={repository} PIPELINE={context.pipeline_name}",),
-            # The pipeline stacks are defined in the infrastructure repository: an ETL
-            # pipeline updates itself from its second source.
-            in_definitions=context.etl,
+
+BUILDS = (
+    Build(
+        "update",
+        "apply pipeline-{repository}-{environment} when it changed (the pipeline updates itself)",
+        "setup",
+        ("make pipeline-update ENV={environment} REPOSITORY={repository} PIPELINE={pipeline_name}",),
+        stage="UpdatePipeline",
+        updates_pipeline=True,
+    ),
+    Build("test", "test {repository}", "setup-dev", ("make test",), stage="Test"),
+    Build(
+        "plan",
+        "saved plans of {repository} in {environment} and their summary",
+        "setup",
+        (
+            "make plan ENV={environment} PUBLISH=s3://{artifact_bucket}/summaries/$CODEBUILD_BUILD_NUMBER.md",
+            # the counts become the Plan namespace's variables (the approval request shows them)
+            "export $(cat plans/counts.env | xargs)",
         ),
-        Build("test", f"test {repository}", "setup-dev", ("make test",)),
-        Build(
-            "plan",
-            f"saved plans of {repository} in {env} and their summary",
-            "setup",
-            (
-                f"make plan ENV={env} PUBLISH={summary}",
-                # the counts become the Plan namespace's variables (the approval request shows them)
-                "export $(cat plans/counts.env | xargs)",
-            ),
-            exported_variables=PLAN_VARIABLES,
-            artifacts=("plans/**/*",),
-        ),
-        Build(
-            "apply",
-            f"apply exactly the saved plans of {repository} in {env}",
-            "setup",
-            (f"make apply ENV={env} PLANS=$CODEBUILD_SRC_DIR_plan/plans",),
-        ),
-        Build(
-            "drift",
-            f"compare {env} with what {repository} declares",
-            "setup",
-            (f"make drift ENV={env}",),
-            started_by="schedule",
-        ),
-        Build(
-            "pr",
-            f"test a pull request of {repository} and plan it against {env}, read-only",
-            "setup-dev",
-            ("make test", f"make pr-plan ENV={env}"),  # the same tests as a push, then the read-only plan
-            secrets=secrets,
-            started_by="pull request",
-            identity="pull request",
-        ),
-    )
-    return {build.name: build for build in table}
+        stage="Plan",
+        artifacts=("plans/**/*",),
+        exported_variables=PLAN_VARIABLES,
+    ),
+    Build(
+        "apply",
+        "apply exactly the saved plans of {repository} in {environment}",
+        "setup",
+        ("make apply ENV={environment} PLANS=$CODEBUILD_SRC_DIR_plan/plans",),
+        stage="Apply",
+        after_approval=True,
+        inputs=("plan",),
+    ),
+    Build(
+        "drift",
+        "compare {environment} with what {repository} declares",
+        "setup",
+        ("make drift ENV={environment}",),
+        trigger=Trigger.SCHEDULE,
+    ),
+    Build(
+        "pr",
+        "test a pull request of {repository} and plan it against {environment}, read-only",
+        "setup-dev",
+        ("make test", "make pr-plan ENV={environment}"),  # the same tests as a push, then the read-only plan
+        trigger=Trigger.PULL_REQUEST,
+        secrets=("PULL_REQUEST_TOKEN",),
+        role=Role.PULL_REQUEST,
+    ),
+)
+"""Every pipeline's builds, in the order of its run; each is a project
+``<project>-<env>-<repo>-<name>``. A new kind of build is a new record here."""
+
+
+def run_as(role: Role) -> tuple[Build, ...]:
+    """The builds that run as ``role``."""
+    return tuple(b for b in BUILDS if b.role is role)
+
+
+def started_by(trigger: Trigger) -> tuple[Build, ...]:
+    """The builds that ``trigger`` starts, in the table's order."""
+    return tuple(b for b in BUILDS if b.trigger is trigger)
 
 
 def buildspec(build: Build, context: BuildContext) -> str:
     """The buildspec of ``build``: the cache, Terraform, ``make <setup>``, then its commands."""
-    checkout = ["cd $CODEBUILD_SRC_DIR_definitions"] if build.in_definitions else []
+    checkout = ["cd $CODEBUILD_SRC_DIR_definitions"] if build.in_definitions(context) else []
     deployment = ["export DATALAKE_DEPLOYMENT=$CODEBUILD_SRC_DIR_definitions/envs"] if context.etl else []
     variables = {"CI": "true", "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "PIPENV_VENV_IN_PROJECT": "0"}
     # The AWS provider's start-ups allocate heavily: Go's collector at 400% saves ~18% of
@@ -180,8 +241,9 @@ def buildspec(build: Build, context: BuildContext) -> str:
     env: dict = {"shell": "bash", "variables": variables}
     if build.exported_variables:
         env["exported-variables"] = list(build.exported_variables)
-    if build.secrets:
-        env["secrets-manager"] = dict(build.secrets)
+    secrets = {variable: context.secrets[variable] for variable in build.secrets if variable in context.secrets}
+    if secrets:
+        env["secrets-manager"] = secrets
     spec: dict = {
         "version": 0.2,
         "env": env,
@@ -196,7 +258,7 @@ def buildspec(build: Build, context: BuildContext) -> str:
                     f"make {build.setup}",
                 ],
             },
-            "build": {"commands": [*checkout, *build.commands]},
+            "build": {"commands": [*checkout, *(context.render(command) for command in build.commands)]},
         },
         "cache": {"paths": list(CACHE_PATHS)},
     }

@@ -10,48 +10,42 @@ check; pull requests against the branch get a read-only plan as a comment.
 
 Every build runs a project command (``make <target> ENV=<env>``) that a person can run
 on a laptop. No resource here is IAM: the roles come from ``bootstrap-<env>``
-(:mod:`datalake_cdktf.pipeline_access`), so a pipeline that updates itself cannot widen
+(:mod:`datalake_cdktf.iam.pipeline`), so a pipeline that updates itself cannot widen
 what it may do.
+
+The builds are the records of :data:`datalake_cdktf.builds.BUILDS`, each rendered into its
+project by :meth:`Pipeline._project`; the sources, the starts and the notifications are
+in :mod:`~datalake_cdktf.constructs.pipeline_sources`,
+:mod:`~datalake_cdktf.constructs.pipeline_starts` and
+:mod:`~datalake_cdktf.constructs.pipeline_notifications`.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from datalake_cdktf.builds import BUILDS, Build, BuildContext, builds, buildspec
+from datalake_cdktf.builds import BUILDS, Build, BuildContext, Trigger, buildspec, started_by
 from datalake_cdktf.config.model import TerraformRelease
-from datalake_cdktf.engine import Construct
-from datalake_cdktf.engine.aws import (
-    cloudwatch_event_rule,
-    cloudwatch_event_target,
-    cloudwatch_log_group,
-    codebuild_project,
-    codebuild_webhook,
-    codepipeline,
-    codestarnotifications_notification_rule,
-    data_aws_codestarconnections_connection,
-    sns_topic,
-    sns_topic_policy,
+from datalake_cdktf.constructs.pipeline_notifications import (
+    PIPELINE_EVENTS,
+    SCHEDULED_BUILD_EVENTS,
+    notification_rule,
+    notification_topic,
 )
+from datalake_cdktf.constructs.pipeline_sources import Sources, connection_arn
+from datalake_cdktf.constructs.pipeline_starts import codecommit_starts, pull_request_webhook, schedule
+from datalake_cdktf.engine import Construct
+from datalake_cdktf.engine.aws import cloudwatch_log_group, codebuild_project, codepipeline
 from datalake_cdktf.git_hosts import GitHost, git_host
-from datalake_cdktf.iam.statements import document
 from datalake_cdktf.naming import kms_alias_arn
 from datalake_cdktf.pipeline_access import PipelineAccess
 
 __all__ = ["PIPELINE_EVENTS", "Pipeline", "PipelineConfig"]
 
-PIPELINE_EVENTS = (
-    "codepipeline-pipeline-manual-approval-needed",
-    "codepipeline-pipeline-pipeline-execution-failed",
-    "codepipeline-pipeline-pipeline-execution-succeeded",
-)
-"""What reaches the topic: approvals waiting, failures, and runs that applied."""
-
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """- ``access``: names and roles (from :class:`~datalake_cdktf.pipeline_access.PipelineAccess`).
+    """- ``access``: names and roles (:class:`~datalake_cdktf.iam.pipeline.PipelineAccess`).
     - ``environment`` / ``branch``: the environment this pipeline deploys and its branch.
     - ``repository_id``: ``owner/name`` of the repository; ``definitions_id``: the
       infrastructure repository, which defines every pipeline and the deployment
@@ -102,6 +96,17 @@ class PipelineConfig:
             pull_request_token=self.pull_request_token,
         )
 
+    def sources(self, connection_arn: str | None) -> Sources:
+        """The repositories its run and builds read, through ``connection_arn``."""
+        return Sources(
+            host=self.host,
+            region=self.access.region,
+            branch=self.branch,
+            repository_id=self.repository_id,
+            definitions_id=self.definitions_id,
+            connection_arn=connection_arn,
+        )
+
     def clone_url(self, repository_id: str) -> str:
         """Where CodeBuild clones ``repository_id`` from (builds that CodePipeline does not start)."""
         return self.host.clone_url(repository_id, self.access.region)
@@ -118,36 +123,61 @@ class Pipeline(Construct):
         self.config = config
         access = config.access
         self.artifact_key = kms_alias_arn(access.account_id, access.region, access.artifact_key_alias)
-        self.connection_arn = None
-        if not config.codecommit:
-            self.connection_arn = data_aws_codestarconnections_connection.DataAwsCodestarconnectionsConnection(
-                self, "connection", name=config.connection_name
-            ).arn
+        self.sources = config.sources(None if config.codecommit else connection_arn(self, config.connection_name))
         self.context = config.build_context  # once: every build's buildspec reads it
-        self.builds = builds(self.context)
-        self.projects = {name: self._project(self.builds[name]) for name in BUILDS}
-        self.topic = sns_topic.SnsTopic(
-            self,
-            "topic",
-            name=access.prefix + "notifications",
-            kms_master_key_id=kms_alias_arn(access.account_id, access.region, access.notification_key_alias),
-        )
+        self.projects = {build.name: self._project(build) for build in BUILDS}
+        self.topic = notification_topic(self, access)
         self.topic_arn = self.topic.arn  # read once: each read is a call into the engine
-        sns_topic_policy.SnsTopicPolicy(
-            self, "topic-policy", arn=self.topic_arn, policy=document(*self._topic_policy())
-        )
         self.pipeline = self._pipeline()
-        self._notifications()
-        self._event_rule(
-            "drift",
-            description=f"Compare {config.environment} with what {access.repository} declares",
-            target=self.projects["drift"].arn,
-            schedule_expression=config.drift_schedule,
+        notification_rule(
+            self,
+            access,
+            "pipeline-events",
+            resource=self.pipeline.arn,
+            events=PIPELINE_EVENTS,
+            topic_arn=self.topic_arn,
         )
+        self._schedules()
+        self._pull_request_starts()
+
+    def _schedules(self) -> None:
+        """Each scheduled build (the drift check) runs on the drift schedule; its failures reach the topic."""
+        access = self.config.access
+        for build in started_by(Trigger.SCHEDULE):
+            project_arn = self.projects[build.name].arn
+            description = self.context.render(build.description)
+            schedule(
+                self,
+                access,
+                build.name,
+                description=description[:1].upper() + description[1:],
+                project_arn=project_arn,
+                expression=self.config.drift_schedule,
+            )
+            notification_rule(
+                self,
+                access,
+                f"{build.name}-events",
+                resource=project_arn,
+                events=SCHEDULED_BUILD_EVENTS,
+                topic_arn=self.topic_arn,
+            )
+
+    def _pull_request_starts(self) -> None:
+        """Pull requests start the pull-request build (CodeCommit: its rules start runs too)."""
+        config = self.config
+        (project,) = (self.projects[build.name] for build in started_by(Trigger.PULL_REQUEST))
         if config.codecommit:
-            self._codecommit_starts()
+            codecommit_starts(
+                self,
+                config.access,
+                repository_id=config.repository_id,
+                branch=config.branch,
+                pipeline_arn=self.pipeline.arn,
+                pull_request_project_arn=project.arn,
+            )
         else:
-            self._pull_request_webhook()
+            pull_request_webhook(self, project_name=project.name, branch=config.branch)
 
     def _project(self, build: Build) -> codebuild_project.CodebuildProject:
         """``build``'s CodeBuild project and its log group (encrypted with the artifact key)."""
@@ -160,24 +190,21 @@ class Pipeline(Construct):
             retention_in_days=config.log_retention_days,
             kms_key_id=self.artifact_key,
         )
-        started_by_pipeline = build.started_by == "pipeline"
-        identity = access.pull_request_role if build.identity == "pull request" else access.build_role
         return codebuild_project.CodebuildProject(
             self,
             build.name,
             name=project,
-            description=f"{build.description}",
-            service_role=access.role_arn(identity),
+            description=self.context.render(build.description),
+            service_role=access.role_arn(access.role_name(build.role)),
             encryption_key=self.artifact_key,
             build_timeout=60,
             artifacts=codebuild_project.CodebuildProjectArtifacts(
-                type="CODEPIPELINE" if started_by_pipeline else "NO_ARTIFACTS"
+                type="CODEPIPELINE" if build.trigger is Trigger.PIPELINE else "NO_ARTIFACTS"
             ),
-            source=self._build_source(build, buildspec(build, self.context), started_by_pipeline),
-            source_version=f"refs/heads/{config.branch}" if build.started_by == "schedule" else None,
-            # Builds CodePipeline does not start clone the definitions themselves.
-            secondary_sources=None if started_by_pipeline else self._definitions_source(),
-            secondary_source_version=None if started_by_pipeline else self._definitions_version(),
+            source=self.sources.build_source(build, buildspec(build, self.context)),
+            source_version=self.sources.source_version(build),
+            secondary_sources=self.sources.secondary_sources(build),
+            secondary_source_version=self.sources.secondary_source_version(build),
             environment=codebuild_project.CodebuildProjectEnvironment(
                 compute_type="BUILD_GENERAL1_SMALL",
                 image=config.build_image,
@@ -196,7 +223,7 @@ class Pipeline(Construct):
         )
 
     def _pipeline(self) -> codepipeline.Codepipeline:
-        config, access = self.config, self.config.access
+        access = self.config.access
         return codepipeline.Codepipeline(
             self,
             "pipeline",
@@ -215,294 +242,51 @@ class Pipeline(Construct):
                 )
             ],
             stage=self._stages(),
-            trigger=None if config.codecommit else [self._trigger()],
+            trigger=self.sources.trigger(),
         )
 
-    def _notifications(self) -> None:
-        """The pipeline's events and the drift build's failures, to the topic."""
-        access = self.config.access
-        for name, resource, events in (
-            ("pipeline-events", self.pipeline.arn, list(PIPELINE_EVENTS)),
-            ("drift-events", self.projects["drift"].arn, ["codebuild-project-build-state-failed"]),
-        ):
-            codestarnotifications_notification_rule.CodestarnotificationsNotificationRule(
-                self,
-                name,
-                name=f"{access.pipeline_name}-{name}",
-                resource=resource,
-                detail_type="FULL",
-                event_type_ids=events,
-                target=[
-                    codestarnotifications_notification_rule.CodestarnotificationsNotificationRuleTarget(
-                        address=self.topic_arn
-                    )
-                ],
-            )
+    def _stages(self) -> list[codepipeline.CodepipelineStage]:
+        """Source, then each build the run starts in the table's order (an approval before
+        a build that needs one, where the environment requires it)."""
+        stages = [codepipeline.CodepipelineStage(name="Source", action=self.sources.actions())]
+        for build in started_by(Trigger.PIPELINE):
+            if build.after_approval and self.config.approval:
+                stages.append(codepipeline.CodepipelineStage(name="Approval", action=[self._approval()]))
+            stages.append(codepipeline.CodepipelineStage(name=build.stage, action=[self._build_action(build)]))
+        return stages
 
-    def _event_rule(self, name: str, *, description: str, target: str, input_transformer=None, **rule) -> None:
-        """An EventBridge rule ``<prefix><name>`` whose one target runs as the CodePipeline role."""
-        access = self.config.access
-        created = cloudwatch_event_rule.CloudwatchEventRule(
-            self,
-            f"{name}-rule" if name != "drift" else "drift-schedule",
-            name=access.prefix + name,
-            description=description,
-            **rule,
-        )
-        cloudwatch_event_target.CloudwatchEventTarget(
-            self,
-            f"{name}-target",
-            rule=created.name,
-            arn=target,
-            role_arn=access.role_arn(access.codepipeline_role),
-            input_transformer=input_transformer,
-        )
-
-    def _codecommit_starts(self) -> None:
-        """CodeCommit has no CodePipeline trigger or CodeBuild webhook: its repository events
-        start a run on a push to the branch, and the pull-request build on a pull request
-        against it (created, or its source branch updated), at the pull request's commit."""
-        config, access = self.config, self.config.access
-        repository = config.repository_id.split("/")[-1]
-        events = {
-            "source": ["aws.codecommit"],
-            "resources": [access.arn("codecommit", repository)],
-        }
-        self._event_rule(
-            "push",
-            description=f"A push to {config.branch} of {repository} starts {access.pipeline_name}",
-            target=self.pipeline.arn,
-            event_pattern=json.dumps(
-                {
-                    **events,
-                    "detail-type": ["CodeCommit Repository State Change"],
-                    "detail": {
-                        "event": ["referenceCreated", "referenceUpdated"],
-                        "referenceType": ["branch"],
-                        "referenceName": [config.branch],
-                    },
-                },
-                sort_keys=True,
-            ),
-        )
-        self._event_rule(
-            "pull-requests",
-            description=f"A pull request against {config.branch} of {repository} runs its read-only plan",
-            target=self.projects["pr"].arn,
-            event_pattern=json.dumps(
-                {
-                    **events,
-                    "detail-type": ["CodeCommit Pull Request State Change"],
-                    "detail": {
-                        "event": ["pullRequestCreated", "pullRequestSourceBranchUpdated"],
-                        "destinationReference": [f"refs/heads/{config.branch}"],
-                        "pullRequestStatus": ["Open"],
-                    },
-                },
-                sort_keys=True,
-            ),
-            input_transformer=cloudwatch_event_target.CloudwatchEventTargetInputTransformer(
-                input_paths={"commit": "$.detail.sourceCommit", "number": "$.detail.pullRequestId"},
-                input_template=(
-                    '{"sourceVersion": <commit>, "environmentVariablesOverride": '
-                    '[{"name": "PULL_REQUEST_ID", "value": <number>, "type": "PLAINTEXT"}]}'
-                ),
-            ),
-        )
-
-    def _pull_request_webhook(self) -> None:
-        codebuild_webhook.CodebuildWebhook(
-            self,
-            "pull-requests",
-            project_name=self.projects["pr"].name,
-            build_type="BUILD",
-            filter_group=[
-                codebuild_webhook.CodebuildWebhookFilterGroup(
-                    filter=[
-                        codebuild_webhook.CodebuildWebhookFilterGroupFilter(
-                            type="EVENT",
-                            pattern="PULL_REQUEST_CREATED,PULL_REQUEST_UPDATED,PULL_REQUEST_REOPENED",
-                        ),
-                        codebuild_webhook.CodebuildWebhookFilterGroupFilter(
-                            type="BASE_REF", pattern=f"^refs/heads/{self.config.branch}$"
-                        ),
-                    ]
-                )
-            ],
-        )
-
-    def _repository_source(self, repository_id: str, **extra):
-        """A CodeBuild source that clones ``repository_id`` (through the connection, or CodeCommit)."""
-        config = self.config
-        source = {"type": config.host.codebuild_type, "location": config.clone_url(repository_id)}
-        if config.host.through_connection:
-            source["auth"] = {"type": "CODECONNECTIONS", "resource": self.connection_arn}
-        return {**source, **extra}
-
-    def _build_source(
-        self, build: Build, spec: str, started_by_pipeline: bool
-    ) -> codebuild_project.CodebuildProjectSource:
-        if started_by_pipeline:
-            return codebuild_project.CodebuildProjectSource(type="CODEPIPELINE", buildspec=spec)
-        source = self._repository_source(self.config.repository_id, buildspec=spec)
-        if not self.config.codecommit:
-            source["report_build_status"] = build.started_by == "pull request"
-        auth = source.pop("auth", None)
-        return codebuild_project.CodebuildProjectSource(
-            **source, auth=codebuild_project.CodebuildProjectSourceAuth(**auth) if auth else None
-        )
-
-    def _definitions_source(self) -> list[codebuild_project.CodebuildProjectSecondarySources] | None:
-        if not self.config.definitions_id:
-            return None
-        source = self._repository_source(self.config.definitions_id, source_identifier="definitions")
-        auth = source.pop("auth", None)
-        return [
-            codebuild_project.CodebuildProjectSecondarySources(
-                **source, auth=codebuild_project.CodebuildProjectSecondarySourcesAuth(**auth) if auth else None
-            )
-        ]
-
-    def _definitions_version(self) -> list[codebuild_project.CodebuildProjectSecondarySourceVersion] | None:
-        if not self.config.definitions_id:
-            return None
-        return [
-            codebuild_project.CodebuildProjectSecondarySourceVersion(
-                source_identifier="definitions", source_version=f"refs/heads/{self.config.branch}"
-            )
-        ]
-
-    def _source_action(self, name: str, repository_id: str, output: str) -> codepipeline.CodepipelineStageAction:
-        config = self.config
-        if config.codecommit:
-            return codepipeline.CodepipelineStageAction(
-                name=name,
-                category="Source",
-                owner="AWS",
-                provider="CodeCommit",
-                version="1",
-                output_artifacts=[output],
-                namespace="SourceVariables" if name == "Source" else None,
-                configuration={
-                    "RepositoryName": repository_id.split("/")[-1],
-                    "BranchName": config.branch,
-                    "PollForSourceChanges": "false",  # the push rule starts runs (_codecommit_starts)
-                    "OutputArtifactFormat": "CODE_ZIP",
-                },
-            )
-        return codepipeline.CodepipelineStageAction(
-            name=name,
-            category="Source",
-            owner="AWS",
-            provider="CodeStarSourceConnection",
-            version="1",
-            output_artifacts=[output],
-            namespace="SourceVariables" if name == "Source" else None,
-            configuration={
-                "ConnectionArn": self.connection_arn,
-                "FullRepositoryId": repository_id,
-                "BranchName": config.branch,
-                "OutputArtifactFormat": "CODE_ZIP",
-                "DetectChanges": "false",  # the trigger below starts runs, on push to the branch
-            },
-        )
-
-    def _build_action(self, name: str, build: str, inputs: list[str], **extra) -> codepipeline.CodepipelineStageAction:
-        configuration = {"ProjectName": self.projects[build].name}
+    def _build_action(self, build: Build) -> codepipeline.CodepipelineStageAction:
+        inputs = [*self.sources.inputs, *build.inputs]
+        configuration = {"ProjectName": self.projects[build.name].name}
         if len(inputs) > 1:
             configuration["PrimarySource"] = inputs[0]
         return codepipeline.CodepipelineStageAction(
-            name=name,
+            name=build.stage,
             category="Build",
             owner="AWS",
             provider="CodeBuild",
             version="1",
             input_artifacts=inputs,
             configuration=configuration,
-            **extra,
+            output_artifacts=[build.name] if build.artifacts else None,
+            namespace=build.stage if build.exported_variables else None,
         )
 
-    def _stages(self) -> list[codepipeline.CodepipelineStage]:
-        config = self.config
-        sources = [self._source_action("Source", config.repository_id, "source")]
-        inputs = ["source"]
-        if config.definitions_id:  # an ETL pipeline: the infrastructure repository defines it and the deployment
-            sources.append(self._source_action("Definitions", config.definitions_id, "definitions"))
-            inputs = ["source", "definitions"]
-        stages = [
-            codepipeline.CodepipelineStage(name="Source", action=sources),
-            codepipeline.CodepipelineStage(
-                name="UpdatePipeline", action=[self._build_action("UpdatePipeline", "update", inputs)]
-            ),
-            codepipeline.CodepipelineStage(name="Test", action=[self._build_action("Test", "test", inputs)]),
-            codepipeline.CodepipelineStage(
-                name="Plan",
-                action=[self._build_action("Plan", "plan", inputs, output_artifacts=["plan"], namespace="Plan")],
-            ),
-        ]
-        if config.approval:
-            stages.append(
-                codepipeline.CodepipelineStage(
-                    name="Approval",
-                    action=[
-                        codepipeline.CodepipelineStageAction(
-                            name="Approve",
-                            category="Approval",
-                            owner="AWS",
-                            provider="Manual",
-                            version="1",
-                            configuration={
-                                "NotificationArn": self.topic_arn,
-                                "CustomData": (
-                                    f"{config.environment}: #{{Plan.ADD}} to add, #{{Plan.CHANGE}} to change, "
-                                    "#{Plan.REPLACE} to replace, #{Plan.DESTROY} to destroy; "
-                                    "#{Plan.DATA_AT_RISK} data-bearing resources destroyed or replaced"
-                                ),
-                                "ExternalEntityLink": "#{Plan.SUMMARY_URL}",
-                            },
-                        )
-                    ],
-                )
-            )
-        stages.append(
-            codepipeline.CodepipelineStage(
-                name="Apply", action=[self._build_action("Apply", "apply", [*inputs, "plan"])]
-            )
-        )
-        return stages
-
-    def _trigger(self) -> codepipeline.CodepipelineTrigger:
-        return codepipeline.CodepipelineTrigger(
-            provider_type="CodeStarSourceConnection",
-            git_configuration=codepipeline.CodepipelineTriggerGitConfiguration(
-                source_action_name="Source",
-                push=[
-                    codepipeline.CodepipelineTriggerGitConfigurationPush(
-                        branches=codepipeline.CodepipelineTriggerGitConfigurationPushBranches(
-                            includes=[self.config.branch]
-                        )
-                    )
-                ],
-            ),
-        )
-
-    def _topic_policy(self) -> list[dict]:
-        access = self.config.access
-        return [
-            {
-                "Sid": "NotificationsOfThisAccount",
-                "Effect": "Allow",
-                "Principal": {"Service": "codestar-notifications.amazonaws.com"},
-                "Action": "sns:Publish",
-                "Resource": self.topic_arn,
-                "Condition": {"StringEquals": {"aws:SourceAccount": access.account_id}},
+    def _approval(self) -> codepipeline.CodepipelineStageAction:
+        """A person approves the plan; the request carries its counts and a link to its summary."""
+        return codepipeline.CodepipelineStageAction(
+            name="Approve",
+            category="Approval",
+            owner="AWS",
+            provider="Manual",
+            version="1",
+            configuration={
+                "NotificationArn": self.topic_arn,
+                "CustomData": (
+                    f"{self.config.environment}: #{{Plan.ADD}} to add, #{{Plan.CHANGE}} to change, "
+                    "#{Plan.REPLACE} to replace, #{Plan.DESTROY} to destroy; "
+                    "#{Plan.DATA_AT_RISK} data-bearing resources destroyed or replaced"
+                ),
+                "ExternalEntityLink": "#{Plan.SUMMARY_URL}",
             },
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "sns:Publish",
-                "Resource": self.topic_arn,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-        ]
+        )

@@ -9,7 +9,7 @@ from datalake_cdktf.engine import Construct, TerraformProvider
 from datalake_cdktf.engine.aws import iam_role, iam_role_policy
 from datalake_cdktf.iam.statements import document
 from datalake_cdktf.naming import kms_alias_arn
-from datalake_cdktf.pipeline_access import BUILDS, PipelineAccess
+from datalake_cdktf.pipeline_access import PipelineAccess, Role, role_policies
 
 __all__ = [
     "ARTIFACT_DAYS",
@@ -20,8 +20,8 @@ __all__ = [
 MAX_SESSION_SECONDS = 3600
 """How long a session of the pipeline's roles may last (one hour, IAM's default)."""
 ARTIFACT_DAYS = 90
-"""Days the pipeline's artifacts, and their older versions, stay in its bucket."""
-"""Pipeline artifacts (sources, plans) are rebuilt from Git; keep them 90 days."""
+"""Days the pipeline's artifacts, and their older versions, stay in its bucket (sources
+and plans are rebuilt from Git)."""
 
 
 class PipelineIdentities(Construct):
@@ -32,8 +32,8 @@ class PipelineIdentities(Construct):
       after 90 days, emptied on destroy;
     - the build role, the CodePipeline role and the pull-request role.
 
-    Properties: ``build_role``, ``codepipeline_role``, ``pull_request_role`` (the
-    ``aws_iam_role`` resources), ``artifact_bucket``.
+    Properties: ``roles`` (:class:`~datalake_cdktf.iam.pipeline.Role` -> ``aws_iam_role``),
+    the same as ``build_role``, ``codepipeline_role``, ``pull_request_role``; ``artifact_bucket``.
     """
 
     def __init__(
@@ -60,31 +60,21 @@ class PipelineIdentities(Construct):
             ),
             provider=provider,
         )
-        builds = tuple(access.project(b) for b in BUILDS if b != "pr")
-        self.build_role = self._role(
-            "build", access.build_role, access.build_trust(builds), access.build_permissions(), provider
-        )
-        self.codepipeline_role = self._role(
-            "codepipeline",
-            access.codepipeline_role,
-            access.codepipeline_trust(),
-            access.codepipeline_permissions(),
-            provider,
-        )
-        self.pull_request_role = self._role(
-            "pr",
-            access.pull_request_role,
-            access.build_trust((access.project("pr"),)),
-            access.pull_request_permissions(),
-            provider,
-        )
+        self.roles = {
+            role: self._role(role, trust, permissions, provider)
+            for role, (trust, permissions) in role_policies(access).items()
+        }
+        self.build_role = self.roles[Role.BUILD]
+        self.codepipeline_role = self.roles[Role.CODEPIPELINE]
+        self.pull_request_role = self.roles[Role.PULL_REQUEST]
 
-    def _role(self, construct_id: str, name: str, trust, permissions, provider) -> iam_role.IamRole:
+    def _role(self, which: Role, trust, permissions, provider) -> iam_role.IamRole:
+        construct_id = which.value
         role = iam_role.IamRole(
             self,
             f"{construct_id}-role",
             provider=provider,
-            name=name,
+            name=self.access.role_name(which),
             max_session_duration=MAX_SESSION_SECONDS,
             assume_role_policy=document(trust),
         )

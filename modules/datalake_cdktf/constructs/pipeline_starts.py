@@ -1,0 +1,139 @@
+"""What starts one pipeline's runs and its builds that the run does not start.
+
+- A scheduled build (the drift check): an EventBridge schedule.
+- Through a connection (GitHub, GitLab, Bitbucket): the CodePipeline trigger starts runs
+  (:meth:`~datalake_cdktf.constructs.pipeline_sources.Sources.trigger`), and a CodeBuild
+  webhook the pull-request build.
+- CodeCommit has neither: EventBridge rules on the repository's events start a run on a
+  push to the branch, and the pull-request build on a pull request against it (created,
+  or its source branch updated), at the pull request's commit.
+
+Every rule's target runs as the pipeline's CodePipeline role. The resources are created
+in the pipeline's scope (their ids are the pipeline's own).
+"""
+
+from __future__ import annotations
+
+import json
+
+from datalake_cdktf.engine import Construct
+from datalake_cdktf.engine.aws import cloudwatch_event_rule, cloudwatch_event_target, codebuild_webhook
+from datalake_cdktf.iam.pipeline import PipelineAccess
+
+__all__ = ["codecommit_starts", "event_rule", "pull_request_webhook", "schedule"]
+
+
+def event_rule(
+    scope: Construct,
+    access: PipelineAccess,
+    name: str,
+    *,
+    rule_id: str | None = None,
+    description: str,
+    target: str,
+    input_transformer=None,
+    **rule,
+) -> None:
+    """An EventBridge rule ``<prefix><name>`` (id ``rule_id``, by default ``<name>-rule``)
+    whose one target (``<name>-target``) runs as the CodePipeline role."""
+    created = cloudwatch_event_rule.CloudwatchEventRule(
+        scope, rule_id or f"{name}-rule", name=access.prefix + name, description=description, **rule
+    )
+    cloudwatch_event_target.CloudwatchEventTarget(
+        scope,
+        f"{name}-target",
+        rule=created.name,
+        arn=target,
+        role_arn=access.role_arn(access.codepipeline_role),
+        input_transformer=input_transformer,
+    )
+
+
+def schedule(
+    scope: Construct, access: PipelineAccess, build: str, *, description: str, project_arn: str, expression: str
+) -> None:
+    """The schedule ``expression`` runs ``build`` (rule ``<prefix><build>``)."""
+    event_rule(
+        scope,
+        access,
+        build,
+        rule_id=f"{build}-schedule",
+        description=description,
+        target=project_arn,
+        schedule_expression=expression,
+    )
+
+
+def codecommit_starts(
+    scope: Construct,
+    access: PipelineAccess,
+    *,
+    repository_id: str,
+    branch: str,
+    pipeline_arn: str,
+    pull_request_project_arn: str,
+) -> None:
+    """The push rule (a push to ``branch`` starts the pipeline) and the pull-request rule
+    (a pull request against it runs the pull-request build at its commit)."""
+    repository = repository_id.split("/")[-1]
+    events = {"source": ["aws.codecommit"], "resources": [access.arn("codecommit", repository)]}
+    push = {
+        "event": ["referenceCreated", "referenceUpdated"],
+        "referenceType": ["branch"],
+        "referenceName": [branch],
+    }
+    event_rule(
+        scope,
+        access,
+        "push",
+        description=f"A push to {branch} of {repository} starts {access.pipeline_name}",
+        target=pipeline_arn,
+        event_pattern=json.dumps(
+            {**events, "detail-type": ["CodeCommit Repository State Change"], "detail": push}, sort_keys=True
+        ),
+    )
+    pull_request = {
+        "event": ["pullRequestCreated", "pullRequestSourceBranchUpdated"],
+        "destinationReference": [f"refs/heads/{branch}"],
+        "pullRequestStatus": ["Open"],
+    }
+    event_rule(
+        scope,
+        access,
+        "pull-requests",
+        description=f"A pull request against {branch} of {repository} runs its read-only plan",
+        target=pull_request_project_arn,
+        event_pattern=json.dumps(
+            {**events, "detail-type": ["CodeCommit Pull Request State Change"], "detail": pull_request},
+            sort_keys=True,
+        ),
+        input_transformer=cloudwatch_event_target.CloudwatchEventTargetInputTransformer(
+            input_paths={"commit": "$.detail.sourceCommit", "number": "$.detail.pullRequestId"},
+            input_template=(
+                '{"sourceVersion": <commit>, "environmentVariablesOverride": '
+                '[{"name": "PULL_REQUEST_ID", "value": <number>, "type": "PLAINTEXT"}]}'
+            ),
+        ),
+    )
+
+
+def pull_request_webhook(scope: Construct, *, project_name: str, branch: str) -> None:
+    """A pull request against ``branch`` (opened, updated, reopened) runs ``project_name``."""
+    codebuild_webhook.CodebuildWebhook(
+        scope,
+        "pull-requests",
+        project_name=project_name,
+        build_type="BUILD",
+        filter_group=[
+            codebuild_webhook.CodebuildWebhookFilterGroup(
+                filter=[
+                    codebuild_webhook.CodebuildWebhookFilterGroupFilter(
+                        type="EVENT", pattern="PULL_REQUEST_CREATED,PULL_REQUEST_UPDATED,PULL_REQUEST_REOPENED"
+                    ),
+                    codebuild_webhook.CodebuildWebhookFilterGroupFilter(
+                        type="BASE_REF", pattern=f"^refs/heads/{branch}$"
+                    ),
+                ]
+            )
+        ],
+    )
