@@ -19,6 +19,7 @@ from datalake_cdktf.config.etl import load_etl_config
 from tests.conftest import DEFAULT
 from tests.support.iam import ADMINISTRATOR_ACCESS, AccessModel, account_trust, sample, satisfying
 from tests.support.synth import ETL_TEMPLATE
+from tests.test_environment_bootstrap import deploy_policies
 
 CENTRAL = DEFAULT.central.account_id
 INFRA = DEFAULT.repositories.infrastructure
@@ -1117,7 +1118,7 @@ def test_the_boundary_admits_everything_the_permissions_grant(model, stacks, env
     role = DEFAULT.deploy_role_arn(env, repository)
     bootstrap = stacks[f"bootstrap-{env.name}"]
     blocked = []
-    for name in ("deploy", "deploy-services"):
+    for name in deploy_policies(bootstrap, repository.name):
         document = bootstrap.resource("aws_iam_policy", f"{repository.name}-deploy/{name}")["policy"]
         for statement in json.loads(document)["Statement"]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
