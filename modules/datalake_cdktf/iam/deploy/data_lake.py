@@ -302,7 +302,7 @@ def empty_buckets_on_destroy(access: DeployAccess) -> list[Statement]:
 
 
 def network(access: DeployAccess) -> list[Statement]:
-    """The private network (:data:`NETWORK_ACTIONS`; EC2 has few resource-level permissions)."""
+    """The private network (:data:`NETWORK_ACTIONS`), in the region only."""
     return [allow("PrivateNetwork", list(NETWORK_ACTIONS), "*", access.in_region)]
 
 

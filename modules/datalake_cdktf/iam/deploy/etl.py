@@ -160,7 +160,7 @@ ALARM_MANAGEMENT = (
     "cloudwatch:TagResource",
     "cloudwatch:UntagResource",
 )
-"""CloudWatch alarms on the jobs and workflows."""
+"""CloudWatch metric alarms."""
 TOPIC_MANAGEMENT = (
     "sns:CreateTopic",
     "sns:DeleteTopic",
@@ -171,7 +171,7 @@ TOPIC_MANAGEMENT = (
     "sns:TagResource",
     "sns:UntagResource",
 )
-"""SNS topics the alarms notify (subscriptions: :data:`WITHOUT_RESOURCE_TYPES`)."""
+"""SNS topics and subscribing to them (subscriptions' attributes: :data:`WITHOUT_RESOURCE_TYPES`)."""
 TABLE_MANAGEMENT = (
     "dynamodb:CreateTable",
     "dynamodb:DeleteTable",
@@ -185,7 +185,7 @@ TABLE_MANAGEMENT = (
     "dynamodb:UpdateTable",
     "dynamodb:UpdateTimeToLive",
 )
-"""DynamoDB tables (the jobs' state)."""
+"""DynamoDB tables, their point-in-time recovery and time to live."""
 
 OWNED_SERVICES = (
     "cloudwatch",
@@ -415,7 +415,7 @@ def objects_ceiling(access: DeployAccess) -> list[Statement]:
 
 
 def data_key_ceiling(access: DeployAccess) -> list[Statement]:
-    """The data key, which encrypts the zones, the assets, topics and log groups."""
+    """The data key, named by its alias: what the repository's roles encrypt and decrypt with."""
     return [
         allow(
             "UseTheDataKey",
