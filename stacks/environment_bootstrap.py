@@ -11,12 +11,12 @@ and the state) that may assume ``admin_role_name`` in the environment's account.
 
 from __future__ import annotations
 
-from datalake_cdktf.access import DeployAccess
 from datalake_cdktf.config.model import DeploymentConfig, Environment, Repository
 from datalake_cdktf.constructs.deploy_role import DeployRole
 from datalake_cdktf.constructs.pipeline_identities import PipelineIdentities
 from datalake_cdktf.engine import Construct
 from datalake_cdktf.engine.aws import s3_account_public_access_block
+from datalake_cdktf.iam.deploy.scope import DeployAccess
 from datalake_cdktf.naming import bootstrap_stack_id, pipeline_stack_id, role_arn
 from datalake_cdktf.pipeline_access import PipelineAccess
 from datalake_cdktf.stack import DeploymentStack

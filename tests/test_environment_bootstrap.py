@@ -8,6 +8,7 @@ here: that the pieces exist, are wired together and fit IAM's limits.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -22,6 +23,15 @@ def bootstrap(stacks, env):
     return stacks[f"bootstrap-{env.name}"]
 
 
+def deploy_policies(bootstrap, repository: str) -> list[str]:
+    """The construct ids of ``repository``'s deploy role's managed policies, by number:
+    ``deploy``, then ``deploy-2``, ``deploy-3``, ... (as many as IAM's size limit needs)."""
+    within = f"{bootstrap.stack_id}/{repository}-deploy/"
+    paths = [conf["//"]["metadata"]["path"] for conf in bootstrap.resources("aws_iam_policy").values()]
+    parts = [p.removeprefix(within) for p in paths if re.fullmatch(rf"{re.escape(within)}deploy(-\d+)?", p)]
+    return sorted(parts, key=lambda part: int(part.removeprefix("deploy-")) if part != "deploy" else 1)
+
+
 @pytest.mark.parametrize("repository", REPOSITORIES)
 def test_each_repository_has_its_deploy_role_with_its_own_boundary_and_policy(bootstrap, env, repository):
     role = bootstrap.resource("aws_iam_role", f"{repository}-deploy/role")
@@ -30,12 +40,18 @@ def test_each_repository_has_its_deploy_role_with_its_own_boundary_and_policy(bo
     assert role["permissions_boundary"] == bootstrap.ref("aws_iam_policy", f"{repository}-deploy/boundary", "arn")
     boundary = bootstrap.resource("aws_iam_policy", f"{repository}-deploy/boundary")
     assert boundary["name"] == f"datalake-{env.name}-{repository}-boundary"
-    for policy in ("deploy", "deploy-services"):
+    policies = deploy_policies(bootstrap, repository)
+    assert policies == ["deploy", *(f"deploy-{n}" for n in range(2, len(policies) + 1))], policies
+    for policy in policies:
         managed = bootstrap.resource("aws_iam_policy", f"{repository}-deploy/{policy}")
         assert managed["name"] == f"datalake-{env.name}-{repository}-{policy}"
         attachment = bootstrap.resource("aws_iam_role_policy_attachment", f"{repository}-deploy/{policy}-attachment")
         assert attachment["role"] == bootstrap.ref("aws_iam_role", f"{repository}-deploy/role", "name")
         assert attachment["policy_arn"] == bootstrap.ref("aws_iam_policy", f"{repository}-deploy/{policy}", "arn")
+    role_name = bootstrap.ref("aws_iam_role", f"{repository}-deploy/role", "name")
+    attachments = bootstrap.resources("aws_iam_role_policy_attachment").values()
+    attached = sorted(c["policy_arn"] for c in attachments if c["role"] == role_name)
+    assert attached == sorted(bootstrap.ref("aws_iam_policy", f"{repository}-deploy/{p}", "arn") for p in policies)
 
 
 @pytest.mark.parametrize("repository", REPOSITORIES)

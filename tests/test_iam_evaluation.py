@@ -19,6 +19,7 @@ from datalake_cdktf.config.etl import load_etl_config
 from tests.conftest import DEFAULT
 from tests.support.iam import ADMINISTRATOR_ACCESS, AccessModel, account_trust, sample, satisfying
 from tests.support.synth import ETL_TEMPLATE
+from tests.test_environment_bootstrap import deploy_policies
 
 CENTRAL = DEFAULT.central.account_id
 INFRA = DEFAULT.repositories.infrastructure
@@ -1110,6 +1111,22 @@ def test_no_data_lake_role_trusts_a_principal_outside_the_central_account(model)
 
 @pytest.mark.parametrize("env", DEFAULT.environments, ids=lambda e: e.name)
 @pytest.mark.parametrize("repository", DEFAULT.repositories.all, ids=lambda r: r.name)
+def test_no_deploy_role_changes_any_of_its_policies(model, stacks, env, repository):
+    """However many managed policies the packer makes, the deploy role edits, deletes or
+    detaches none of them (its permissions would allow it: they are named in its prefix)."""
+    role = DEFAULT.deploy_role_arn(env, repository)
+    bootstrap = stacks[f"bootstrap-{env.name}"]
+    account = env.account_id
+    for part in deploy_policies(bootstrap, repository.name):
+        name = bootstrap.resource("aws_iam_policy", f"{repository.name}-deploy/{part}")["name"]
+        policy = naming.policy_arn(account, name, env.region)
+        for action in ("iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:SetDefaultPolicyVersion"):
+            assert not model.can(role, action, policy), f"{role} may {action} on {policy}"
+        assert not model.can(role, "iam:DetachRolePolicy", role, **{"iam:PolicyARN": policy}), policy
+
+
+@pytest.mark.parametrize("env", DEFAULT.environments, ids=lambda e: e.name)
+@pytest.mark.parametrize("repository", DEFAULT.repositories.all, ids=lambda r: r.name)
 def test_the_boundary_admits_everything_the_permissions_grant(model, stacks, env, repository):
     """A grant the boundary blocks would fail in the middle of an apply: ask, for every
     action of every statement of the deploy role's policies, on a resource the statement
@@ -1117,7 +1134,7 @@ def test_the_boundary_admits_everything_the_permissions_grant(model, stacks, env
     role = DEFAULT.deploy_role_arn(env, repository)
     bootstrap = stacks[f"bootstrap-{env.name}"]
     blocked = []
-    for name in ("deploy", "deploy-services"):
+    for name in deploy_policies(bootstrap, repository.name):
         document = bootstrap.resource("aws_iam_policy", f"{repository.name}-deploy/{name}")["policy"]
         for statement in json.loads(document)["Statement"]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from datalake_cdktf.iam.packing import MANAGED_POLICY_MAX, PolicyTooLarge, document_size, pack
+from datalake_cdktf.iam.statements import allow, document
 
 from tests.conftest import DEFAULT
 from tests.test_iam_lint import documents, resolve_references
@@ -52,3 +54,30 @@ def test_the_largest_documents_leave_room_to_grow(stacks):
     }
     assert len(boundaries) == len(DEFAULT.environments) * len(DEFAULT.repositories.all)
     assert max(boundaries.values()) <= 0.9 * LIMITS[("aws_iam_policy", "policy")], boundaries
+
+
+def _statement(sid: str, actions: int) -> dict:
+    return allow(sid, [f"s3:Action{n:04}" for n in range(actions)], "*")
+
+
+def test_the_packer_fills_each_policy_in_order_before_the_next():
+    statements = [_statement(f"S{n}", 100) for n in range(5)]  # ~1,750 characters each
+    packed = pack("datalake-dev-sales-deploy", statements, lambda n: f"part-{n}")
+    assert list(packed) == ["part-1", "part-2"], {name: len(part) for name, part in packed.items()}
+    assert [s for part in packed.values() for s in part] == statements  # the order is kept
+    assert all(document_size(part) <= MANAGED_POLICY_MAX for part in packed.values()), packed
+    assert len(packed["part-1"]) == 3, "the first policy is filled before the next is begun"
+
+
+def test_the_packer_names_the_role_whose_permissions_need_too_many_policies():
+    statements = [_statement(f"S{n}", 100) for n in range(5)]
+    with pytest.raises(PolicyTooLarge, match="datalake-dev-sales-deploy: its permissions need 2 managed policies"):
+        pack("datalake-dev-sales-deploy", statements, str, parts=1)
+    with pytest.raises(PolicyTooLarge, match="datalake-dev-sales-deploy: statement 'Huge' alone"):
+        pack("datalake-dev-sales-deploy", [_statement("Huge", 400)], str)
+
+
+def test_the_packer_counts_as_iam_does():
+    """Whitespace is not counted, the document's version and brackets are."""
+    statements = [_statement("S", 3)]
+    assert document_size(statements) == len(re.sub(r"\s", "", document(*statements)))

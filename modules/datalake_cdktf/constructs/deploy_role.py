@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datalake_cdktf.access import DeployAccess
 from datalake_cdktf.engine import Construct
 from datalake_cdktf.engine.aws import iam_policy, iam_role, iam_role_policy_attachment
+from datalake_cdktf.iam.deploy.scope import DeployAccess
 from datalake_cdktf.iam.statements import document
 
 __all__ = [
@@ -18,9 +18,10 @@ MAX_SESSION_SECONDS = 3600
 
 class DeployRole(Construct):
     """Role ``<project>-<env>-<repository>-deploy``, its managed policies
-    (``...-deploy`` and ``...-deploy-services``) and its permissions boundary
-    ``<project>-<env>-<repository>-boundary``, as
-    :class:`~datalake_cdktf.access.DeployAccess` describes them.
+    (``...-deploy``, then ``...-deploy-2``, ``-3``, ... as IAM's size limit needs), its
+    permissions boundary ``<project>-<env>-<repository>-boundary``, and the read-only
+    plan role ``...-plan`` with its policy, as
+    :class:`~datalake_cdktf.iam.deploy.scope.DeployAccess` describes them.
 
     ``depends_on``: resources that must exist first (the trusted pipeline role: IAM
     refuses a trust policy that names a role that does not exist yet).
@@ -49,7 +50,7 @@ class DeployRole(Construct):
             depends_on=depends_on,
         )
         for name, statements in access.permissions().items():
-            construct_id = name.removeprefix(access.prefix)  # deploy, deploy-services
+            construct_id = name.removeprefix(access.prefix)  # deploy, deploy-2, ...
             permissions = iam_policy.IamPolicy(
                 self,
                 construct_id,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from datalake_cdktf.access import KEY_ADMINISTRATION
 from datalake_cdktf.engine import Construct, TerraformResourceLifecycle
 from datalake_cdktf.engine.aws import kms_alias, kms_key
+from datalake_cdktf.iam.deploy.common import KEY_ADMINISTRATION
 from datalake_cdktf.iam.statements import Statement, document, key_administration
 
 __all__ = [

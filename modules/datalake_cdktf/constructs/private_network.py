@@ -21,7 +21,7 @@ from datalake_cdktf.engine.aws import (
     vpc_endpoint,
     vpc_security_group_ingress_rule,
 )
-from datalake_cdktf.iam.statements import Statement, document
+from datalake_cdktf.iam.statements import Statement, allow, document, service_trust
 from datalake_cdktf.naming import bucket_arn
 
 __all__ = [
@@ -214,15 +214,8 @@ class PrivateNetwork(Construct):
             "flow-log-role",
             name=config.flow_log_role_name,
             permissions_boundary=config.permissions_boundary_arn,
-            assume_role_policy=document(
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                    # Only flow logs of this account may use the role (confused deputy).
-                    "Condition": {"StringEquals": {"aws:SourceAccount": config.account_id}},
-                }
-            ),
+            # Only flow logs of this account may use the role (the confused deputy).
+            assume_role_policy=document(service_trust("vpc-flow-logs.amazonaws.com", config.account_id)),
         )
         iam_role_policy.IamRolePolicy(
             self,
@@ -230,12 +223,11 @@ class PrivateNetwork(Construct):
             role=role.id,
             name="write-flow-logs",
             policy=document(
-                {
-                    "Sid": "WriteFlowLogs",
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-                    "Resource": f"{group.arn}:*",
-                }
+                allow(
+                    "WriteFlowLogs",
+                    ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                    f"{group.arn}:*",
+                )
             ),
         )
         flow_log.FlowLog(

@@ -136,86 +136,96 @@ class SecureBucket(Construct):
         """``provider``: the AWS provider of another account (default: the stack's)."""
         super().__init__(scope, construct_id)
         self.config = config
-        on = {"provider": provider} if provider else {}
+        self._on = {"provider": provider} if provider else {}
         self.bucket = s3_bucket.S3Bucket(
             self,
             "bucket",
             bucket=config.bucket_name,
             force_destroy=not config.protect,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=config.protect),
-            **on,
+            **self._on,
         )
-        bucket_id = self.bucket.id
-        public_access = s3_bucket_public_access_block.S3BucketPublicAccessBlock(
+        public_access = self._block_public_access()
+        self._own_every_object()
+        self._encrypt()
+        self._log_access()
+        if config.eventbridge:
+            s3_bucket_notification.S3BucketNotification(
+                self, "notifications", bucket=self.bucket_id, eventbridge=True, **self._on
+            )
+        s3_bucket_lifecycle_configuration.S3BucketLifecycleConfiguration(
+            self, "lifecycle", bucket=self.bucket_id, rule=self._lifecycle_rules(), **self._on
+        )
+        self.policy = s3_bucket_policy.S3BucketPolicy(
+            self,
+            "policy",
+            bucket=self.bucket_id,
+            policy=document(*config.policy(self.arn)),
+            # S3 rejects a policy while the public-access block is being changed.
+            depends_on=[public_access],
+            **self._on,
+        )
+
+    def _block_public_access(self) -> s3_bucket_public_access_block.S3BucketPublicAccessBlock:
+        return s3_bucket_public_access_block.S3BucketPublicAccessBlock(
             self,
             "public-access-block",
-            bucket=bucket_id,
+            bucket=self.bucket_id,
             block_public_acls=True,
             block_public_policy=True,
             ignore_public_acls=True,
             restrict_public_buckets=True,
-            **on,
+            **self._on,
         )
+
+    def _own_every_object(self) -> None:
+        """ACLs off (the bucket owner owns every object), and every object versioned."""
         s3_bucket_ownership_controls.S3BucketOwnershipControls(
-            self, "ownership", bucket=bucket_id, rule={"object_ownership": "BucketOwnerEnforced"}, **on
+            self, "ownership", bucket=self.bucket_id, rule={"object_ownership": "BucketOwnerEnforced"}, **self._on
         )
         s3_bucket_versioning.S3BucketVersioningA(
-            self, "versioning", bucket=bucket_id, versioning_configuration={"status": "Enabled"}, **on
+            self, "versioning", bucket=self.bucket_id, versioning_configuration={"status": "Enabled"}, **self._on
         )
+
+    def _encrypt(self) -> None:
+        """SSE-KMS with an S3 bucket key, or SSE-S3 where no key is given."""
         sse = s3_bucket_server_side_encryption_configuration
-        if config.kms_key_arn is None:
+        key = self.config.kms_key_arn
+        if key is None:
             default = sse.S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
                 sse_algorithm="AES256"
             )
         else:
             default = sse.S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                sse_algorithm="aws:kms", kms_master_key_id=config.kms_key_arn
+                sse_algorithm="aws:kms", kms_master_key_id=key
             )
         sse.S3BucketServerSideEncryptionConfigurationA(
             self,
             "encryption",
-            bucket=bucket_id,
+            bucket=self.bucket_id,
             rule=[
                 sse.S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=default,
-                    bucket_key_enabled=config.kms_key_arn is not None,
+                    apply_server_side_encryption_by_default=default, bucket_key_enabled=key is not None
                 )
             ],
-            **on,
+            **self._on,
         )
-        log_bucket = config.access_log_bucket
-        if isinstance(log_bucket, str):  # a log bucket of another stack, ready before this one
-            s3_bucket_logging.S3BucketLoggingA(
-                self,
-                "logging",
-                bucket=bucket_id,
-                target_bucket=log_bucket,
-                target_prefix=f"{config.bucket_name}/",
-                **on,
-            )
-        elif log_bucket is not None:
-            s3_bucket_logging.S3BucketLoggingA(
-                self,
-                "logging",
-                bucket=bucket_id,
-                target_bucket=log_bucket.bucket_id,
-                target_prefix=f"{config.bucket_name}/",
-                depends_on=[log_bucket.policy],
-                **on,
-            )
-        if config.eventbridge:
-            s3_bucket_notification.S3BucketNotification(self, "notifications", bucket=bucket_id, eventbridge=True, **on)
-        s3_bucket_lifecycle_configuration.S3BucketLifecycleConfiguration(
-            self, "lifecycle", bucket=bucket_id, rule=self._lifecycle_rules(), **on
-        )
-        self.policy = s3_bucket_policy.S3BucketPolicy(
+
+    def _log_access(self) -> None:
+        """Access logs into the log bucket under ``<bucket>/``; a log bucket of this stack
+        first admits the logging service (its policy), one of another stack is ready."""
+        log_bucket = self.config.access_log_bucket
+        if log_bucket is None:
+            return
+        after = {} if isinstance(log_bucket, str) else {"depends_on": [log_bucket.policy]}
+        s3_bucket_logging.S3BucketLoggingA(
             self,
-            "policy",
-            bucket=bucket_id,
-            policy=document(*config.policy(self.bucket.arn)),
-            # S3 rejects a policy while the public-access block is being changed.
-            depends_on=[public_access],
-            **on,
+            "logging",
+            bucket=self.bucket_id,
+            target_bucket=log_bucket if isinstance(log_bucket, str) else log_bucket.bucket_id,
+            target_prefix=f"{self.config.bucket_name}/",
+            **after,
+            **self._on,
         )
 
     def _lifecycle_rules(self) -> list:

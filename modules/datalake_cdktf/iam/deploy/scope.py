@@ -1,0 +1,185 @@
+"""One repository in one data-lake account: the names its deploy role's documents use, and
+the documents, computed from its role's definition (:mod:`.data_lake` or :mod:`.etl`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from itertools import chain
+
+from datalake_cdktf import naming
+from datalake_cdktf.iam.deploy.data_lake import DATA_LAKE
+from datalake_cdktf.iam.deploy.definition import DeployRoleDefinition
+from datalake_cdktf.iam.deploy.etl import ETL
+from datalake_cdktf.iam.deploy.plan import read_only
+from datalake_cdktf.iam.packing import pack
+from datalake_cdktf.iam.statements import Statement, catalog_use_key
+from datalake_cdktf.naming import Label
+
+__all__ = ["DeployAccess"]
+
+
+@dataclass(frozen=True)
+class DeployAccess:
+    """One repository in one data-lake account: every name its documents use.
+
+    - ``label``: the environment's naming context (``<project>-<env>``).
+    - ``repository``: this repository's name; ``infrastructure``: whether it is the
+      infrastructure repository (it deploys ``datalake-<env>``), which chooses the
+      role's definition: :data:`~datalake_cdktf.iam.deploy.data_lake.DATA_LAKE` or
+      :data:`~datalake_cdktf.iam.deploy.etl.ETL`.
+    - ``pipeline_role_arn``: the central-account role that alone may assume the deploy role.
+    - ``pull_request_role_arn``: the central-account role that alone may assume the
+      read-only plan role ``<project>-<env>-<repo>-plan`` (pull-request plans).
+    - ``protect_data``: the environment's setting (no destruction of data).
+    """
+
+    label: Label
+    account_id: str
+    region: str
+    repository: str
+    infrastructure: bool
+    pipeline_role_arn: str
+    pull_request_role_arn: str
+    protect_data: bool
+
+    # The documents --------------------------------------------------------------
+
+    @property
+    def definition(self) -> DeployRoleDefinition:
+        """The concerns of this repository's permissions and of its boundary."""
+        return DATA_LAKE if self.infrastructure else ETL
+
+    def trust(self) -> Statement:
+        return {
+            "Sid": "OnlyThisRepositorysPipelineOfThisEnvironment",
+            "Effect": "Allow",
+            "Principal": {"AWS": self.pipeline_role_arn},
+            "Action": "sts:AssumeRole",
+        }
+
+    def plan_trust(self) -> Statement:
+        return {
+            "Sid": "OnlyThisRepositorysPullRequestBuildsOfThisEnvironment",
+            "Effect": "Allow",
+            "Principal": {"AWS": self.pull_request_role_arn},
+            "Action": "sts:AssumeRole",
+        }
+
+    def permissions(self) -> dict[str, list[Statement]]:
+        """The deploy role's managed policies, name -> statements: the definition's
+        concerns in its order, packed under IAM's size limit into ``<repo>-deploy``, then
+        ``<repo>-deploy-2``, ``-3``, ... (:func:`datalake_cdktf.iam.packing.pack`)."""
+        return {name: list(statements) for name, statements in self._packed.items()}
+
+    @cached_property
+    def _packed(self) -> dict[str, list[Statement]]:
+        statements = [s for concern in self.definition.permissions for s in concern(self)]
+        return pack(self.role_name, statements, self._policy_name)
+
+    def _policy_name(self, number: int) -> str:
+        part = () if number == 1 else (str(number),)
+        return self.label.deploy_policy(self.repository, *part)
+
+    @property
+    def policy_names(self) -> tuple[str, ...]:
+        """The deploy role's managed policies, in order."""
+        return tuple(self._packed)
+
+    def boundary(self) -> list[Statement]:
+        """The ceiling: this repository's resources, what its roles need at run time, the denies."""
+        return [s for concern in self.definition.boundary for s in concern(self)]
+
+    def plan_permissions(self) -> list[Statement]:
+        """The read actions of the deploy permissions: what ``terraform plan`` reads
+        (:func:`datalake_cdktf.iam.deploy.plan.read_only`), and the catalog's metadata,
+        decrypted through Glue only, because the catalog is encrypted with the data key
+        and Glue decrypts it for the caller."""
+        return [*read_only(chain.from_iterable(self._packed.values())), self.catalog_key(write=False)]
+
+    # Names and ARNs ------------------------------------------------------------
+
+    @property
+    def prefix(self) -> str:
+        """``<project>-<env>-<repo>-``: the start of this repository's names."""
+        return self.label.repository_prefix(self.repository)
+
+    @property
+    def role_name(self) -> str:
+        return self.label.deploy_role(self.repository)
+
+    @property
+    def boundary_name(self) -> str:
+        return self.label.boundary_policy(self.repository)
+
+    @property
+    def plan_role_name(self) -> str:
+        """The read-only role pull-request plans use: ``<project>-<env>-<repo>-plan``."""
+        return self.label.plan_role(self.repository)
+
+    @property
+    def role_arn(self) -> str:
+        return self.iam_role(self.role_name)
+
+    @property
+    def boundary_arn(self) -> str:
+        return self.iam_policy(self.boundary_name)
+
+    def arn(self, service: str, *, resource: str) -> str:
+        """``service``'s ``resource`` in this account and region."""
+        return naming.arn(service, self.region, self.account_id, resource)
+
+    def iam_role(self, name: str) -> str:
+        """ARN of the role (or role pattern) ``name`` in this account."""
+        return naming.role_arn(self.account_id, name, self.region)
+
+    def iam_policy(self, name: str) -> str:
+        """ARN of the managed policy (or policy pattern) ``name`` in this account."""
+        return naming.policy_arn(self.account_id, name, self.region)
+
+    def bucket_arn(self, purpose: str) -> str:
+        """ARN of the data lake's bucket ``purpose`` (a zone, ``assets``, ...)."""
+        return naming.bucket_arn(self.label.bucket(purpose, self.account_id, self.region), self.region)
+
+    def deploy_identities(self) -> list[str]:
+        """ARNs of this repository's deploy and plan roles, their policies and the boundary."""
+        plan = self.plan_role_name
+        return [
+            self.role_arn,
+            *map(self.iam_policy, self.policy_names),
+            self.iam_role(plan),
+            self.iam_policy(plan),
+            self.boundary_arn,
+        ]
+
+    @property
+    def data_key_alias(self) -> str:
+        return self.label.kms_alias("data")
+
+    @property
+    def any_key_arn(self) -> str:
+        return self.arn("kms", resource="key/*")
+
+    def catalog_key(self, *, write: bool) -> Statement:
+        """The data key, as Glue uses it for the catalog's metadata (encrypted with it)."""
+        return catalog_use_key(self.region, self.account_id, self.data_key_alias, write=write)
+
+    @property
+    def catalog(self) -> list[str]:
+        """The catalog, this environment's databases (``<project>_<env>_*``) and their tables."""
+        databases = self.label.name().replace("-", "_") + "_*"
+        return [
+            self.arn("glue", resource="catalog"),
+            self.arn("glue", resource=f"database/{databases}"),
+            self.arn("glue", resource=f"table/{databases}/*"),
+        ]
+
+    @property
+    def contract(self) -> str:
+        """The SSM contract the data lake publishes: ``/<project>/<env>/datalake/*``."""
+        return self.arn("ssm", resource="parameter" + self.label.ssm_path(naming.DATALAKE_PUBLISHER, "*"))
+
+    @property
+    def in_region(self) -> dict:
+        """The condition of an action without resource types: in this region only."""
+        return {"StringEquals": {"aws:RequestedRegion": self.region}}
