@@ -174,7 +174,12 @@ def test_each_role_is_trusted_only_by_the_projects_of_the_builds_that_run_as_it(
     assert sorted(b.name for role in Role for b in run_as(role)) == sorted(b.name for b in BUILDS), "one role each"
     for role, (trust, _) in policies.items():
         projects = {access.arn("codebuild", f"project/{access.project(b.name)}") for b in run_as(role)}
-        trusted = set(trust["Condition"].get("ArnLike", {}).get("aws:SourceArn", []))
+        trusted = {
+            arn
+            for statement in trust
+            if statement["Principal"]["Service"] == "codebuild.amazonaws.com"
+            for arn in statement["Condition"]["ArnLike"]["aws:SourceArn"]
+        }
         assert trusted == projects, (role, trust)
     by_sid = {s["Sid"]: s for s in policies[Role.PULL_REQUEST][1]}
     (only,) = run_as(Role.PULL_REQUEST)

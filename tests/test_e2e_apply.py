@@ -939,3 +939,33 @@ def test_codebuild_assumed_only_roles_that_trust_it_for_that_project(deployed, s
         elsewhere = {**dict(context), "aws:SourceAccount": DEV.account_id}
         elsewhere["aws:SourceArn"] = elsewhere["aws:SourceArn"].replace(f":{CENTRAL}:", f":{DEV.account_id}:")
         assert not model.service_may_assume("codebuild.amazonaws.com", role, **elsewhere), (role, elsewhere)
+
+
+def test_codepipeline_and_eventbridge_assumed_only_roles_that_trust_them_for_that_resource(
+    deployed, settled, emulator, all_stacks
+):
+    """Each role CodePipeline assumed for a run (SERVICE_CALLS) trusts CodePipeline for
+    that very pipeline, and each role an EventBridge rule's target names (the drift
+    schedule, CodeCommit's pushes, the data lake's triggers) trusts EventBridge for that
+    rule (aws:SourceArn, aws:SourceAccount); the same request for another repository's
+    pipeline of the same environment is refused."""
+    from tests.support.iam import AccessModel
+
+    model = AccessModel.from_stacks(all_stacks, {env.account_id: env.admin_role_name for env in DEFAULT.environments})
+    runs = {(c.resource, c.context) for c in SERVICE_CALLS if c.principal == "service:codepipeline.amazonaws.com"}
+    pipelines = {dict(context)["aws:SourceArn"].rsplit(":", 1)[-1] for _, context in runs}
+    assert {SALES_PIPELINE, INFRA_PIPELINE} <= pipelines, pipelines
+    for role, context in runs:
+        assert model.service_may_assume("codepipeline.amazonaws.com", role, **dict(context)), (role, context)
+        other = SALES_PIPELINE if dict(context)["aws:SourceArn"].endswith(INFRA_PIPELINE) else INFRA_PIPELINE
+        elsewhere = {**dict(context), "aws:SourceArn": dict(context)["aws:SourceArn"].rsplit(":", 1)[0] + ":" + other}
+        assert not model.service_may_assume("codepipeline.amazonaws.com", role, **elsewhere), (role, elsewhere)
+    delivered = [d for d in emulator.deliveries if d.role_arn]
+    assert delivered, "no rule delivered with a role"
+    for delivery in delivered:
+        account = delivery.rule_arn.split(":")[4]
+        assert model.service_may_assume(
+            "events.amazonaws.com",
+            delivery.role_arn,
+            **{"aws:SourceArn": delivery.rule_arn, "aws:SourceAccount": account},
+        ), delivery

@@ -1029,6 +1029,54 @@ def test_trust_matrix_each_central_role_reaches_exactly_its_own_environment_role
     assert not wrong, "\n".join(wrong)
 
 
+def test_service_trust_matrix_each_pipeline_role_serves_only_its_own_pipeline(model):
+    """Every central role of (repository A, environment A) against the service requests of
+    every pipeline (repository B, environment B): CodePipeline running pipeline B,
+    EventBridge delivering for one of B's rules, CodeBuild running B's plan project. A
+    role may be assumed only for its own pipeline (aws:SourceArn), and never on behalf of
+    another account (aws:SourceAccount)."""
+    pairs = [(env, repo) for env in DEFAULT.environments for repo in DEFAULT.repositories.all]
+    central = naming.arn("codepipeline", "eu-west-1", CENTRAL, "x").rsplit(":", 1)[0]
+    wrong = []
+    for env_a, repo_a in pairs:
+        label_a = DEFAULT.label(env_a)
+        roles = {
+            "codepipeline": naming.role_arn(CENTRAL, label_a.codepipeline_role(repo_a.name), "eu-west-1"),
+            "build": DEFAULT.pipeline_role_arn(env_a, repo_a),
+        }
+        for env_b, repo_b in pairs:
+            pipeline = DEFAULT.label(env_b).name(repo_b.name)
+            requests = {
+                "codepipeline": ("codepipeline.amazonaws.com", f"{central}:{pipeline}"),
+                "events": (
+                    "events.amazonaws.com",
+                    f"{central.replace('codepipeline', 'events')}:rule/{pipeline}-drift",
+                ),
+                "codebuild": (
+                    "codebuild.amazonaws.com",
+                    f"{central.replace('codepipeline', 'codebuild')}:project/{pipeline}-plan",
+                ),
+            }
+            own = (env_a, repo_a) == (env_b, repo_b)
+            for kind, role in roles.items():
+                for request, (service, source) in requests.items():
+                    expected = own and (kind, request) in (
+                        ("codepipeline", "codepipeline"),
+                        ("codepipeline", "events"),
+                        ("build", "codebuild"),
+                    )
+                    asked = {"aws:SourceArn": source, "aws:SourceAccount": CENTRAL}
+                    if model.service_may_assume(service, role, **asked) is not expected:
+                        wrong.append(f"{service} for {source} -> {role}: expected {expected}")
+                    foreign = {
+                        "aws:SourceArn": source.replace(CENTRAL, "999999999999"),
+                        "aws:SourceAccount": "999999999999",
+                    }
+                    if model.service_may_assume(service, role, **foreign):
+                        wrong.append(f"{service} for {foreign} -> {role}: another account's request was admitted")
+    assert not wrong, "\n".join(wrong)
+
+
 def test_no_principal_can_reach_an_administrator(model):
     """principalmapper's escalation analysis over every role of every account."""
     assert model.escalation_paths() == []

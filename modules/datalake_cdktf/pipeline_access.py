@@ -14,7 +14,7 @@ from datalake_cdktf.iam.statements import Statement
 __all__ = ["PipelineAccess", "Role", "role_policies"]
 
 
-def role_policies(access: PipelineAccess) -> dict[Role, tuple[Statement, list[Statement]]]:
+def role_policies(access: PipelineAccess) -> dict[Role, tuple[list[Statement], list[Statement]]]:
     """Each role of ``access``'s pipeline: its trust and its permissions, for the builds
     that run as it (none for the CodePipeline role)."""
     policies = {}

@@ -261,6 +261,8 @@ class Delivery:
     target_arn: str
     started: str
     input: dict[str, Any]
+    rule_arn: str = ""
+    """The rule's ARN: what EventBridge sends as ``aws:SourceArn`` when it assumes ``role_arn``."""
 
 
 DELIVERIES: list[Delivery] = []
@@ -309,7 +311,7 @@ def _send_to_targets(self, original_event: dict[str, Any], transform_input: bool
             started = BUILD_STARTERS[-1](
                 target["Arn"], payload if transformer or target.get("Input") else {}, target.get("RoleArn")
             )
-        DELIVERIES.append(Delivery(self.name, target.get("RoleArn"), target["Arn"], started, payload))
+        DELIVERIES.append(Delivery(self.name, target.get("RoleArn"), target["Arn"], started, payload, self.arn))
     others = [t for t in self.targets if t not in delivered]
     if others:
         with _targets_lock:
@@ -696,7 +698,7 @@ class Emulator:
 
     @property
     def deliveries(self) -> list[Delivery]:
-        """Events delivered to state machines, in order (gap 13)."""
+        """Events delivered to state machines, pipelines and build projects, in order (gap 13)."""
         return DELIVERIES
 
     def answer_tasks(self, state_machine: str, results: dict[str, Any]) -> None:

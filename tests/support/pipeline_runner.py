@@ -454,6 +454,13 @@ class Runner:
 
     def _execute(self, account: str, region: str, name: str, execution_id: str) -> None:
         pipeline = self.client("codepipeline").get_pipeline(name=name)["pipeline"]
+        # CodePipeline assumes the pipeline's role for this pipeline (its trust is evaluated).
+        self._service_call(
+            "service:codepipeline.amazonaws.com",
+            "sts:AssumeRole",
+            pipeline["roleArn"],
+            (("aws:SourceArn", f"arn:aws:codepipeline:{region}:{account}:{name}"), ("aws:SourceAccount", account)),
+        )
         with self._lock:
             self._order += 1
             execution = Execution(self, name, execution_id, pipeline, pipeline["version"], self._order)

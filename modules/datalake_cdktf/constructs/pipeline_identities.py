@@ -76,7 +76,7 @@ class PipelineIdentities(Construct):
             provider=provider,
             name=self.access.role_name(which),
             max_session_duration=MAX_SESSION_SECONDS,
-            assume_role_policy=document(trust),
+            assume_role_policy=document(*trust),
         )
         iam_role_policy.IamRolePolicy(
             self,

@@ -140,13 +140,28 @@ class PipelineAccess:
         """An ARN of the central account and region."""
         return naming.arn(service, self.region, self.account_id, resource)
 
-    def trust(self, role: Role, builds: tuple[str, ...] = ()) -> Statement:
-        """Who may assume ``role``: its :data:`SERVICES` for this account, and, for a role
-        that builds run as, only for the projects of ``builds`` (the confused deputy)."""
-        if role not in BUILD_ROLES:
-            return service_trust(list(SERVICES[role]), self.account_id, sid="ThisPipelineAndItsDriftSchedule")
-        projects = sorted(self.arn("codebuild", f"project/{self.project(b)}") for b in builds)
-        return service_trust(CODEBUILD, self.account_id, sid="OnlyThisPipelinesBuilds", source_arn=projects)
+    def trust(self, role: Role, builds: tuple[str, ...] = ()) -> list[Statement]:
+        """Who may assume ``role``: each of its :data:`SERVICES`, on behalf of this account
+        and only for this pipeline's own resources (``aws:SourceArn``: the confused deputy):
+        CodeBuild for the projects of ``builds``; CodePipeline for this pipeline; EventBridge
+        for this pipeline's own rules (the drift schedule, CodeCommit's pushes)."""
+        if role in BUILD_ROLES:
+            projects = sorted(self.arn("codebuild", f"project/{self.project(b)}") for b in builds)
+            return [service_trust(CODEBUILD, self.account_id, sid="OnlyThisPipelinesBuilds", source_arn=projects)]
+        return [
+            service_trust(
+                "codepipeline.amazonaws.com",
+                self.account_id,
+                sid="OnlyThisPipeline",
+                source_arn=self.arn("codepipeline", self.pipeline_name),
+            ),
+            service_trust(
+                "events.amazonaws.com",
+                self.account_id,
+                sid="OnlyThisPipelinesRules",
+                source_arn=self.arn("events", f"rule/{self.prefix}*"),
+            ),
+        ]
 
     def permissions(self, role: Role, builds: tuple[str, ...] = ()) -> list[Statement]:
         """The statements of ``role``'s policy: its :data:`CONCERNS`, in order, for ``builds``."""
