@@ -48,6 +48,7 @@ def build(jobs: int, outdir: str) -> App:
     (repository, *_) = config.repositories.etl
     for env in config.environments:
         stack = EtlStack(app, config=config, environment=env, repository=repository)
+        context = config.repository_context(env, repository)
         contract = DataLakeContract(stack, "contract", label=stack.label)
         security, key = contract.value("glue/security-configuration/name"), contract.kms_key_arn
         files = AssetFolder(
@@ -60,15 +61,11 @@ def build(jobs: int, outdir: str) -> App:
             GlueJob(
                 stack,
                 f"job-{index}",
+                context=context,
                 config=GlueJobConfig(
                     job=job,
                     root=root,
                     files=files,
-                    label=stack.label,
-                    repository=repository.name,
-                    account_id=env.account_id,
-                    region=env.region,
-                    boundary_arn=config.boundary_arn(env, repository),
                     security_configuration=security,
                     kms_key_arn=key,
                 ),

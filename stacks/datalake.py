@@ -163,9 +163,8 @@ class DataLakeStack(DeploymentStack):
         return JobNetwork(
             self,
             f"jobs-network-{repository}",
+            context=self.config.repository_context(self.environment, self.config.etl_repository(repository)),
             config=JobNetworkConfig(
-                label=self.label,
-                repository=repository,
                 vpc_id=self.network.vpc_id,
                 vpc_cidr=str(self.environment.vpc_cidr),
                 subnets=subnets,

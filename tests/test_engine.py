@@ -570,6 +570,7 @@ def test_create_requests_are_the_messages_jsii_builds(tmp_path, monkeypatch):
     from datalake_cdktf.config.etl import Job
     from datalake_cdktf.constructs.asset_folder import AssetFolder
     from datalake_cdktf.constructs.glue_job import GlueJob, GlueJobConfig, job_files
+    from datalake_cdktf.context import RepositoryContext
     from datalake_cdktf.engine import AssetType, Construct, TerraformAsset, TerraformStack, new_app
     from datalake_cdktf.engine.aws import provider
     from datalake_cdktf.naming import Label
@@ -605,15 +606,13 @@ def test_create_requests_are_the_messages_jsii_builds(tmp_path, monkeypatch):
     GlueJob(
         stack,
         "job",
+        context=RepositoryContext(
+            label=Label("datalake", "dev"), repository="sales", account_id="111111111111", region="eu-west-1"
+        ),
         config=GlueJobConfig(
             job=job,
             root=tmp_path,
             files=files,
-            label=Label("datalake", "dev"),
-            repository="sales",
-            account_id="111111111111",
-            region="eu-west-1",
-            boundary_arn="arn:aws:iam::111111111111:policy/boundary",
             security_configuration="security",
             kms_key_arn="arn:aws:kms:eu-west-1:111111111111:key/k",
         ),

@@ -308,16 +308,10 @@ def test_a_networked_job_without_connections_is_refused_when_configured():
     from datalake_cdktf.constructs.glue_job import GlueJobConfig
 
     (job,) = [j for j in ETL.jobs if j.name == "daily-sales"]
-    env = DEFAULT.environment("dev")
     config = dict(
         job=job,
         root=ETL_TEMPLATE,
         files=None,
-        label=DEFAULT.label(env),
-        repository="sales",
-        account_id=env.account_id,
-        region=env.region,
-        boundary_arn=DEFAULT.boundary_arn(env, SALES),
         security_configuration="datalake-dev-jobs",
         kms_key_arn="arn:aws:kms:eu-west-1:222222222222:key/1",
     )

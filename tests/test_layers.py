@@ -18,7 +18,7 @@ import pytest
 
 PACKAGE = Path(importlib.import_module("datalake_cdktf").__file__).parent
 FLOORS = (
-    ("naming", "tags", "git_hosts", "contract", "plan_summary"),
+    ("naming", "tags", "context", "git_hosts", "contract", "plan_summary"),
     ("iam", "config"),
     ("builds", "access", "pipeline_access", "emulator", "deploy", "checks"),
     ("engine",),

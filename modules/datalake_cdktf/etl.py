@@ -13,7 +13,9 @@ A repository that builds on the library needs three lines in its ``main.py``::
 builds one ``etl-<repo>-<env>`` stack per environment, each holding an
 :class:`EtlRepository`. A repository with needs of its own builds its stacks itself
 from :class:`~datalake_cdktf.stack.EtlStack` and :class:`EtlRepository` (or the
-constructs they use).
+constructs they use, each given the repository's
+:class:`~datalake_cdktf.context.RepositoryContext` as ``context=``:
+``stack.config.repository_context(stack.environment, stack.repository)``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import warnings
 from pathlib import Path
 
 from datalake_cdktf.config import ConfigError, DeploymentConfig, load_deployment
-from datalake_cdktf.config.etl import ETL_FILE, EtlConfig, load_etl_config, repository_of
+from datalake_cdktf.config.etl import ETL_FILE, EtlConfig, LambdaFunction, Workflow, load_etl_config, repository_of
 from datalake_cdktf.config.loader import ConfigProblem
 from datalake_cdktf.constructs.asset_folder import AssetFolder
 from datalake_cdktf.constructs.datalake_contract import DataLakeContract
@@ -31,8 +33,8 @@ from datalake_cdktf.constructs.glue_job import GlueJob, GlueJobConfig, job_files
 from datalake_cdktf.constructs.lambda_function import PythonFunction, PythonFunctionConfig
 from datalake_cdktf.emulator import load_emulator_profile
 from datalake_cdktf.engine import App, Construct, new_app
-from datalake_cdktf.iam.statements import allow, objects_use_key
-from datalake_cdktf.naming import bucket_arn
+from datalake_cdktf.iam.etl_roles import arriving_objects
+from datalake_cdktf.iam.statements import Statement
 from datalake_cdktf.stack import EtlStack
 
 __all__ = ["EtlRepository", "build_etl_app"]
@@ -41,16 +43,17 @@ __all__ = ["EtlRepository", "build_etl_app"]
 class EtlRepository(Construct):
     """The jobs of ``etl`` (read from the folder ``root``) in ``stack``'s environment.
 
-    Properties: ``contract`` (:class:`DataLakeContract`), ``files`` (:class:`AssetFolder`:
-    the jobs' scripts and modules), ``jobs`` (name -> :class:`GlueJob`,
-    in run order), ``functions`` (name -> :class:`PythonFunction`), ``workflow``
-    (:class:`EtlWorkflow`)."""
+    Properties: ``context`` (:class:`~datalake_cdktf.context.RepositoryContext`: the
+    repository in the environment), ``contract`` (:class:`DataLakeContract`), ``files``
+    (:class:`AssetFolder`: the jobs' scripts and modules), ``jobs`` (name ->
+    :class:`GlueJob`, in run order), ``functions`` (name -> :class:`PythonFunction`),
+    ``workflow`` (:class:`EtlWorkflow`)."""
 
     def __init__(self, stack: EtlStack, construct_id: str, *, etl: EtlConfig, root: Path, build_dir: Path):
         super().__init__(stack, construct_id)
-        environment, repository, label = stack.environment, stack.repository, stack.label
-        boundary = stack.config.boundary_arn(environment, repository)
-        self.contract = DataLakeContract(self, "contract", label=label)
+        environment = stack.environment
+        self.context = context = stack.config.repository_context(environment, stack.repository)
+        self.contract = DataLakeContract(self, "contract", label=context.label)
         jobs = etl.run_order()
         self.files = AssetFolder(
             self,
@@ -59,79 +62,48 @@ class EtlRepository(Construct):
             staging=build_dir / "files",
         )
         # Created by datalake-<env> for each ETL repository (contract version 3).
-        connections = tuple(label.glue_connection(repository.name, z) for z in environment.availability_zones)
+        connections = tuple(context.glue_connection(availability_zone=z) for z in environment.availability_zones)
         self.jobs: dict[str, GlueJob] = {}
         for job in jobs:
-            self.jobs[job.name] = GlueJob(
-                self,
-                f"job-{job.name}",
-                config=GlueJobConfig(
-                    job=job,
-                    root=root,
-                    files=self.files,
-                    label=stack.label,
-                    repository=repository.name,
-                    account_id=environment.account_id,
-                    region=environment.region,
-                    boundary_arn=stack.config.boundary_arn(environment, repository),
-                    security_configuration=self.contract.value("glue/security-configuration/name"),
-                    kms_key_arn=self.contract.kms_key_arn,
-                    connections=connections,
-                ),
+            config = GlueJobConfig(
+                job=job,
+                root=root,
+                files=self.files,
+                security_configuration=self.contract.value("glue/security-configuration/name"),
+                kms_key_arn=self.contract.kms_key_arn,
+                connections=connections,
             )
-        workflow = etl.workflow
-        arrivals: list = []
-        if workflow.on_object_created:  # the validator reads what arrives, nothing else
-            created = workflow.on_object_created
-            bucket = bucket_arn(
-                label.bucket(created.zone, environment.account_id, environment.region), environment.region
-            )
-            arrivals = [
-                allow("ReadArrivingObjects", ["s3:GetObject"], f"{bucket}/{created.prefix}*"),
-                # ... which are SSE-KMS with the data key: decrypted through S3, for this bucket only.
-                objects_use_key(
-                    "DecryptArrivingObjects",
-                    ["kms:Decrypt"],
-                    environment.region,
-                    environment.account_id,
-                    label.kms_alias("data"),
-                    bucket,
-                ),
-            ]
+            self.jobs[job.name] = GlueJob(self, f"job-{job.name}", context=context, config=config)
         self.functions: dict[str, PythonFunction] = {}
         for function in etl.lambdas:
-            self.functions[function.name] = PythonFunction(
-                self,
-                f"lambda-{function.name}",
-                config=PythonFunctionConfig(
-                    function=function,
-                    root=root,
-                    build_dir=build_dir,
-                    label=label,
-                    repository=repository.name,
-                    account_id=environment.account_id,
-                    region=environment.region,
-                    boundary_arn=boundary,
-                    kms_key_arn=self.contract.kms_key_arn,
-                    protect=environment.protect_data,
-                    statements=tuple(arrivals) if function.name == workflow.validate_with else (),
-                ),
-            )
-        self.workflow = EtlWorkflow(
-            self,
-            "workflow",
-            config=EtlWorkflowConfig(
-                workflow=workflow,
-                jobs=tuple(job.name for job in self.jobs.values()),
-                validator=self.functions[workflow.validate_with].name if workflow.validate_with else None,
-                functions=tuple(f.name for f in self.functions.values()),
-                label=label,
-                repository=repository.name,
-                account_id=environment.account_id,
-                region=environment.region,
-                boundary_arn=boundary,
+            config = PythonFunctionConfig(
+                function=function,
+                root=root,
+                build_dir=build_dir,
                 kms_key_arn=self.contract.kms_key_arn,
-            ),
+                protect=environment.protect_data,
+                statements=self._granted(etl.workflow, function),
+            )
+            self.functions[function.name] = PythonFunction(
+                self, f"lambda-{function.name}", context=context, config=config
+            )
+        self.workflow = EtlWorkflow(self, "workflow", context=context, config=self._workflow(etl.workflow))
+
+    def _granted(self, workflow: Workflow, function: LambdaFunction) -> tuple[Statement, ...]:
+        """What ``function``'s role may do beyond its own: the validator reads what arrives."""
+        created = workflow.on_object_created
+        if function.name != workflow.validate_with or created is None:
+            return ()
+        return tuple(arriving_objects(self.context, zone=created.zone, prefix=created.prefix))
+
+    def _workflow(self, workflow: Workflow) -> EtlWorkflowConfig:
+        """The workflow over the jobs (in run order) and helpers built above."""
+        return EtlWorkflowConfig(
+            workflow=workflow,
+            jobs=tuple(job.name for job in self.jobs.values()),
+            validator=self.functions[workflow.validate_with].name if workflow.validate_with else None,
+            functions=tuple(f.name for f in self.functions.values()),
+            kms_key_arn=self.contract.kms_key_arn,
         )
 
 

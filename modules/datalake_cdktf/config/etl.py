@@ -32,10 +32,11 @@ from pydantic import AfterValidator, Field, ValidationError, ValidationInfo, mod
 
 from datalake_cdktf.config.loader import _NO_VALUE, ConfigError, ConfigProblem, _explain, _read_mapping
 from datalake_cdktf.config.model import ConfigRuleError, Problem, RepositoryName, StrictModel
-from datalake_cdktf.naming import ZONES, Label, NamingError, etl_stack_id
+from datalake_cdktf.naming import ZONES, NamingError, etl_stack_id
 
 if TYPE_CHECKING:
     from datalake_cdktf.config.model import DeploymentConfig, Repository
+    from datalake_cdktf.context import RepositoryContext
 
 __all__ = [
     "ETL_FILE",
@@ -411,44 +412,48 @@ def repository_of(etl: EtlConfig, deployment: DeploymentConfig, path: Path | str
         )
         raise ConfigError([ConfigProblem(Path(path), "repository", etl.repository, fix)], "ETL config")
     repository = deployment.etl_repository(etl.repository)
-    problems = _names_too_long(etl, deployment, repository.name, Path(path))
+    problems = _names_too_long(etl, deployment, repository, Path(path))
     if problems:
         raise ConfigError(problems, "ETL config")
     return repository
 
 
-def _derived_names(etl: EtlConfig, label: Label, repository: str):
+def _derived_names(etl: EtlConfig, context: RepositoryContext):
     """(field, value, build) for each name the ETL constructs derive from a name in
-    ``etl.yaml``, ``build`` calling the :class:`~datalake_cdktf.naming.Label` methods the
-    constructs call. A job's Glue job, crawler and ruleset share its role's name under a
-    longer limit (255); a helper's role, its function's; the workflow's names end in
-    suffixes shorter than the repository's own '-codepipeline', checked with the deployment."""
+    ``etl.yaml``, ``build`` calling the :class:`~datalake_cdktf.context.RepositoryContext`
+    methods the constructs call. A job's Glue job, crawler and ruleset share its role's
+    name under a longer limit (255); a helper's role, its function's; the workflow's names
+    end in suffixes shorter than the repository's own '-codepipeline', checked with the
+    deployment."""
     for i, job in enumerate(etl.jobs):
-        yield f"jobs.{i}.name", job.name, lambda name=job.name: label.role(repository, name)
+        yield f"jobs.{i}.name", job.name, lambda name=job.name: context.role_name(name)
     for i, function in enumerate(etl.lambdas):
-        yield f"lambdas.{i}.name", function.name, lambda name=function.name: label.function(repository, name)
+        yield f"lambdas.{i}.name", function.name, lambda name=function.name: context.function_name(name=name)
 
 
-def _names_too_long(etl: EtlConfig, deployment: DeploymentConfig, repository: str, path: Path) -> list[ConfigProblem]:
+def _names_too_long(
+    etl: EtlConfig, deployment: DeploymentConfig, repository: Repository, path: Path
+) -> list[ConfigProblem]:
     """A problem per job or helper whose derived names break a limit in an environment of
     the deployment (the environment with the longest label first, so the room it gives is
     the room left in every environment)."""
     problems: dict[str, ConfigProblem] = {}
-    labels = sorted((deployment.label(env) for env in deployment.environments), key=lambda x: -len(x.name()))
-    for label in labels:
-        for field, value, build in _derived_names(etl, label, repository):
+    contexts = [deployment.repository_context(env, repository) for env in deployment.environments]
+    for context in sorted(contexts, key=lambda c: -len(c.label.name())):
+        for field, value, build in _derived_names(etl, context):
             try:
                 build()
             except NamingError as err:
                 if field in problems:
                     continue
-                room = (err.limit or 0) - len(label.repository_prefix(repository))
+                room = (err.limit or 0) - len(context.label.repository_prefix(repository.name))
                 fix = (
                     f"shorten it to at most {room} characters (or the project, environment or repository name)"
                     if room >= 2
                     else "shorten the project, environment or repository name: they leave no room for this name"
                 )
-                problems[field] = ConfigProblem(path, field, value, f"in environment {label.stage!r}, {err}: {fix}")
+                stage = context.label.stage
+                problems[field] = ConfigProblem(path, field, value, f"in environment {stage!r}, {err}: {fix}")
     return list(problems.values())
 
 

@@ -26,6 +26,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, field
 from datalake_cdktf import tags
 from datalake_cdktf.config.problems import ConfigRuleError, Problem
 from datalake_cdktf.config.rules import CROSS_FIELD_RULES
+from datalake_cdktf.context import RepositoryContext
 from datalake_cdktf.git_hosts import GitHost, git_host
 from datalake_cdktf.naming import (
     CENTRAL_STAGE,
@@ -550,6 +551,14 @@ class DeploymentConfig(StrictModel):
 
     def label(self, environment: Environment) -> Label:
         return environment.label(self.project.name)
+
+    def repository_context(self, environment: Environment, repository: Repository) -> RepositoryContext:
+        """``repository`` in ``environment``: the names, ARNs and tags its constructs use."""
+        label, name = self.label(environment), repository.name
+        own_tags = tags.resource_tags(self.tags, project=self.project.name, stage=label.stage, repository=name)
+        return RepositoryContext(
+            label=label, repository=name, account_id=environment.account_id, region=environment.region, tags=own_tags
+        )
 
     # ARNs both sides of a cross-account trust must agree on, derived in one place.
 

@@ -16,7 +16,10 @@ who hears about failures.
   on failed executions and Lambda errors, all to the topic.
 
 The state machine's role may run exactly these jobs and functions and publish to this
-topic; the rule's role may start exactly this state machine.
+topic; the rule's role may start exactly this state machine
+(:func:`~datalake_cdktf.iam.etl_roles.state_machine_role`,
+:func:`~datalake_cdktf.iam.etl_roles.trigger_role`). Names and ARNs come from the
+repository's :class:`~datalake_cdktf.context.RepositoryContext` (``context=``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import json
 from dataclasses import dataclass
 
 from datalake_cdktf.config.etl import Workflow
+from datalake_cdktf.context import RepositoryContext
 from datalake_cdktf.engine import Construct
 from datalake_cdktf.engine.aws import (
     cloudwatch_event_rule,
@@ -37,10 +41,15 @@ from datalake_cdktf.engine.aws import (
     sns_topic,
     sns_topic_policy,
 )
-from datalake_cdktf.iam.statements import Statement, allow, document, xray_tracing
-from datalake_cdktf.naming import Label, arn
+from datalake_cdktf.iam.etl_roles import (
+    alerts_topic_policy,
+    service_role_trust,
+    state_machine_role,
+    trigger_role,
+)
+from datalake_cdktf.iam.statements import Statement, document
 
-__all__ = ["EtlWorkflow", "EtlWorkflowConfig", "definition"]
+__all__ = ["EtlWorkflow", "EtlWorkflowConfig", "definition", "state_machine_arn", "topic_arn"]
 
 RETRY_INTERVAL_SECONDS = 60
 BACKOFF_RATE = 2.0
@@ -52,89 +61,27 @@ class EtlWorkflowConfig:
     - ``jobs``: physical names of the Glue jobs in run order; ``validator``: the
       validating function's physical name (or None).
     - ``functions``: every Lambda helper's physical name (for the error alarms).
-    - ``label``, ``repository``, ``account_id``, ``region``, ``boundary_arn``, ``kms_key_arn``.
+    - ``kms_key_arn``: the data key (from the contract), for the topic and the log group.
     """
 
     workflow: Workflow
     jobs: tuple[str, ...]
     validator: str | None
     functions: tuple[str, ...]
-    label: Label
-    repository: str
-    account_id: str
-    region: str
-    boundary_arn: str
     kms_key_arn: str
 
-    def name(self, *parts: str) -> str:
-        return self.label.name(self.repository, *parts)
 
-    def _arn(self, service: str, resource: str) -> str:
-        return arn(service, self.region, self.account_id, resource)
-
-    @property
-    def state_machine_arn(self) -> str:
-        return self._arn("states", f"stateMachine:{self.name('workflow')}")
-
-    @property
-    def topic_arn(self) -> str:
-        return self._arn("sns", self.name("alerts"))
-
-    @property
-    def log_group(self) -> str:
-        return f"{self.label.log_group_path(self.repository)}states/workflow"
-
-    @property
-    def trigger_bucket(self) -> str | None:
-        created = self.workflow.on_object_created
-        return self.label.bucket(created.zone, self.account_id, self.region) if created else None
-
-    def state_machine_permissions(self) -> list[Statement]:
-        statements = [
-            allow(
-                "RunItsJobs",
-                ["glue:BatchStopJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:StartJobRun"],
-                [self._arn("glue", f"job/{job}") for job in self.jobs],
-            ),
-            allow("PublishItsAlerts", ["sns:Publish"], self.topic_arn),
-            allow(
-                # The topic is encrypted with the data key.
-                "EncryptItsAlerts",
-                ["kms:Decrypt", "kms:GenerateDataKey"],
-                self._arn("kms", "key/*"),
-                {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [self.label.kms_alias("data")]}},
-            ),
-            allow(
-                # Execution logs go through CloudWatch Logs deliveries, which take no resource ARN.
-                "DeliverItsLogs",
-                [
-                    "logs:CreateLogDelivery",
-                    "logs:DeleteLogDelivery",
-                    "logs:DescribeLogGroups",
-                    "logs:DescribeResourcePolicies",
-                    "logs:GetLogDelivery",
-                    "logs:ListLogDeliveries",
-                    "logs:PutResourcePolicy",
-                    "logs:UpdateLogDelivery",
-                ],
-                "*",
-                {"StringEquals": {"aws:RequestedRegion": self.region}},
-            ),
-            xray_tracing(self.region),
-        ]
-        if self.validator:
-            statements.append(
-                allow(
-                    "InvokeItsValidator", ["lambda:InvokeFunction"], self._arn("lambda", f"function:{self.validator}")
-                )
-            )
-        return statements
-
-    def trigger_permissions(self) -> list[Statement]:
-        return [allow("StartItsWorkflow", ["states:StartExecution"], self.state_machine_arn)]
+def state_machine_arn(context: RepositoryContext) -> str:
+    """The ARN of the repository's state machine, ``<project>-<env>-<repo>-workflow``."""
+    return context.arn(service="states", resource=f"stateMachine:{context.name('workflow')}")
 
 
-def definition(config: EtlWorkflowConfig) -> dict:
+def topic_arn(context: RepositoryContext) -> str:
+    """The ARN of the repository's alert topic, ``<project>-<env>-<repo>-alerts``."""
+    return context.arn(service="sns", resource=context.name("alerts"))
+
+
+def definition(context: RepositoryContext, config: EtlWorkflowConfig) -> dict:
     """The state machine's Amazon States Language definition."""
     retry = [
         {
@@ -165,7 +112,7 @@ def definition(config: EtlWorkflowConfig) -> dict:
             "Choices": [{"Variable": "$.validation.status", "StringEquals": "ACCEPTED", "Next": steps[0]}],
             "Default": "NotifyRejected",
         }
-        states["NotifyRejected"] = _notify(config, "rejected", "$.validation", "Rejected")
+        states["NotifyRejected"] = _notify(context, "rejected", "$.validation", "Rejected")
         states["Rejected"] = {"Type": "Fail", "Error": "FileRejected", "Cause": "the arriving file was rejected"}
     for index, (job, step) in enumerate(zip(config.jobs, steps, strict=True)):
         state = {
@@ -181,22 +128,22 @@ def definition(config: EtlWorkflowConfig) -> dict:
         else:
             state["End"] = True
         states[step] = state
-    states["NotifyFailure"] = _notify(config, "failed", "$.error", "Failed")
+    states["NotifyFailure"] = _notify(context, "failed", "$.error", "Failed")
     states["Failed"] = {"Type": "Fail", "Error": "WorkflowFailed", "Cause": "a step failed: see the alert"}
     return {
-        "Comment": f"{config.repository}: {' -> '.join(config.jobs)}",
+        "Comment": f"{context.repository}: {' -> '.join(config.jobs)}",
         "StartAt": first,
         "States": states,
     }
 
 
-def _notify(config: EtlWorkflowConfig, what: str, detail: str, next_state: str) -> dict:
+def _notify(context: RepositoryContext, what: str, detail: str, next_state: str) -> dict:
     return {
         "Type": "Task",
         "Resource": "arn:aws:states:::sns:publish",
         "Parameters": {
-            "TopicArn": config.topic_arn,
-            "Subject": f"{config.name('workflow')} {what}",
+            "TopicArn": topic_arn(context),
+            "Subject": f"{context.name('workflow')} {what}",
             "Message.$": f"States.JsonToString({detail})",
         },
         "ResultPath": None,
@@ -205,27 +152,28 @@ def _notify(config: EtlWorkflowConfig, what: str, detail: str, next_state: str) 
 
 
 class EtlWorkflow(Construct):
-    """Properties: ``state_machine``, ``topic``, ``definition`` (dict)."""
+    """The workflow of ``context``'s repository (see the module).
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: EtlWorkflowConfig):
+    Properties: ``state_machine``, ``topic``, ``definition`` (dict), ``context``, ``config``."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, context: RepositoryContext, config: EtlWorkflowConfig):
         super().__init__(scope, construct_id)
-        self.config = config
-        key = config.kms_key_arn
-        self.topic = sns_topic.SnsTopic(self, "alerts", name=config.name("alerts"), kms_master_key_id=key)
+        self.context, self.config = context, config
+        key, alerts = config.kms_key_arn, topic_arn(context)
+        self.topic = sns_topic.SnsTopic(self, "alerts", name=context.name("alerts"), kms_master_key_id=key)
         sns_topic_policy.SnsTopicPolicy(
-            self, "alerts-policy", arn=self.topic.arn, policy=document(*self._topic_policy())
+            self, "alerts-policy", arn=self.topic.arn, policy=document(*alerts_topic_policy(context, topic_arn=alerts))
         )
         logs = cloudwatch_log_group.CloudwatchLogGroup(
-            self, "logs", name=config.log_group, retention_in_days=365, kms_key_id=key
+            self, "logs", name=context.log_group("states", "workflow"), retention_in_days=365, kms_key_id=key
         )
-        role = self._role(
-            "workflow-role", config.name("workflow"), "states.amazonaws.com", config.state_machine_permissions()
-        )
-        self.definition = definition(config)
+        permissions = state_machine_role(context, jobs=config.jobs, topic_arn=alerts, validator=config.validator)
+        role = self._role("workflow-role", context.name("workflow"), "states", permissions)
+        self.definition = definition(context, config)
         self.state_machine = sfn_state_machine.SfnStateMachine(
             self,
             "workflow",
-            name=config.name("workflow"),
+            name=context.name("workflow"),
             role_arn=role.arn,
             definition=json.dumps(self.definition, indent=2),
             logging_configuration=sfn_state_machine.SfnStateMachineLoggingConfiguration(
@@ -237,62 +185,34 @@ class EtlWorkflow(Construct):
         self._failure_signals()
 
     def _role(self, construct_id: str, name: str, service: str, statements: list[Statement]) -> iam_role.IamRole:
-        config = self.config
+        """A role ``name`` for ``service`` (``states``, ``events``) of this account, with ``statements``."""
         role = iam_role.IamRole(
             self,
             construct_id,
             name=name,
-            assume_role_policy=document(
-                {
-                    "Sid": "ServiceOfThisAccount",
-                    "Effect": "Allow",
-                    "Principal": {"Service": service},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": config.account_id}},
-                }
-            ),
-            permissions_boundary=config.boundary_arn,
+            assume_role_policy=document(service_role_trust(self.context, service=service, sid="ServiceOfThisAccount")),
+            permissions_boundary=self.context.boundary_arn,
         )
         iam_role_policy.IamRolePolicy(
             self, f"{construct_id}-access", name="access", role=role.id, policy=document(*statements)
         )
         return role
 
-    def _topic_policy(self) -> list[Statement]:
-        config = self.config
-        return [
-            {
-                "Sid": "AlertsOfThisAccount",
-                "Effect": "Allow",
-                "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
-                "Action": "sns:Publish",
-                "Resource": config.topic_arn,
-                "Condition": {"StringEquals": {"aws:SourceAccount": config.account_id}},
-            },
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "sns:Publish",
-                "Resource": config.topic_arn,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-        ]
-
     def _trigger(self) -> None:
-        config, workflow = self.config, self.config.workflow
+        context, workflow = self.context, self.config.workflow
         if workflow.on_object_created:
+            bucket = context.bucket(purpose=workflow.on_object_created.zone)
             rule = cloudwatch_event_rule.CloudwatchEventRule(
                 self,
                 "trigger",
-                name=config.name("arrivals"),
-                description=f"Objects created under {workflow.on_object_created.prefix} in {config.trigger_bucket}",
+                name=context.name("arrivals"),
+                description=f"Objects created under {workflow.on_object_created.prefix} in {bucket}",
                 event_pattern=json.dumps(
                     {
                         "source": ["aws.s3"],
                         "detail-type": ["Object Created"],
                         "detail": {
-                            "bucket": {"name": [config.trigger_bucket]},
+                            "bucket": {"name": [bucket]},
                             "object": {"key": [{"prefix": workflow.on_object_created.prefix}]},
                         },
                     }
@@ -304,10 +224,10 @@ class EtlWorkflow(Construct):
             )
         else:
             rule = cloudwatch_event_rule.CloudwatchEventRule(
-                self, "trigger", name=config.name("schedule"), schedule_expression=workflow.schedule
+                self, "trigger", name=context.name("schedule"), schedule_expression=workflow.schedule
             )
             transformer = None
-        role = self._role("trigger-role", config.name("trigger"), "events.amazonaws.com", config.trigger_permissions())
+        role = self._role("trigger-role", context.name("trigger"), "events", trigger_role(state_machine_arn(context)))
         cloudwatch_event_target.CloudwatchEventTarget(
             self,
             "trigger-target",
@@ -318,11 +238,11 @@ class EtlWorkflow(Construct):
         )
 
     def _failure_signals(self) -> None:
-        config = self.config
+        context, config = self.context, self.config
         jobs = cloudwatch_event_rule.CloudwatchEventRule(
             self,
             "job-failures",
-            name=config.name("job-failures"),
+            name=context.name("job-failures"),
             description="Failed or timed-out runs of this repository's Glue jobs",
             event_pattern=json.dumps(
                 {
@@ -334,11 +254,11 @@ class EtlWorkflow(Construct):
         )
         cloudwatch_event_target.CloudwatchEventTarget(self, "job-failures-target", rule=jobs.name, arn=self.topic.arn)
         alarms = [
-            ("workflow-failed", "AWS/States", "ExecutionsFailed", {"StateMachineArn": config.state_machine_arn}),
+            ("workflow-failed", "AWS/States", "ExecutionsFailed", {"StateMachineArn": state_machine_arn(context)}),
             *((f"{f}-errors", "AWS/Lambda", "Errors", {"FunctionName": f}) for f in config.functions),
         ]
         for name, namespace, metric, dimensions in alarms:
-            alarm_name = name if name.startswith(config.name()) else config.name(name)
+            alarm_name = name if name.startswith(context.name()) else context.name(name)
             cloudwatch_metric_alarm.CloudwatchMetricAlarm(
                 self,
                 f"alarm-{alarm_name}",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from datalake_cdktf.context import RepositoryContext
 from datalake_cdktf.engine import Construct
 from datalake_cdktf.engine.aws import (
     glue_connection,
@@ -28,21 +29,17 @@ from datalake_cdktf.engine.aws import (
     vpc_security_group_egress_rule,
     vpc_security_group_ingress_rule,
 )
-from datalake_cdktf.naming import Label
 
 __all__ = ["JobNetwork", "JobNetworkConfig"]
 
 
 @dataclass(frozen=True)
 class JobNetworkConfig:
-    """- ``label``, ``repository``: whose jobs (names come from :class:`Label`).
-    - ``vpc_id``, ``vpc_cidr``: the data lake's VPC and its range (the endpoints' side).
+    """- ``vpc_id``, ``vpc_cidr``: the data lake's VPC and its range (the endpoints' side).
     - ``subnets``: ``(availability zone, subnet id)`` of each private subnet.
     - ``s3_prefix_list_id``: the S3 gateway endpoint's prefix list.
     """
 
-    label: Label
-    repository: str
     vpc_id: str
     vpc_cidr: str
     subnets: tuple[tuple[str, str], ...]
@@ -50,15 +47,17 @@ class JobNetworkConfig:
 
 
 class JobNetwork(Construct):
-    """Properties: ``security_group``, ``group_id``, ``connection_names`` (in subnet order)."""
+    """Where the Glue jobs of ``context``'s repository run (see the module).
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: JobNetworkConfig):
+    Properties: ``security_group``, ``group_id``, ``connection_names`` (in subnet order)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, context: RepositoryContext, config: JobNetworkConfig):
         super().__init__(scope, construct_id)
-        label, repository = config.label, config.repository
+        repository = context.repository
         self.security_group = security_group.SecurityGroup(
             self,
             "security-group",
-            name=label.job_security_group(repository),
+            name=context.job_security_group,
             description=f"Glue jobs of {repository}: workers reach each other, the VPC endpoints and S3",
             vpc_id=config.vpc_id,
         )
@@ -84,7 +83,7 @@ class JobNetwork(Construct):
         )
         self.connection_names: list[str] = []
         for zone, subnet_id in config.subnets:
-            name = label.glue_connection(repository, zone)
+            name = context.glue_connection(availability_zone=zone)
             glue_connection.GlueConnection(
                 self,
                 f"connection-{zone}",

@@ -4,8 +4,9 @@
   ``__pycache__``), so the same source always gives the same bytes and hash, on any
   machine: a plan shows a change to the function only when its code changed.
 - Its role ``<project>-<env>-<repo>-<name>`` is trusted by Lambda of this account only,
-  capped by the repository's boundary, and may write its own log group and whatever the
-  caller grants through ``statements`` (nothing else).
+  capped by the repository's boundary, and may write its own log group, send traces, and
+  do whatever the caller grants through ``statements`` (nothing else):
+  :func:`datalake_cdktf.iam.etl_roles.function_role`.
 - Its logs go to ``/<project>/<env>/<repo>/lambda/<name>``, encrypted with the data key.
 - Traced with X-Ray; at most ``reserved_concurrency`` runs at once.
 - ``audit_table``: a DynamoDB table ``<project>-<env>-<repo>-<name>`` (encrypted with
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from datalake_cdktf.config.etl import LambdaFunction
+from datalake_cdktf.context import RepositoryContext
 from datalake_cdktf.engine import Construct, TerraformAsset
 from datalake_cdktf.engine.aws import (
     cloudwatch_log_group,
@@ -31,8 +33,8 @@ from datalake_cdktf.engine.aws import (
     iam_role_policy,
     lambda_function,
 )
-from datalake_cdktf.iam.statements import Statement, allow, document, xray_tracing
-from datalake_cdktf.naming import Label, arn
+from datalake_cdktf.iam.etl_roles import function_role, service_role_trust
+from datalake_cdktf.iam.statements import Statement, document
 
 __all__ = ["PythonFunction", "PythonFunctionConfig", "build_package"]
 
@@ -60,107 +62,58 @@ def build_package(source: Path, target: Path) -> str:
 class PythonFunctionConfig:
     """- ``function``: as ``etl.yaml`` declares it; ``root``: the folder of ``etl.yaml``;
       ``build_dir``: where packages are built (outside the source).
-    - ``label``, ``repository``, ``account_id``, ``region``, ``boundary_arn``: where and whose.
-    - ``kms_key_arn``: the data key (log group); ``protect``: the environment protects data.
-    - ``statements``: further permissions of its role (what it reads, say).
+    - ``kms_key_arn``: the data key (log group); ``protect``: the environment protects data
+      (default on).
+    - ``statements``: further permissions of its role (what it reads, say; default none).
     """
 
     function: LambdaFunction
     root: Path
     build_dir: Path
-    label: Label
-    repository: str
-    account_id: str
-    region: str
-    boundary_arn: str
     kms_key_arn: str
     protect: bool = True
     statements: tuple[Statement, ...] = field(default=())
 
-    @property
-    def name(self) -> str:
-        return self.label.function(self.repository, self.function.name)
-
-    @property
-    def log_group(self) -> str:
-        return f"{self.label.log_group_path(self.repository)}lambda/{self.function.name}"
-
-    def _arn(self, service: str, resource: str) -> str:
-        return arn(service, self.region, self.account_id, resource)
-
-    @property
-    def arn(self) -> str:
-        return self._arn("lambda", f"function:{self.name}")
-
-    @property
-    def table_arn(self) -> str:
-        return self._arn("dynamodb", f"table/{self.name}")
-
-    def role_permissions(self) -> list[Statement]:
-        statements = [
-            allow(
-                "WriteItsLogs",
-                ["logs:CreateLogStream", "logs:PutLogEvents"],
-                self._arn("logs", f"log-group:{self.log_group}:*"),
-            ),
-            xray_tracing(self.region),
-            *self.statements,
-        ]
-        if self.function.audit_table:
-            statements.append(allow("RecordInItsAuditTable", ["dynamodb:PutItem"], self.table_arn))
-        return statements
-
 
 class PythonFunction(Construct):
-    """Properties: ``function`` (resource), ``role``, ``name``, ``arn``, ``package_hash``,
-    ``table`` (or None)."""
+    """``function`` of ``context``'s repository: its package, log group, role, audit table
+    and the function (see the module).
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: PythonFunctionConfig):
+    Properties: ``function`` (resource), ``role``, ``name``, ``arn``, ``log_group`` (its
+    name), ``package_hash``, ``table`` (or None)."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, context: RepositoryContext, config: PythonFunctionConfig
+    ):
         super().__init__(scope, construct_id)
         function = config.function
-        self.name, self.arn = config.name, config.arn
-        package = config.build_dir / f"{config.repository}-{function.name}.zip"
+        self.name = context.function_name(name=function.name)
+        self.arn = context.arn(service="lambda", resource=f"function:{self.name}")
+        self.log_group = context.log_group("lambda", function.name)
+        package = config.build_dir / f"{context.repository}-{function.name}.zip"
         self.package_hash = build_package(config.root / function.source, package)
         asset = TerraformAsset(self, "package", path=str(package.resolve()))
         group = cloudwatch_log_group.CloudwatchLogGroup(
-            self, "logs", name=config.log_group, retention_in_days=365, kms_key_id=config.kms_key_arn
+            self, "logs", name=self.log_group, retention_in_days=365, kms_key_id=config.kms_key_arn
         )
         self.role = iam_role.IamRole(
             self,
             "role",
-            name=config.label.role(config.repository, function.name),
+            name=context.role_name(function.name),
             description=f"Lambda function {self.name}",
-            assume_role_policy=document(
-                {
-                    "Sid": "LambdaOfThisAccount",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "lambda.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": config.account_id}},
-                }
-            ),
-            permissions_boundary=config.boundary_arn,
+            assume_role_policy=document(service_role_trust(context, service="lambda", sid="LambdaOfThisAccount")),
+            permissions_boundary=context.boundary_arn,
+        )
+        statements = function_role(
+            context,
+            log_group=self.log_group,
+            audit_table=self.name if function.audit_table else None,
+            granted=config.statements,
         )
         policy = iam_role_policy.IamRolePolicy(
-            self, "access", name="access", role=self.role.id, policy=document(*config.role_permissions())
+            self, "access", name="access", role=self.role.id, policy=document(*statements)
         )
-        self.table = None
-        environment = {}
-        if function.audit_table:
-            self.table = dynamodb_table.DynamodbTable(
-                self,
-                "audit",
-                name=self.name,
-                billing_mode="PAY_PER_REQUEST",
-                hash_key="object_key",
-                attribute=[dynamodb_table.DynamodbTableAttribute(name="object_key", type="S")],
-                # The AWS managed key (aws/dynamodb): the table records arrivals, not data,
-                # and the data key would need kms:CreateGrant for every ETL deploy role.
-                server_side_encryption=dynamodb_table.DynamodbTableServerSideEncryption(enabled=True),
-                point_in_time_recovery=dynamodb_table.DynamodbTablePointInTimeRecovery(enabled=True),
-                deletion_protection_enabled=config.protect,
-            )
-            environment["AUDIT_TABLE"] = self.name
+        self.table = self._audit_table(protect=config.protect) if function.audit_table else None
         self.function = lambda_function.LambdaFunction(
             self,
             "function",
@@ -176,6 +129,24 @@ class PythonFunction(Construct):
             reserved_concurrent_executions=function.reserved_concurrency,
             tracing_config=lambda_function.LambdaFunctionTracingConfig(mode="Active"),
             logging_config=lambda_function.LambdaFunctionLoggingConfig(log_format="JSON", log_group=group.name),
-            environment=lambda_function.LambdaFunctionEnvironment(variables=environment) if environment else None,
+            environment=lambda_function.LambdaFunctionEnvironment(variables={"AUDIT_TABLE": self.name})
+            if self.table
+            else None,
             depends_on=[policy, group],
+        )
+
+    def _audit_table(self, *, protect: bool) -> dynamodb_table.DynamodbTable:
+        """The function's audit table, named as the function (deletion protection with ``protect``)."""
+        return dynamodb_table.DynamodbTable(
+            self,
+            "audit",
+            name=self.name,
+            billing_mode="PAY_PER_REQUEST",
+            hash_key="object_key",
+            attribute=[dynamodb_table.DynamodbTableAttribute(name="object_key", type="S")],
+            # The AWS managed key (aws/dynamodb): the table records arrivals, not data,
+            # and the data key would need kms:CreateGrant for every ETL deploy role.
+            server_side_encryption=dynamodb_table.DynamodbTableServerSideEncryption(enabled=True),
+            point_in_time_recovery=dynamodb_table.DynamodbTablePointInTimeRecovery(enabled=True),
+            deletion_protection_enabled=protect,
         )

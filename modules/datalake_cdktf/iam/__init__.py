@@ -11,6 +11,9 @@ and the constructs build their policies from the same statements.
   policies as IAM's size limit allows.
 - :mod:`datalake_cdktf.iam.pipeline`: the pipeline's three roles, one function per
   concern, each role the list of its concerns.
+- :mod:`datalake_cdktf.iam.etl_roles`: the roles the ETL constructs create (a Glue job's,
+  a Lambda helper's, the workflow's), one function per concern, from the repository's
+  :class:`~datalake_cdktf.context.RepositoryContext` and plain data.
 """
 
 __all__: list[str] = []
