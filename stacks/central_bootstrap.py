@@ -141,4 +141,4 @@ class CentralBootstrapStack(DeploymentStack):
     @property
     def _root(self) -> str:
         central = self.config.central
-        return account_root_arn(central.account_id, central.region)
+        return account_root_arn(account_id=central.account_id, region=central.region)

@@ -81,14 +81,14 @@ class DataLakeStack(DeploymentStack):
             GLUE_LOG_GROUPS,
             *(label.log_group_path(repository.name) + "*" for repository in config.repositories.etl),
         )
-        admin_role = role_arn(account, environment.admin_role_name, region)
+        admin_role = role_arn(account_id=account, role_name=environment.admin_role_name, region=region)
         return EncryptionKey(
             self,
             "data-key",
             config=EncryptionKeyConfig(
                 alias=label.kms_alias("data"),
                 description=f"Encrypts the {environment.name} data lake: buckets, catalog, logs",
-                account_root=account_root_arn(account, region),
+                account_root=account_root_arn(account_id=account, region=region),
                 administrators=(self.deploy_role,),
                 # The account's administrator role stays an editor: KMS has no root override.
                 policy_editors=(self.deploy_role, admin_role) if protect else (),
@@ -196,7 +196,7 @@ class DataLakeStack(DeploymentStack):
         values: dict[str, str | list[str]] = {VERSION_KEY: str(CONTRACT_VERSION), "kms/key-arn": self.key.arn}
         for purpose, bucket in buckets.items():
             values[f"buckets/{purpose}/name"] = bucket.bucket_name
-            values[f"buckets/{purpose}/arn"] = bucket_arn(bucket.bucket_name, region)
+            values[f"buckets/{purpose}/arn"] = bucket_arn(bucket_name=bucket.bucket_name, region=region)
         for zone, name in self.catalog.database_names.items():
             values[f"glue/databases/{zone}/name"] = name
         values["glue/security-configuration/name"] = self.label.name("jobs")

@@ -34,7 +34,9 @@ class EnvironmentBootstrapStack(DeploymentStack):
             repository=config.repositories.infrastructure.name,
             account_id=environment.account_id,
             region=environment.region,
-            role_arn=role_arn(environment.account_id, environment.admin_role_name, environment.region),
+            role_arn=role_arn(
+                account_id=environment.account_id, role_name=environment.admin_role_name, region=environment.region
+            ),
         )
         central = self.add_provider(
             "central", account_id=config.central.account_id, region=config.central.region, role_arn=None

@@ -859,7 +859,9 @@ def test_every_call_the_deploy_role_made_is_allowed_by_its_policies(
 
     model = AccessModel.from_stacks(all_stacks, {env.account_id: env.admin_role_name for env in DEFAULT.environments})
     role = DEFAULT.deploy_role_arn(DEV, repository)
-    data_key = model.key_arn(naming.kms_alias_arn(DEV.account_id, DEV.region, DEFAULT.label(DEV).kms_alias("data")))
+    data_key = model.key_arn(
+        naming.kms_alias_arn(account_id=DEV.account_id, region=DEV.region, alias=DEFAULT.label(DEV).kms_alias("data"))
+    )
     session = role.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/") + "/"
     calls = {
         (iam_action(c.action), c.resource, c.context)
@@ -887,7 +889,9 @@ def pipeline_roles(repository) -> dict[str, str]:
     central = DEFAULT.central
     return {
         "builds": DEFAULT.pipeline_role_arn(DEV, repository),
-        "codepipeline": naming.role_arn(central.account_id, label.codepipeline_role(repository.name), central.region),
+        "codepipeline": naming.role_arn(
+            account_id=central.account_id, role_name=label.codepipeline_role(repository.name), region=central.region
+        ),
         "pull requests": DEFAULT.pull_request_role_arn(DEV, repository),
         "plan": DEFAULT.plan_role_arn(DEV, repository),
     }

@@ -254,7 +254,9 @@ def test_job_roles_cannot_reach_assets_secrets_or_roles_of_others(model, env):
 def test_job_roles_use_the_data_key_and_no_other(model, env):
     from datalake_cdktf import naming
 
-    data_key = model.key_arn(naming.kms_alias_arn(env.account_id, env.region, f"alias/datalake-{env.name}-data"))
+    data_key = model.key_arn(
+        naming.kms_alias_arn(account_id=env.account_id, region=env.region, alias=f"alias/datalake-{env.name}-data")
+    )
     other_key = f"arn:aws:kms:{env.region}:{env.account_id}:key/00000000-0000-0000-0000-000000000000"
     aliases = {"kms:ResourceAliases": [f"alias/datalake-{env.name}-data"]}
     for job in ("orders-conformed", "daily-sales"):

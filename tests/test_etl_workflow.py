@@ -174,7 +174,9 @@ def test_the_workflow_role_runs_only_this_repositorys_jobs_and_validator(model, 
     assert not model.can(workflow, "iam:CreatePolicyVersion", DEFAULT.boundary_arn(env, DEFAULT.repositories.etl[0]))
     from datalake_cdktf import naming
 
-    key = model.key_arn(naming.kms_alias_arn(env.account_id, env.region, f"alias/datalake-{env.name}-data"))
+    key = model.key_arn(
+        naming.kms_alias_arn(account_id=env.account_id, region=env.region, alias=f"alias/datalake-{env.name}-data")
+    )
     aliases = {"kms:ResourceAliases": [f"alias/datalake-{env.name}-data"]}
     assert model.can(workflow, "kms:GenerateDataKey", key, **aliases), "publishes to the encrypted topic"
     assert not model.can(

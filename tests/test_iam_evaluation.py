@@ -64,36 +64,40 @@ class In:
         return DEFAULT.plan_role_arn(self.environment, repository)
 
     def codepipeline(self, repository=INFRA) -> str:
-        return naming.role_arn(CENTRAL, self.label.codepipeline_role(repository.name), "eu-west-1")
+        return naming.role_arn(
+            account_id=CENTRAL, role_name=self.label.codepipeline_role(repository.name), region="eu-west-1"
+        )
 
     def central(self, service: str, resource: str) -> str:
-        return naming.arn(service, "eu-west-1", CENTRAL, resource)
+        return naming.arn(service=service, region="eu-west-1", account_id=CENTRAL, resource=resource)
 
     def artifacts(self, repository=INFRA, key: str | None = None) -> str:
-        arn = naming.bucket_arn(self.label.pipeline_bucket(repository.name, CENTRAL), "eu-west-1")
+        arn = naming.bucket_arn(bucket_name=self.label.pipeline_bucket(repository.name, CENTRAL), region="eu-west-1")
         return f"{arn}/{key}" if key is not None else arn
 
     def boundary(self, repository=INFRA) -> str:
         return DEFAULT.boundary_arn(self.environment, repository)
 
     def deploy_policy(self, repository=INFRA) -> str:
-        return naming.policy_arn(self.account, self.label.deploy_policy(repository.name), "eu-west-1")
+        return naming.policy_arn(
+            account_id=self.account, policy_name=self.label.deploy_policy(repository.name), region="eu-west-1"
+        )
 
     def role(self, name: str) -> str:
-        return naming.role_arn(self.account, name, "eu-west-1")
+        return naming.role_arn(account_id=self.account, role_name=name, region="eu-west-1")
 
     def admin(self) -> str:
         return self.role(self.environment.admin_role_name)
 
     def bucket(self, purpose: str, key: str | None = None) -> str:
-        arn = naming.bucket_arn(self.label.bucket(purpose, self.account, "eu-west-1"), "eu-west-1")
+        arn = naming.bucket_arn(bucket_name=self.label.bucket(purpose, self.account, "eu-west-1"), region="eu-west-1")
         return f"{arn}/{key}" if key is not None else arn
 
     def arn(self, service: str, resource: str) -> str:
-        return naming.arn(service, "eu-west-1", self.account, resource)
+        return naming.arn(service=service, region="eu-west-1", account_id=self.account, resource=resource)
 
     def data_key_alias(self) -> str:
-        return naming.kms_alias_arn(self.account, "eu-west-1", self.label.kms_alias("data"))
+        return naming.kms_alias_arn(account_id=self.account, region="eu-west-1", alias=self.label.kms_alias("data"))
 
     def database(self, zone: str) -> str:
         return self.arn("glue", f"database/{self.label.glue_database(zone)}")
@@ -120,7 +124,7 @@ ARRIVALS = TEMPLATE.workflow.on_object_created
 """Where the objects arrive that the template's validator reads."""
 
 DEV, TEST, PROD = In("dev"), In("test"), In("prod")
-STATE = naming.bucket_arn(DEFAULT.state_bucket, "eu-west-1")
+STATE = naming.bucket_arn(bucket_name=DEFAULT.state_bucket, region="eu-west-1")
 STATE_ALIAS = DEFAULT.state_key_alias
 
 
@@ -776,7 +780,7 @@ QUESTIONS = [
         "a deploy role reads pipeline artifacts",
         DEV.deploy(),
         "s3:GetObject",
-        naming.bucket_arn(DEFAULT.central_bucket("artifacts"), "eu-west-1") + "/x.zip",
+        naming.bucket_arn(bucket_name=DEFAULT.central_bucket("artifacts"), region="eu-west-1") + "/x.zip",
         False,
     ),
     Q("a deploy role reads state", PROD.deploy(), "s3:GetObject", f"{STATE}/datalake-prod/terraform.tfstate", False),
@@ -1036,12 +1040,14 @@ def test_service_trust_matrix_each_pipeline_role_serves_only_its_own_pipeline(mo
     role may be assumed only for its own pipeline (aws:SourceArn), and never on behalf of
     another account (aws:SourceAccount)."""
     pairs = [(env, repo) for env in DEFAULT.environments for repo in DEFAULT.repositories.all]
-    central = naming.arn("codepipeline", "eu-west-1", CENTRAL, "x").rsplit(":", 1)[0]
+    central = naming.arn(service="codepipeline", region="eu-west-1", account_id=CENTRAL, resource="x").rsplit(":", 1)[0]
     wrong = []
     for env_a, repo_a in pairs:
         label_a = DEFAULT.label(env_a)
         roles = {
-            "codepipeline": naming.role_arn(CENTRAL, label_a.codepipeline_role(repo_a.name), "eu-west-1"),
+            "codepipeline": naming.role_arn(
+                account_id=CENTRAL, role_name=label_a.codepipeline_role(repo_a.name), region="eu-west-1"
+            ),
             "build": DEFAULT.pipeline_role_arn(env_a, repo_a),
         }
         for env_b, repo_b in pairs:
@@ -1123,7 +1129,11 @@ def test_a_role_the_deploy_role_creates_is_capped_by_the_boundary(model, env, re
             ("kms:PutKeyPolicy", model.key_arn(env.data_key_alias())),
             ("kms:PutKeyPolicy", model.foreign_key_arn(env.account)),
             ("secretsmanager:GetSecretValue", env.arn("secretsmanager", "secret:other-AbCdEf")),
-            ("s3:GetObject", naming.bucket_arn(DEFAULT.state_bucket, "eu-west-1") + "/datalake-dev/terraform.tfstate"),
+            (
+                "s3:GetObject",
+                naming.bucket_arn(bucket_name=DEFAULT.state_bucket, region="eu-west-1")
+                + "/datalake-dev/terraform.tfstate",
+            ),
             ("organizations:LeaveOrganization", "*"),
         ]:
             assert not model.can(role.arn, action, resource), (role.arn, action, resource)
@@ -1167,7 +1177,7 @@ def test_no_deploy_role_changes_any_of_its_policies(model, stacks, env, reposito
     account = env.account_id
     for part in deploy_policies(bootstrap, repository.name):
         name = bootstrap.resource("aws_iam_policy", f"{repository.name}-deploy/{part}")["name"]
-        policy = naming.policy_arn(account, name, env.region)
+        policy = naming.policy_arn(account_id=account, policy_name=name, region=env.region)
         for action in ("iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:SetDefaultPolicyVersion"):
             assert not model.can(role, action, policy), f"{role} may {action} on {policy}"
         assert not model.can(role, "iam:DetachRolePolicy", role, **{"iam:PolicyARN": policy}), policy

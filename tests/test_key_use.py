@@ -139,7 +139,9 @@ def test_the_walk_finds_every_kind_of_reference(default):
     # the ETL stacks name the data key only through the contract's kms/key-arn parameter
     (etl_topic,) = [r for r in references if r.stack == "etl-sales-dev" and r.resource_type == "aws_sns_topic"]
     assert etl_topic.key == default.model.key_arn(
-        naming.kms_alias_arn(DEFAULT.environment("dev").account_id, "eu-west-1", "alias/datalake-dev-data")
+        naming.kms_alias_arn(
+            account_id=DEFAULT.environment("dev").account_id, region="eu-west-1", alias="alias/datalake-dev-data"
+        )
     )
 
 
@@ -180,13 +182,13 @@ def test_a_plan_role_reads_objects_only_as_terraform_refreshes_them(any_deployme
     expected, refreshed = set(), 0
     for env in config.environments:
         label = config.label(env)
-        assets = naming.bucket_arn(label.bucket("assets", env.account_id, env.region), env.region)
+        assets = naming.bucket_arn(bucket_name=label.bucket("assets", env.account_id, env.region), region=env.region)
         for repository in config.repositories.all:
             plan = config.plan_role_arn(env, repository)
             readable = {
                 bucket: modes
                 for _, _, conf in uses.resources_of(env.account_id, "aws_s3_bucket")
-                for bucket in [naming.bucket_arn(conf["bucket"], env.region)]
+                for bucket in [naming.bucket_arn(bucket_name=conf["bucket"], region=env.region)]
                 for modes in [uses.object_users(bucket).get(plan)]
                 if modes
             }
@@ -207,7 +209,9 @@ def test_a_plan_role_reads_objects_only_as_terraform_refreshes_them(any_deployme
                 "kms:EncryptionContext:aws:s3:arn": assets,
                 "kms:ResourceAliases": [label.kms_alias("data")],
             }
-            key_arn = model.key_arn(naming.kms_alias_arn(env.account_id, env.region, label.kms_alias("data")))
+            key_arn = model.key_arn(
+                naming.kms_alias_arn(account_id=env.account_id, region=env.region, alias=label.kms_alias("data"))
+            )
             assert not model.can(plan, "kms:Decrypt", key_arn, **decrypt), plan
     assert refreshed, "no aws_s3_object of an ETL stack was checked"
     assert accepted == expected, accepted ^ expected
@@ -248,7 +252,7 @@ def every_key(d: Deployment) -> list[str]:
 def service_questions(key: str) -> list[tuple[str, str, dict[str, str]]]:
     """What each service would ask of ``key``, in the key's own account."""
     account, region = key.split(":")[4], key.split(":")[3]
-    group = naming.arn("logs", region, account, "log-group:/aws/codebuild/x")
+    group = naming.arn(service="logs", region=region, account_id=account, resource="log-group:/aws/codebuild/x")
     questions = [
         (f"logs.{region}.amazonaws.com", a, {"kms:EncryptionContext:aws:logs:arn": group}) for a in LOGS_ACTIONS
     ]
@@ -285,7 +289,9 @@ def test_cloudwatch_logs_may_use_a_key_only_for_the_log_groups_that_use_it(any_d
         for group in strangers:
             for owner in (account, "999999999999"):
                 context = {
-                    "kms:EncryptionContext:aws:logs:arn": naming.arn("logs", region, owner, f"log-group:{group}")
+                    "kms:EncryptionContext:aws:logs:arn": naming.arn(
+                        service="logs", region=region, account_id=owner, resource=f"log-group:{group}"
+                    )
                 }
                 if any(
                     any_deployment.model.service_can(f"logs.{region}.amazonaws.com", a, key, **context)
@@ -325,7 +331,9 @@ def test_an_artifact_key_without_its_logs_grant_fails_every_build_log_group(defa
 def test_a_data_key_without_its_logs_grant_fails_flow_glue_and_etl_logs(default):
     planted = AccessModel.from_stacks(default.stacks, admin_roles(DEFAULT))
     env = DEFAULT.environment("dev")
-    key = planted.key_arn(naming.kms_alias_arn(env.account_id, env.region, "alias/datalake-dev-data"))
+    key = planted.key_arn(
+        naming.kms_alias_arn(account_id=env.account_id, region=env.region, alias="alias/datalake-dev-data")
+    )
     planted.key_policies[key] = without_logs_grant(planted.key_policies[key])
     refused = unexpected(KeyUses(default.stacks, planted).refused())
     named = {use.context["kms:EncryptionContext:aws:logs:arn"].split("log-group:")[1] for use in refused}
@@ -341,8 +349,14 @@ def test_topic_keys_without_their_publishers_fail_their_topics(default):
     planted = AccessModel.from_stacks(default.stacks, admin_roles(DEFAULT))
     dev = DEFAULT.environment("dev")
     for alias, service in (
-        (naming.kms_alias_arn(CENTRAL, "eu-west-1", DEFAULT.notification_key_alias), "codestar-notifications"),
-        (naming.kms_alias_arn(dev.account_id, dev.region, "alias/datalake-dev-data"), "cloudwatch.amazonaws.com"),
+        (
+            naming.kms_alias_arn(account_id=CENTRAL, region="eu-west-1", alias=DEFAULT.notification_key_alias),
+            "codestar-notifications",
+        ),
+        (
+            naming.kms_alias_arn(account_id=dev.account_id, region=dev.region, alias="alias/datalake-dev-data"),
+            "cloudwatch.amazonaws.com",
+        ),
     ):
         key = planted.key_arn(alias)
         policy = planted.key_policies[key]
@@ -439,7 +453,12 @@ def test_a_table_encrypted_with_the_data_key_asks_its_users_and_its_creator(defa
 def test_service_can_reads_only_the_statements_that_name_the_service(default):
     model = default.model
     key = model.key_arn(DEFAULT.artifact_key_alias_arn())
-    group = naming.arn("logs", "eu-west-1", CENTRAL, "log-group:/aws/codebuild/datalake-dev-sales-apply")
+    group = naming.arn(
+        service="logs",
+        region="eu-west-1",
+        account_id=CENTRAL,
+        resource="log-group:/aws/codebuild/datalake-dev-sales-apply",
+    )
     logs = {"kms:EncryptionContext:aws:logs:arn": group}
     assert model.service_can("logs.eu-west-1.amazonaws.com", "kms:GenerateDataKey", key, **logs)
     # another region's CloudWatch Logs is another principal; the root statement admits no service
@@ -456,7 +475,12 @@ def test_service_can_reads_only_the_statements_that_name_the_service(default):
 def test_service_can_honours_a_deny(default):
     model = AccessModel.from_stacks(default.stacks, admin_roles(DEFAULT))
     key = model.key_arn(DEFAULT.artifact_key_alias_arn())
-    group = naming.arn("logs", "eu-west-1", CENTRAL, "log-group:/aws/codebuild/datalake-dev-sales-apply")
+    group = naming.arn(
+        service="logs",
+        region="eu-west-1",
+        account_id=CENTRAL,
+        resource="log-group:/aws/codebuild/datalake-dev-sales-apply",
+    )
     logs = {"kms:EncryptionContext:aws:logs:arn": group}
     denies = [
         {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"},

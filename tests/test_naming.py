@@ -117,8 +117,8 @@ def test_partition(region, expected):
     ],
 )
 def test_role_arn(region, expected):
-    assert role_arn(ACCOUNT, DEV.deploy_role("sales"), region) == expected
+    assert role_arn(account_id=ACCOUNT, role_name=DEV.deploy_role("sales"), region=region) == expected
 
 
 def test_account_root_arn():
-    assert account_root_arn(ACCOUNT, REGION) == "arn:aws:iam::222222222222:root"
+    assert account_root_arn(account_id=ACCOUNT, region=REGION) == "arn:aws:iam::222222222222:root"

@@ -110,24 +110,26 @@ class RepositoryContext:
 
     def arn(self, *, service: str, resource: str) -> str:
         """``arn:<partition>:<service>:<region>:<account>:<resource>``."""
-        return arn(service, self.region, self.account_id, resource)
+        return arn(service=service, region=self.region, account_id=self.account_id, resource=resource)
 
     def role_arn(self, *, name: str) -> str:
         """ARN of the role ``name`` (no path) in the account."""
-        return role_arn(self.account_id, name, self.region)
+        return role_arn(account_id=self.account_id, role_name=name, region=self.region)
 
     def bucket_arn(self, *, purpose: str) -> str:
         """ARN of :meth:`bucket` ``purpose``."""
-        return bucket_arn(self.bucket(purpose=purpose), self.region)
+        return bucket_arn(bucket_name=self.bucket(purpose=purpose), region=self.region)
 
     def kms_alias_arn(self, *, alias: str) -> str:
         """ARN of the KMS alias ``alias`` (``alias/...``) in the account and region."""
-        return kms_alias_arn(self.account_id, self.region, alias)
+        return kms_alias_arn(account_id=self.account_id, region=self.region, alias=alias)
 
     @property
     def boundary_arn(self) -> str:
         """The permissions boundary of the repository's deploy role and of every role it creates."""
-        return policy_arn(self.account_id, self.label.boundary_policy(self.repository), self.region)
+        return policy_arn(
+            account_id=self.account_id, policy_name=self.label.boundary_policy(self.repository), region=self.region
+        )
 
     @property
     def deploy_role_arn(self) -> str:

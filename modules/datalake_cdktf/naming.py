@@ -260,7 +260,7 @@ def partition(region: str) -> str:
     return "aws"
 
 
-def arn(service: str, region: str, account_id: str, resource: str) -> str:
+def arn(*, service: str, region: str, account_id: str, resource: str) -> str:
     """``arn:<partition>:<service>:<region>:<account>:<resource>`` (global services: ``region=""``).
 
     The partition comes from ``region``; pass the region even for a global service's
@@ -268,26 +268,26 @@ def arn(service: str, region: str, account_id: str, resource: str) -> str:
     return f"arn:{partition(region)}:{service}:{region}:{account_id}:{resource}"
 
 
-def role_arn(account_id: str, role_name: str, region: str) -> str:
+def role_arn(*, account_id: str, role_name: str, region: str) -> str:
     """ARN of a role without a path, in ``region``'s partition."""
     return f"arn:{partition(region)}:iam::{account_id}:role/{role_name}"
 
 
-def bucket_arn(bucket_name: str, region: str) -> str:
+def bucket_arn(*, bucket_name: str, region: str) -> str:
     """ARN of an S3 bucket (names may end in ``*`` to match a prefix)."""
     return f"arn:{partition(region)}:s3:::{bucket_name}"
 
 
-def policy_arn(account_id: str, policy_name: str, region: str) -> str:
+def policy_arn(*, account_id: str, policy_name: str, region: str) -> str:
     """ARN of a customer-managed policy without a path, in ``region``'s partition."""
     return f"arn:{partition(region)}:iam::{account_id}:policy/{policy_name}"
 
 
-def kms_alias_arn(account_id: str, region: str, alias: str) -> str:
+def kms_alias_arn(*, account_id: str, region: str, alias: str) -> str:
     """ARN of a KMS alias (``alias/...``): names a key before the key's id is known."""
     return f"arn:{partition(region)}:kms:{region}:{account_id}:{alias}"
 
 
-def account_root_arn(account_id: str, region: str) -> str:
+def account_root_arn(*, account_id: str, region: str) -> str:
     """The account principal: delegates to the account's IAM policies."""
     return f"arn:{partition(region)}:iam::{account_id}:root"

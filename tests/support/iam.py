@@ -112,8 +112,8 @@ class AccessModel:
             for conf in stack.resources("aws_kms_alias").values():
                 account, region = resolver.account_of(conf)
                 key_id = resolver.resolve(conf["target_key_id"])
-                model.key_aliases[naming.kms_alias_arn(account, region, conf["name"])] = naming.arn(
-                    "kms", region, account, f"key/{key_id}"
+                model.key_aliases[naming.kms_alias_arn(account_id=account, region=region, alias=conf["name"])] = (
+                    naming.arn(service="kms", region=region, account_id=account, resource=f"key/{key_id}")
                 )
             pending_roles += [(resolver, name, conf) for name, conf in stack.resources("aws_iam_role").items()]
         for resolver, name, conf in pending_roles:
@@ -121,7 +121,7 @@ class AccessModel:
         (central,) = [a for a in model.regions if a not in admin_roles]
         for account_id, role_name in admin_roles.items():
             model.add_role(
-                naming.role_arn(account_id, role_name, model.regions[account_id]),
+                naming.role_arn(account_id=account_id, role_name=role_name, region=model.regions[account_id]),
                 trust=account_trust(central),
                 policies=[ADMINISTRATOR_ACCESS],
                 is_admin=True,
@@ -270,7 +270,9 @@ class AccessModel:
 
     def foreign_key_arn(self, account_id: str) -> str:
         """A key of ``account_id`` that no stack created (its policy is AWS's default)."""
-        return naming.arn("kms", self.regions[account_id], account_id, f"key/{FOREIGN_KEY_ID}")
+        return naming.arn(
+            service="kms", region=self.regions[account_id], account_id=account_id, resource=f"key/{FOREIGN_KEY_ID}"
+        )
 
     def key_arn(self, alias_arn: str) -> str:
         return self.key_aliases[alias_arn]
@@ -373,17 +375,17 @@ class _Resolver:
         conf = self.stack.resources(resource_type)[name]
         account, region = self.account_of(conf)
         if resource_type == "aws_iam_role":
-            return naming.role_arn(account, conf["name"], region)
+            return naming.role_arn(account_id=account, role_name=conf["name"], region=region)
         if resource_type == "aws_iam_policy":
-            return naming.policy_arn(account, conf["name"], region)
+            return naming.policy_arn(account_id=account, policy_name=conf["name"], region=region)
         if resource_type == "aws_s3_bucket":
-            return naming.bucket_arn(conf["bucket"], region)
+            return naming.bucket_arn(bucket_name=conf["bucket"], region=region)
         if resource_type == "aws_kms_key":
-            return naming.arn("kms", region, account, f"key/{self.key_id(name)}")
+            return naming.arn(service="kms", region=region, account_id=account, resource=f"key/{self.key_id(name)}")
         if resource_type == "aws_sns_topic":
-            return naming.arn("sns", region, account, conf["name"])
+            return naming.arn(service="sns", region=region, account_id=account, resource=conf["name"])
         if resource_type == "aws_cloudwatch_log_group":
-            return naming.arn("logs", region, account, f"log-group:{conf['name']}")
+            return naming.arn(service="logs", region=region, account_id=account, resource=f"log-group:{conf['name']}")
         raise AssertionError(f"no ARN rule for {resource_type}: add one to tests/support/iam.py")
 
     def key_id(self, name: str) -> str:

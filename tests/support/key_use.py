@@ -182,7 +182,7 @@ class KeyUses:
                 return None
             value = resolved
         if value.startswith("alias/") and account:
-            value = naming.kms_alias_arn(account, region, value)
+            value = naming.kms_alias_arn(account_id=account, region=region, alias=value)
         found = KEY_ARN.match(value)
         if not found:
             return None
@@ -265,7 +265,7 @@ class KeyUses:
         if value.startswith("arn:"):
             return value
         account, region = self.resolvers[stack_id].account_of(conf)
-        return naming.role_arn(account, value, region)
+        return naming.role_arn(account_id=account, role_name=value, region=region)
 
     def applier(self, stack_id: str, conf: dict[str, Any]) -> str | None:
         """The role Terraform applies ``conf`` through (its provider's), None for an administrator."""
@@ -436,7 +436,7 @@ def bucket_encryption(uses: KeyUses, reference: Reference) -> list[Use]:
     name = uses.text(reference.stack, conf["bucket"])
     index = int(re.search(r"rule\[(\d+)\]", reference.attribute).group(1))
     bucket_key = bool(conf["rule"][index].get("bucket_key_enabled"))
-    bucket = naming.bucket_arn(name, reference.region)
+    bucket = naming.bucket_arn(bucket_name=name, region=reference.region)
     found = []
     for role, modes in uses.object_users(bucket).items():
         for mode in sorted(modes):
@@ -455,7 +455,7 @@ def s3_object(uses: KeyUses, reference: Reference) -> list[Use]:
     role = uses.applier(reference.stack, conf)
     if role is None:
         return []  # applied by an administrator
-    bucket = naming.bucket_arn(conf["bucket"], reference.region)
+    bucket = naming.bucket_arn(bucket_name=conf["bucket"], region=reference.region)
     obj = f"{bucket}/{conf['key']}"
     why = f"Terraform uploads {conf['key']}"
     return uses.through_s3(reference, role, S3_WRITE, why, bucket, obj, bool(conf.get("bucket_key_enabled")))
@@ -465,7 +465,7 @@ def backend(uses: KeyUses, reference: Reference) -> list[Use]:
     """A stack's state: whoever may write its state object (or lock file) encrypts with the
     backend's key through S3, whoever may read it decrypts."""
     config = uses.stacks[reference.stack].json["terraform"]["backend"]["s3"]
-    bucket = naming.bucket_arn(config["bucket"], config["region"])
+    bucket = naming.bucket_arn(bucket_name=config["bucket"], region=config["region"])
     obj = f"{bucket}/{config['key']}"
     bucket_key = bool(uses.bucket_key(config["bucket"]))
     found = []
@@ -497,7 +497,7 @@ def codebuild_project(uses: KeyUses, reference: Reference) -> list[Use]:
     for kind, location in destinations:
         location = uses.text(reference.stack, location) or location
         name = location.split("/", 1)[0]
-        bucket = naming.bucket_arn(name, reference.region)
+        bucket = naming.bucket_arn(bucket_name=name, region=reference.region)
         why = f"build {conf['name']} keeps its {kind} in {name}"
         bucket_key = bool(uses.bucket_key(name))
         found += uses.through_s3(
@@ -521,7 +521,7 @@ def codepipeline(uses: KeyUses, reference: Reference) -> list[Use]:
     conf = uses.conf(reference)
     store = conf["artifact_store"][int(match.group(1))]
     role = uses.role_arn(reference.stack, conf, conf["role_arn"])
-    bucket = naming.bucket_arn(store["location"], reference.region)
+    bucket = naming.bucket_arn(bucket_name=store["location"], region=reference.region)
     bucket_key = bool(uses.bucket_key(store["location"]))
     actions = ("kms:Decrypt", "kms:GenerateDataKey")
     return uses.through_s3(
@@ -547,7 +547,9 @@ def catalog_encryption(uses: KeyUses, reference: Reference) -> list[Use]:
             name = database["name"]
             for action in actions:
                 resource = f"database/{name}" if action.endswith("Database") else f"table/{name}/x"
-                found.append((action, naming.arn("glue", reference.region, account, resource)))
+                found.append(
+                    (action, naming.arn(service="glue", region=reference.region, account_id=account, resource=resource))
+                )
         return found
 
     reads, writes = requests(CATALOG_READS), requests(CATALOG_WRITES)
@@ -611,7 +613,9 @@ def glue_security_configuration(uses: KeyUses, reference: Reference) -> list[Use
                 else [f"/aws-glue/crawlers-role/{role_name}-{name}"]
             )
             for group in groups:
-                arn = naming.arn("logs", reference.region, reference.account, f"log-group:{group}")
+                arn = naming.arn(
+                    service="logs", region=reference.region, account_id=reference.account, resource=f"log-group:{group}"
+                )
                 found += logs_encrypt(uses, reference, arn, f"Glue {kind} {run} logs to {group}")
                 found.append(Use(reference, role, "logs:AssociateKmsKey", arn, f"Glue {kind} {run} encrypts {group}"))
             if role not in uses.model.nodes:
@@ -621,7 +625,7 @@ def glue_security_configuration(uses: KeyUses, reference: Reference) -> list[Use
             if kind != "job":
                 continue
             for _, _, bucket_conf in uses.resources_of(reference.account, "aws_s3_bucket"):
-                bucket = naming.bucket_arn(bucket_conf["bucket"], reference.region)
+                bucket = naming.bucket_arn(bucket_name=bucket_conf["bucket"], region=reference.region)
                 if "write" in uses.object_users(bucket).get(role, set()):
                     bucket_key = bool(uses.bucket_key(bucket_conf["bucket"]))
                     why = f"Glue job {run} writes {bucket_conf['bucket']}"
@@ -644,7 +648,9 @@ def dynamodb_table(uses: KeyUses, reference: Reference) -> list[Use]:
     if reference.attribute != "server_side_encryption.kms_key_arn":
         return uses.unknown(reference)
     conf = uses.conf(reference)
-    table = naming.arn("dynamodb", reference.region, reference.account, f"table/{conf['name']}")
+    table = naming.arn(
+        service="dynamodb", region=reference.region, account_id=reference.account, resource=f"table/{conf['name']}"
+    )
     context = {
         "kms:EncryptionContext:aws:dynamodb:tableName": conf["name"],
         "kms:EncryptionContext:aws:dynamodb:subscriberId": reference.account,

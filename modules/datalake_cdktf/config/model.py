@@ -34,7 +34,6 @@ from datalake_cdktf.naming import (
     datalake_stack_id,
     etl_stack_id,
     kms_alias_arn,
-    policy_arn,
     role_arn,
 )
 
@@ -533,7 +532,9 @@ class DeploymentConfig(StrictModel):
         return self.central_label.kms_alias("artifacts")
 
     def artifact_key_alias_arn(self) -> str:
-        return kms_alias_arn(self.central.account_id, self.central.region, self.artifact_key_alias)
+        return kms_alias_arn(
+            account_id=self.central.account_id, region=self.central.region, alias=self.artifact_key_alias
+        )
 
     @property
     def notification_key_alias(self) -> str:
@@ -547,7 +548,7 @@ class DeploymentConfig(StrictModel):
 
     @property
     def state_key_alias_arn(self) -> str:
-        return kms_alias_arn(self.central.account_id, self.central.region, self.state_key_alias)
+        return kms_alias_arn(account_id=self.central.account_id, region=self.central.region, alias=self.state_key_alias)
 
     def label(self, environment: Environment) -> Label:
         return environment.label(self.project.name)
@@ -563,31 +564,31 @@ class DeploymentConfig(StrictModel):
     # ARNs both sides of a cross-account trust must agree on, derived in one place.
 
     def deploy_role_arn(self, environment: Environment, repository: Repository) -> str:
-        """The role ``repository``'s pipeline assumes in ``environment``'s account."""
-        return role_arn(
-            environment.account_id, self.label(environment).deploy_role(repository.name), environment.region
-        )
+        """The role ``repository``'s pipeline assumes in ``environment``'s account (its context's)."""
+        return self.repository_context(environment, repository).deploy_role_arn
 
     def boundary_arn(self, environment: Environment, repository: Repository) -> str:
         """The permissions boundary of ``repository``'s deploy role and of every role it creates."""
-        name = self.label(environment).boundary_policy(repository.name)
-        return policy_arn(environment.account_id, name, environment.region)
+        return self.repository_context(environment, repository).boundary_arn
 
     def pipeline_role_arn(self, environment: Environment, repository: Repository) -> str:
         """The central-account role that deploys ``repository`` into ``environment``."""
         central = self.central
-        return role_arn(central.account_id, self.label(environment).pipeline_role(repository.name), central.region)
+        return role_arn(
+            account_id=central.account_id,
+            role_name=self.label(environment).pipeline_role(repository.name),
+            region=central.region,
+        )
 
     def pull_request_role_arn(self, environment: Environment, repository: Repository) -> str:
         """The central-account role of ``repository``'s pull-request plans for ``environment``."""
         central = self.central
         name = self.label(environment).pull_request_role(repository.name)
-        return role_arn(central.account_id, name, central.region)
+        return role_arn(account_id=central.account_id, role_name=name, region=central.region)
 
     def plan_role_arn(self, environment: Environment, repository: Repository) -> str:
         """The read-only role ``repository``'s pull-request plans assume in ``environment``."""
-        name = self.label(environment).plan_role(repository.name)
-        return role_arn(environment.account_id, name, environment.region)
+        return self.repository_context(environment, repository).plan_role_arn
 
     def is_infrastructure(self, repository: Repository) -> bool:
         return repository == self.repositories.infrastructure

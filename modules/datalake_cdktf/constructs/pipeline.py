@@ -122,7 +122,9 @@ class Pipeline(Construct):
         super().__init__(scope, construct_id)
         self.config = config
         access = config.access
-        self.artifact_key = kms_alias_arn(access.account_id, access.region, access.artifact_key_alias)
+        self.artifact_key = kms_alias_arn(
+            account_id=access.account_id, region=access.region, alias=access.artifact_key_alias
+        )
         self.sources = config.sources(None if config.codecommit else connection_arn(self, config.connection_name))
         self.context = config.build_context  # once: every build's buildspec reads it
         self.projects = {build.name: self._project(build) for build in BUILDS}

@@ -52,7 +52,9 @@ class PipelineIdentities(Construct):
             "artifacts",
             config=SecureBucketConfig(
                 bucket_name=access.artifact_bucket,
-                kms_key_arn=kms_alias_arn(access.account_id, access.region, access.artifact_key_alias),
+                kms_key_arn=kms_alias_arn(
+                    account_id=access.account_id, region=access.region, alias=access.artifact_key_alias
+                ),
                 access_log_bucket=access_log_bucket,
                 noncurrent_version_days=ARTIFACT_DAYS,
                 expiration_days=ARTIFACT_DAYS,

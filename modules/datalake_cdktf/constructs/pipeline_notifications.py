@@ -31,7 +31,9 @@ def notification_topic(scope: Construct, access: PipelineAccess) -> sns_topic.Sn
         scope,
         "topic",
         name=access.prefix + "notifications",
-        kms_master_key_id=kms_alias_arn(access.account_id, access.region, access.notification_key_alias),
+        kms_master_key_id=kms_alias_arn(
+            account_id=access.account_id, region=access.region, alias=access.notification_key_alias
+        ),
     )
     arn = topic.arn  # read once: each read is a call into the engine
     sns_topic_policy.SnsTopicPolicy(

@@ -98,7 +98,10 @@ class PrivateNetworkConfig:
                 "Resource": [
                     arn
                     for name in self.aws_owned_buckets
-                    for arn in (bucket_arn(name, self.region), bucket_arn(name, self.region) + "/*")
+                    for arn in (
+                        bucket_arn(bucket_name=name, region=self.region),
+                        bucket_arn(bucket_name=name, region=self.region) + "/*",
+                    )
                 ],
             },
         ]

@@ -134,11 +134,11 @@ class PipelineAccess:
 
     def role_arn(self, name: str) -> str:
         """The ARN of the central account's role ``name``."""
-        return naming.role_arn(self.account_id, name, self.region)
+        return naming.role_arn(account_id=self.account_id, role_name=name, region=self.region)
 
     def arn(self, service: str, resource: str) -> str:
         """An ARN of the central account and region."""
-        return naming.arn(service, self.region, self.account_id, resource)
+        return naming.arn(service=service, region=self.region, account_id=self.account_id, resource=resource)
 
     def trust(self, role: Role, builds: tuple[str, ...] = ()) -> list[Statement]:
         """Who may assume ``role``: each of its :data:`SERVICES`, on behalf of this account
@@ -206,7 +206,7 @@ def plan_role(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
 
 
 def _state(a: PipelineAccess, *, write: bool, stacks: tuple[str, ...]) -> list[Statement]:
-    bucket = naming.bucket_arn(a.state_bucket, a.region)
+    bucket = naming.bucket_arn(bucket_name=a.state_bucket, region=a.region)
     actions = ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"] if write else ["s3:GetObject"]
     return [
         # Listing shows key names only; reading and writing stay per stack.
@@ -237,7 +237,7 @@ def state_read(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
 
 def artifacts(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
     """Its own artifact bucket, and the artifact key for it and for its build logs."""
-    bucket = naming.bucket_arn(a.artifact_bucket, a.region)
+    bucket = naming.bucket_arn(bucket_name=a.artifact_bucket, region=a.region)
     return [
         allow("ItsOwnArtifacts", ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"], f"{bucket}/*"),
         allow("ListItsOwnArtifacts", ["s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:ListBucket"], bucket),
@@ -270,7 +270,7 @@ def build_logs(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
 
 def build_cache(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
     """Its own builds' caches in the artifact bucket (``cache/<build>/``), nothing else there."""
-    bucket = naming.bucket_arn(a.artifact_bucket, a.region)
+    bucket = naming.bucket_arn(bucket_name=a.artifact_bucket, region=a.region)
     return [
         allow("ItsOwnBuildCache", ["s3:GetObject", "s3:PutObject"], _one([f"{bucket}/cache/{b}/*" for b in builds])),
         _central_key(

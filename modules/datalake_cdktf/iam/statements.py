@@ -112,7 +112,7 @@ def server_access_logging(log_bucket: str, account_id: str, region: str) -> Stat
         "Effect": "Allow",
         "Principal": {"Service": "logging.s3.amazonaws.com"},
         "Action": "s3:PutObject",
-        "Resource": f"{bucket_arn(log_bucket, region)}/*",
+        "Resource": f"{bucket_arn(bucket_name=log_bucket, region=region)}/*",
         "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
     }
 
@@ -189,7 +189,7 @@ def catalog_use_key(region: str, account_id: str, key_alias: str, *, write: bool
     return allow(
         "EncryptCatalogMetadata" if write else "DecryptCatalogMetadata",
         list(CATALOG_WRITE_KEY if write else CATALOG_READ_KEY),
-        arn("kms", region, account_id, "key/*"),
+        arn(service="kms", region=region, account_id=account_id, resource="key/*"),
         _key_through(key_alias, f"glue.{region}.amazonaws.com"),
     )
 
@@ -205,7 +205,7 @@ def objects_use_key(
     return allow(
         sid,
         actions,
-        arn("kms", region, account_id, "key/*"),
+        arn(service="kms", region=region, account_id=account_id, resource="key/*"),
         _key_through(key_alias, f"s3.{region}.amazonaws.com", {"kms:EncryptionContext:aws:s3:arn": bucket}),
     )
 

@@ -218,7 +218,7 @@ IN_REGION_CEILING = (
 
 
 def _own_buckets(access: DeployAccess) -> str:
-    return naming.bucket_arn(access.label.name() + "-*", access.region)
+    return naming.bucket_arn(bucket_name=access.label.name() + "-*", region=access.region)
 
 
 def _own_aliases(access: DeployAccess) -> str:

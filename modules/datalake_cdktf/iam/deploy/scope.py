@@ -127,19 +127,21 @@ class DeployAccess:
 
     def arn(self, service: str, *, resource: str) -> str:
         """``service``'s ``resource`` in this account and region."""
-        return naming.arn(service, self.region, self.account_id, resource)
+        return naming.arn(service=service, region=self.region, account_id=self.account_id, resource=resource)
 
     def iam_role(self, name: str) -> str:
         """ARN of the role (or role pattern) ``name`` in this account."""
-        return naming.role_arn(self.account_id, name, self.region)
+        return naming.role_arn(account_id=self.account_id, role_name=name, region=self.region)
 
     def iam_policy(self, name: str) -> str:
         """ARN of the managed policy (or policy pattern) ``name`` in this account."""
-        return naming.policy_arn(self.account_id, name, self.region)
+        return naming.policy_arn(account_id=self.account_id, policy_name=name, region=self.region)
 
     def bucket_arn(self, purpose: str) -> str:
         """ARN of the data lake's bucket ``purpose`` (a zone, ``assets``, ...)."""
-        return naming.bucket_arn(self.label.bucket(purpose, self.account_id, self.region), self.region)
+        return naming.bucket_arn(
+            bucket_name=self.label.bucket(purpose, self.account_id, self.region), region=self.region
+        )
 
     def deploy_identities(self) -> list[str]:
         """ARNs of this repository's deploy and plan roles, their policies and the boundary."""
