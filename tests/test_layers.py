@@ -1,10 +1,11 @@
 """The library's floors: each module imports only from its own floor or those below it.
 
-From the bottom: names and plain data (naming, tags, Git hosts, the contract, plan
-summaries), then IAM statements and the config model, then what is computed from config
-(the builds, both permission sets, the deploy commands, the checks), then the engine,
-then the constructs and stack bases, and the ETL app on top. So the permission sets and
-the config can be read, tested and changed without the engine, and nothing below the
+From the bottom: names and plain data (naming, tags, the repository context, Git hosts,
+the contract, plan summaries), then IAM (the statements and every role's permission set)
+and the config model, then what is computed from config (the builds, the permission sets
+for one pipeline or repository, the deploy commands, the checks), then the engine, then
+the constructs and stack bases, and the ETL app on top. So the permission sets and the
+config can be read, tested and changed without the engine, and nothing below the
 constructs reaches up into them.
 """
 
