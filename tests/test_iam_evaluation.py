@@ -1083,6 +1083,61 @@ def test_service_trust_matrix_each_pipeline_role_serves_only_its_own_pipeline(mo
     assert not wrong, "\n".join(wrong)
 
 
+def test_pipeline_control_matrix_no_role_approves_starts_builds_or_reaches_another_pipeline(model):
+    """Every central role of (repository A, environment A): the build, pull-request and
+    CodePipeline roles, against the control surface of every pipeline (repository B,
+    environment B). No role may approve a run; no role a build runs as may start a build
+    (a build started with overrides runs any command as that project's role) or restart
+    another pipeline; only A's own build role manages A's pipeline, rules and topic;
+    CodePipeline's role starts only A's own builds; and no role can take over another
+    pipeline's notification rule, not even by re-tagging it as its own."""
+    pairs = [(env, repo) for env in DEFAULT.environments for repo in DEFAULT.repositories.all]
+    wrong = []
+
+    def ask(principal: str, action: str, resource: str, expected: bool, **context: Any) -> None:
+        if model.can(principal, action, resource, **context) is not expected:
+            wrong.append(f"{principal}: {action} on {resource} {context or ''}: expected {expected}")
+
+    for env_a, repo_a in pairs:
+        label_a = DEFAULT.label(env_a)
+        build = DEFAULT.pipeline_role_arn(env_a, repo_a)
+        pull_request = DEFAULT.pull_request_role_arn(env_a, repo_a)
+        codepipeline = naming.role_arn(
+            account_id=CENTRAL, role_name=label_a.codepipeline_role(repo_a.name), region="eu-west-1"
+        )
+        own_tags = {"aws:RequestTag/repository": repo_a.name, "aws:RequestTag/environment": env_a.name}
+        for env_b, repo_b in pairs:
+            own = (env_a, repo_a) == (env_b, repo_b)
+            pipeline = DEFAULT.label(env_b).name(repo_b.name)
+            pipeline_arn = DEV.central("codepipeline", pipeline)
+            project = DEV.central("codebuild", f"project/{pipeline}-plan")
+            rule = DEV.central("codestar-notifications", "notificationrule/0123456789abcdef")
+            rule_tags = {"aws:ResourceTag/repository": repo_b.name, "aws:ResourceTag/environment": env_b.name}
+            for role in (build, pull_request, codepipeline):
+                ask(role, "codepipeline:PutApprovalResult", f"{pipeline_arn}/Approval/Approve", False)
+                ask(role, "codepipeline:PutApprovalResult", pipeline_arn, False)
+                ask(role, "codestar-notifications:TagResource", rule, own and role == build, **rule_tags, **own_tags)
+                ask(role, "codestar-notifications:DeleteNotificationRule", rule, own and role == build, **rule_tags)
+                ask(role, "codestar-notifications:UpdateNotificationRule", rule, own and role == build, **rule_tags)
+            for role in (build, pull_request):
+                ask(role, "codebuild:StartBuild", project, False)
+                ask(role, "codebuild:RetryBuild", project, False)
+            ask(codepipeline, "codebuild:StartBuild", project, own)
+            ask(build, "codepipeline:UpdatePipeline", pipeline_arn, own)
+            ask(pull_request, "codepipeline:UpdatePipeline", pipeline_arn, False)
+            ask(build, "codepipeline:StartPipelineExecution", pipeline_arn, own)
+            ask(pull_request, "codepipeline:StartPipelineExecution", pipeline_arn, False)
+            ask(build, "events:PutTargets", DEV.central("events", f"rule/{pipeline}-drift"), own)
+            ask(pull_request, "events:PutTargets", DEV.central("events", f"rule/{pipeline}-drift"), False)
+            ask(build, "sns:SetTopicAttributes", DEV.central("sns", f"{pipeline}-notifications"), own)
+        # A rule is created, and tagged as it is created, with its own tags only.
+        ask(build, "codestar-notifications:CreateNotificationRule", "*", True, **own_tags)
+        ask(build, "codestar-notifications:TagResource", "*", True, **own_tags)
+        other = {"aws:RequestTag/repository": "another", "aws:RequestTag/environment": env_a.name}
+        ask(build, "codestar-notifications:CreateNotificationRule", "*", False, **other)
+    assert not wrong, "\n".join(wrong)
+
+
 def test_no_principal_can_reach_an_administrator(model):
     """principalmapper's escalation analysis over every role of every account."""
     assert model.escalation_paths() == []

@@ -32,7 +32,17 @@ from datalake_cdktf import naming
 from datalake_cdktf.iam.statements import Statement, allow, key_by_alias, service_trust, tls_only
 from datalake_cdktf.naming import Label
 
-__all__ = ["BUILD_ROLES", "CODEBUILD", "CONCERNS", "SERVICES", "Concern", "PipelineAccess", "Role", "topic_policy"]
+__all__ = [
+    "BUILD_ROLES",
+    "CODEBUILD",
+    "CONCERNS",
+    "OWN_PIPELINE_ACTIONS",
+    "SERVICES",
+    "Concern",
+    "PipelineAccess",
+    "Role",
+    "topic_policy",
+]
 
 
 class Role(Enum):
@@ -286,23 +296,82 @@ def build_cache(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
 # Its own pipeline's resources --------------------------------------------------------
 
 
+OWN_PIPELINE_ACTIONS = (
+    # The pipeline: what Terraform calls to manage it, and the restart after a redefinition
+    # (deploy.update_pipeline). Never PutApprovalResult, RetryStageExecution,
+    # OverrideStageCondition, EnableStageTransition or the job workers' Put*/Acknowledge*.
+    "codepipeline:CreatePipeline",
+    "codepipeline:DeletePipeline",
+    "codepipeline:GetPipeline",
+    "codepipeline:ListTagsForResource",
+    "codepipeline:StartPipelineExecution",
+    "codepipeline:TagResource",
+    "codepipeline:UntagResource",
+    "codepipeline:UpdatePipeline",
+    # Its build projects and the pull-request webhook: managed, never started (no
+    # StartBuild, StartBuildBatch or RetryBuild: a build started with overrides could
+    # run any command as any of its projects' roles).
+    "codebuild:BatchGetProjects",
+    "codebuild:CreateProject",
+    "codebuild:CreateWebhook",
+    "codebuild:DeleteProject",
+    "codebuild:DeleteWebhook",
+    "codebuild:UpdateProject",
+    "codebuild:UpdateWebhook",
+    # Its rules (the drift schedule, CodeCommit's starts).
+    "events:DeleteRule",
+    "events:DescribeRule",
+    "events:ListTagsForResource",
+    "events:ListTargetsByRule",
+    "events:PutRule",
+    "events:PutTargets",
+    "events:RemoveTargets",
+    "events:TagResource",
+    "events:UntagResource",
+    # Its build log groups, and the builds' own log streams.
+    "logs:AssociateKmsKey",
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:DeleteLogGroup",
+    "logs:DeleteRetentionPolicy",
+    "logs:DisassociateKmsKey",
+    "logs:ListTagsForResource",
+    "logs:ListTagsLogGroup",
+    "logs:PutLogEvents",
+    "logs:PutRetentionPolicy",
+    "logs:TagLogGroup",
+    "logs:TagResource",
+    "logs:UntagLogGroup",
+    "logs:UntagResource",
+    # Its topic.
+    "sns:CreateTopic",
+    "sns:DeleteTopic",
+    "sns:GetTopicAttributes",
+    "sns:ListTagsForResource",
+    "sns:SetTopicAttributes",
+    "sns:TagResource",
+    "sns:UntagResource",
+)
+"""What the self-update does to its own pipeline's resources (none of them IAM)."""
+
+
 def own_pipeline(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
-    """Its own pipeline stack: the self-update. None of these resources is IAM."""
+    """Its own pipeline stack: the self-update (:data:`OWN_PIPELINE_ACTIONS`)."""
     own = a.prefix + "*"
     resources = [
         a.arn("codepipeline", a.pipeline_name),
         a.arn("codepipeline", f"{a.pipeline_name}/*"),
         a.arn("codebuild", f"project/{own}"),
-        a.arn("codebuild", f"report-group/{own}"),
         a.arn("events", f"rule/{own}"),
         a.arn("logs", f"log-group:/aws/codebuild/{own}"),
         a.arn("sns", own),
     ]
-    return [allow("ItsOwnPipeline", ["codebuild:*", "codepipeline:*", "events:*", "logs:*", "sns:*"], resources)]
+    return [allow("ItsOwnPipeline", list(OWN_PIPELINE_ACTIONS), resources)]
 
 
 def notification_rules(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
-    """Notification rules tagged with its repository and environment, and only those."""
+    """Notification rules tagged with its repository and environment, and only those: it
+    creates them with those tags, and cannot re-tag another pipeline's rule into its own."""
     tags = {"repository": a.repository, "environment": a.label.stage}
     return [
         allow(
@@ -313,9 +382,20 @@ def notification_rules(a: PipelineAccess, builds: tuple[str, ...]) -> list[State
         ),
         allow(
             "CreateNotificationRulesForItself",
-            ["codestar-notifications:CreateNotificationRule", "codestar-notifications:TagResource"],
+            ["codestar-notifications:CreateNotificationRule"],
             "*",
             {"StringEquals": {f"aws:RequestTag/{key}": value for key, value in tags.items()}},
+        ),
+        allow(
+            # The tags a new rule is created with; a rule that already carries a repository
+            # tag (another pipeline's) cannot be re-tagged into this one's.
+            "TagNotificationRulesAsTheyAreCreated",
+            ["codestar-notifications:TagResource"],
+            "*",
+            {
+                "StringEquals": {f"aws:RequestTag/{key}": value for key, value in tags.items()},
+                "Null": {"aws:ResourceTag/repository": "true"},
+            },
         ),
     ]
 
