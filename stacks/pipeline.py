@@ -50,5 +50,6 @@ class PipelineStack(DeploymentStack):
                 terraform=config.pipelines.terraform,
                 package_index=config.pipelines.package_index,
                 pull_request_token=access.pull_request_token,
+                pull_request_authors=config.pipelines.pull_request_authors,
             ),
         )

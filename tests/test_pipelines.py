@@ -165,6 +165,7 @@ def test_pull_requests_against_the_branch_plan_read_only_and_comment(case):
     assert filters == {
         "EVENT": "PULL_REQUEST_CREATED,PULL_REQUEST_UPDATED,PULL_REQUEST_REOPENED",
         "BASE_REF": f"^refs/heads/{env.branch}$",
+        "ACTOR_ACCOUNT_ID": "^(1001)$",
     }
     spec = json.loads(project(stack, "pr")["source"]["buildspec"])
     assert spec["phases"]["build"]["commands"] == ["make test", f"make pr-plan ENV={env.name}"], "tests, then plan"
@@ -278,8 +279,51 @@ def test_an_etl_repositorys_builds_get_the_deployment_from_the_infrastructure_re
                 ]
 
 
+ALICE = "arn:aws:iam::111111111111:user/alice"
+"""The one author whose CodeCommit pull requests build, in :func:`codecommit_config`."""
+
+
 def codecommit_config(tmp_path):
-    return load_config(edited_config(tmp_path / "envs", lambda root: root.update(source={"provider": "CodeCommit"})))
+    def edit(root):
+        root.update(source={"provider": "CodeCommit"})
+        root["pipelines"]["pull_request_authors"] = [ALICE]
+
+    return load_config(edited_config(tmp_path / "envs", edit))
+
+
+@pytest.mark.parametrize("authors", [["1001", "20.02+x"], []], ids=["two authors", "none"])
+def test_only_the_listed_authors_pull_requests_build(tmp_path, authors):
+    """The webhook's filters, as the pipeline runner applies them (CodeBuild's filter group
+    semantics): a pull request by a listed author builds; anyone else's, from a fork or not,
+    starts nothing; with no author listed, there is no webhook at all. Authors are matched
+    whole and literally (a dot is not any character)."""
+    from tests.support.git_host import PullRequest
+    from tests.support.pipeline_runner import _filters_match
+
+    def edit(root):
+        root["pipelines"]["pull_request_authors"] = authors
+
+    config = load_config(edited_config(tmp_path / "envs", edit))
+    stacks = synthesize(config, tmp_path / "out")
+    for env in config.environments:
+        for repo in config.repositories.all:
+            webhooks = list(stacks[f"pipeline-{repo.name}-{env.name}"].resources("aws_codebuild_webhook").values())
+            if not authors:
+                assert not webhooks, "no author: no pull-request builds"
+                continue
+            (webhook,) = webhooks
+            groups = [
+                [{"type": f["type"], "pattern": f["pattern"]} for f in group["filter"]]
+                for group in webhook["filter_group"]
+            ]
+
+            def builds(actor: str, from_fork: bool = False, groups=groups, env=env) -> bool:
+                request = PullRequest("o/r", 1, "feature", env.branch, actor=actor, from_fork=from_fork)
+                return any(_filters_match(group, "PULL_REQUEST_CREATED", request) for group in groups)
+
+            assert builds("1001") and builds("20.02+x") and builds("1001", from_fork=True)
+            assert not builds("2002") and not builds("2002", from_fork=True), "an unlisted author"
+            assert not builds("10012") and not builds("x1001") and not builds("20x02+x"), "matched whole, literally"
 
 
 def test_with_codecommit_a_push_to_the_branch_starts_the_pipeline_and_a_pull_request_its_build(tmp_path):
@@ -324,9 +368,13 @@ def test_with_codecommit_a_push_to_the_branch_starts_the_pipeline_and_a_pull_req
                 pullRequestStatus="Open",
                 destinationReference=f"refs/heads/{env.branch}",
             )
+            assert not requests.matches_event(opened), "no author named: nobody's pull request builds"
+            opened["detail"]["callerUserArn"] = ALICE
             assert requests.matches_event(opened)
             elsewhere = {**opened, "detail": {**opened["detail"], "destinationReference": "refs/heads/other"}}
             assert not requests.matches_event(elsewhere)
+            stranger = {**opened, "detail": {**opened["detail"], "callerUserArn": ALICE.replace("alice", "mallory")}}
+            assert not requests.matches_event(stranger), "an unlisted author's pull request"
 
             role = targets[stack.ref("aws_cloudwatch_event_rule", "pipeline/push-rule", "name")]["role_arn"]
             own = f"arn:aws:codepipeline:{config.central.region}:{config.central.account_id}:{pipeline['name']}"

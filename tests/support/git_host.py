@@ -48,7 +48,8 @@ class PullRequest:
     """The head branch."""
     base: str
     """The base branch (the environment's)."""
-    actor: str = "e2e"
+    actor: str = "1001"
+    """The author's Git host account id (envs/ lists 1001 under pipelines.pull_request_authors)."""
     from_fork: bool = False
 
 

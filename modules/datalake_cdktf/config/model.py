@@ -52,6 +52,7 @@ __all__ = [
     "Problem",
     "Project",
     "ProjectName",
+    "PullRequestAuthor",
     "Region",
     "Repositories",
     "Repository",
@@ -169,6 +170,19 @@ BranchName = Annotated[
     ),
 ]
 """A Git branch name."""
+PullRequestAuthor = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9:/_+=,.@-]{0,255}$",
+        description=(
+            "Who may have a pull request built: a GitHub, GitLab or Bitbucket account id (CodeBuild's "
+            "ACTOR_ACCOUNT_ID, e.g. GitHub's numeric user id), or on CodeCommit an IAM principal's ARN "
+            "(the event's callerUserArn)."
+        ),
+        examples=["1001", "arn:aws:iam::111111111111:user/alice"],
+    ),
+]
+"""One author whose pull requests are built."""
 SecretName = Annotated[
     str,
     Field(
@@ -476,6 +490,14 @@ class Pipelines(StrictModel):
         description=(
             "Post each pull request's plan summary as a comment (default true); needs the secret name "
             "'pull_request_token' under secrets."
+        ),
+    )
+    pull_request_authors: tuple[PullRequestAuthor, ...] = Field(
+        default=(),
+        description=(
+            "The accounts whose pull requests are built and planned (default: none, so no pull "
+            "request builds). A pull request by anyone else, from a fork or not, starts nothing: a "
+            "listed person reviews it and opens it again from a branch of the repository."
         ),
     )
     terraform: TerraformRelease = Field(default_factory=TerraformRelease)

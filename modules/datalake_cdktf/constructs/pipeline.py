@@ -56,6 +56,8 @@ class PipelineConfig:
     - ``build_image``, ``drift_schedule``, ``log_retention_days``, ``terraform``,
       ``package_index``: from config (``pipelines``).
     - ``pull_request_token``: Secrets Manager name of the comment token (``None``: no comments).
+    - ``pull_request_authors``: whose pull requests are built (default none: no pull-request
+      builds start).
     """
 
     access: PipelineAccess
@@ -72,6 +74,7 @@ class PipelineConfig:
     terraform: TerraformRelease
     package_index: str | None
     pull_request_token: str | None
+    pull_request_authors: tuple[str, ...] = ()
 
     @property
     def host(self) -> GitHost:
@@ -177,9 +180,12 @@ class Pipeline(Construct):
                 branch=config.branch,
                 pipeline_arn=self.pipeline.arn,
                 pull_request_project_arn=project.arn,
+                pull_request_authors=config.pull_request_authors,
             )
-        else:
-            pull_request_webhook(self, project_name=project.name, branch=config.branch)
+        elif config.pull_request_authors:
+            pull_request_webhook(
+                self, project_name=project.name, branch=config.branch, authors=config.pull_request_authors
+            )
 
     def _project(self, build: Build) -> codebuild_project.CodebuildProject:
         """``build``'s CodeBuild project and its log group (encrypted with the artifact key)."""

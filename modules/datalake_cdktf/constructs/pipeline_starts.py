@@ -15,6 +15,7 @@ in the pipeline's scope (their ids are the pipeline's own).
 from __future__ import annotations
 
 import json
+import re
 
 from datalake_cdktf.engine import Construct
 from datalake_cdktf.engine.aws import cloudwatch_event_rule, cloudwatch_event_target, codebuild_webhook
@@ -72,9 +73,11 @@ def codecommit_starts(
     branch: str,
     pipeline_arn: str,
     pull_request_project_arn: str,
+    pull_request_authors: tuple[str, ...] = (),
 ) -> None:
     """The push rule (a push to ``branch`` starts the pipeline) and the pull-request rule
-    (a pull request against it runs the pull-request build at its commit)."""
+    (a pull request against it by one of ``pull_request_authors``, IAM principals' ARNs,
+    runs the pull-request build at its commit; no authors: no pull-request rule)."""
     repository = repository_id.split("/")[-1]
     events = {"source": ["aws.codecommit"], "resources": [access.arn("codecommit", repository)]}
     push = {
@@ -92,10 +95,13 @@ def codecommit_starts(
             {**events, "detail-type": ["CodeCommit Repository State Change"], "detail": push}, sort_keys=True
         ),
     )
+    if not pull_request_authors:
+        return
     pull_request = {
         "event": ["pullRequestCreated", "pullRequestSourceBranchUpdated"],
         "destinationReference": [f"refs/heads/{branch}"],
         "pullRequestStatus": ["Open"],
+        "callerUserArn": list(pull_request_authors),
     }
     event_rule(
         scope,
@@ -117,8 +123,13 @@ def codecommit_starts(
     )
 
 
-def pull_request_webhook(scope: Construct, *, project_name: str, branch: str) -> None:
-    """A pull request against ``branch`` (opened, updated, reopened) runs ``project_name``."""
+def pull_request_webhook(scope: Construct, *, project_name: str, branch: str, authors: tuple[str, ...]) -> None:
+    """A pull request against ``branch`` (opened, updated, reopened) by one of ``authors``
+    (the Git host's account ids) runs ``project_name``; anyone else's, from a fork or not,
+    runs nothing. (A newer AWS provider's ``pull_request_build_policy`` would also let a
+    listed person approve an outside pull request's build by a comment; the pinned one has
+    only the ``ACTOR_ACCOUNT_ID`` filter.)"""
+    actors = "|".join(re.escape(author) for author in authors)
     codebuild_webhook.CodebuildWebhook(
         scope,
         "pull-requests",
@@ -132,6 +143,9 @@ def pull_request_webhook(scope: Construct, *, project_name: str, branch: str) ->
                     ),
                     codebuild_webhook.CodebuildWebhookFilterGroupFilter(
                         type="BASE_REF", pattern=f"^refs/heads/{branch}$"
+                    ),
+                    codebuild_webhook.CodebuildWebhookFilterGroupFilter(
+                        type="ACTOR_ACCOUNT_ID", pattern=f"^({actors})$"
                     ),
                 ]
             )
