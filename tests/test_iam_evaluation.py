@@ -620,7 +620,38 @@ QUESTIONS = [
         DEV.central("secretsmanager", "secret:datalake/prod-database-AbCdEf"),
         False,
     ),
-    Q("the plan role reads a bucket policy", DEV.plan(), "s3:GetBucketPolicy", DEV.bucket("raw"), True),
+    # --- A pull request's plan reads nothing live (-refresh=false): its plan role reads no
+    # resource, only the caller's identity and, for an ETL repository, the contract.
+    Q("the plan role reads a bucket policy", DEV.plan(), "s3:GetBucketPolicy", DEV.bucket("raw"), False),
+    Q("the plan role asks who it is", DEV.plan(), "sts:GetCallerIdentity", "*", True),
+    Q(
+        "the ETL plan role reads the contract (its stacks' data sources)",
+        DEV.plan(SALES),
+        "ssm:GetParameter",
+        DEV.arn("ssm", "parameter/datalake/dev/datalake/kms/key-arn"),
+        True,
+    ),
+    Q(
+        "the ETL plan role reads its own parameters",
+        DEV.plan(SALES),
+        "ssm:GetParameter",
+        DEV.arn("ssm", "parameter/datalake/dev/sales/config"),
+        False,
+    ),
+    Q(
+        "the ETL plan role reads its function's code",
+        DEV.plan(SALES),
+        "lambda:GetFunction",
+        DEV.arn("lambda", "function:datalake-dev-sales-validate"),
+        False,
+    ),
+    Q(
+        "the ETL plan role describes its secret",
+        DEV.plan(SALES),
+        "secretsmanager:DescribeSecret",
+        DEV.arn("secretsmanager", "secret:datalake/dev/sales/db-AbCdEf"),
+        False,
+    ),
     Q("the plan role changes a bucket policy", DEV.plan(), "s3:PutBucketPolicy", DEV.bucket("raw"), False),
     Q("the plan role reads data", DEV.plan(), "s3:GetObject", DEV.bucket("raw", "x.csv"), False),
     Q("the plan role creates a VPC", DEV.plan(), "ec2:CreateVpc", "*", False),
@@ -629,7 +660,7 @@ QUESTIONS = [
         DEV.plan(SALES),
         "glue:GetJob",
         DEV.arn("glue", "job/datalake-dev-sales-load"),
-        True,
+        False,
     ),
     Q(
         "the ETL plan role changes its job",
@@ -639,20 +670,20 @@ QUESTIONS = [
         False,
     ),
     Q(
-        "the ETL plan role describes the data key (terraform plan reads it)",
+        "the ETL plan role describes the data key",
         DEV.plan(SALES),
         "kms:DescribeKey",
         "",
-        True,
+        False,
         {"kms:ResourceAliases": [DEV.label.kms_alias("data")]},
         key_alias=DEV.data_key_alias(),
     ),
     Q(
-        "the ETL plan role checks a state machine definition (terraform plan does)",
+        "the ETL plan role checks a state machine definition",
         DEV.plan(SALES),
         "states:ValidateStateMachineDefinition",
         "*",
-        True,
+        False,
     ),
     Q("the ETL plan role creates a state machine", DEV.plan(SALES), "states:CreateStateMachine", "*", False),
     Q(
@@ -892,9 +923,9 @@ def data_key_questions(env: In) -> list[Q]:
         return Q(f"{e}: {why}", principal, "s3:GetObject", resource, allowed)
 
     return [
-        # The plan roles read the catalog's metadata through Glue, and never decrypt data.
-        key("the plan role decrypts catalog metadata through Glue", plan, "kms:Decrypt", True, glue),
-        key("the ETL plan role decrypts catalog metadata through Glue", etl_plan, "kms:Decrypt", True, glue),
+        # The plan roles decrypt nothing: a pull request's plan reads nothing live.
+        key("the plan role decrypts catalog metadata through Glue", plan, "kms:Decrypt", False, glue),
+        key("the ETL plan role decrypts catalog metadata through Glue", etl_plan, "kms:Decrypt", False, glue),
         key("the plan role encrypts catalog metadata through Glue", plan, "kms:GenerateDataKey", False, glue),
         key("the plan role decrypts a raw object through S3", plan, "kms:Decrypt", False, raw),
         key("the ETL plan role decrypts a raw object through S3", etl_plan, "kms:Decrypt", False, raw),
@@ -965,9 +996,9 @@ def reads_through(env: In) -> list[Through]:
         return Through(f"{e}: {why}", env, principal, *request, ("kms:Decrypt",), env.through_s3(zone), allowed)
 
     return [
-        catalog("the plan role reads the raw database", env.plan(), "glue:GetDatabase", ("kms:Decrypt",), True),
+        catalog("the plan role reads the raw database", env.plan(), "glue:GetDatabase", ("kms:Decrypt",), False),
         catalog(
-            "the ETL plan role reads the raw database", env.plan(SALES), "glue:GetDatabase", ("kms:Decrypt",), True
+            "the ETL plan role reads the raw database", env.plan(SALES), "glue:GetDatabase", ("kms:Decrypt",), False
         ),
         catalog("infra updates the raw database", env.deploy(), "glue:UpdateDatabase", CATALOG_WRITE_KEY, True),
         catalog("ETL reads the raw database", env.deploy(SALES), "glue:GetDatabase", ("kms:Decrypt",), True),

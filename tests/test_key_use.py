@@ -93,19 +93,7 @@ class Accepted:
         )
 
 
-NOT_A_USE = (
-    Accepted(
-        "aws_s3_bucket_server_side_encryption_configuration",
-        "*-plan",
-        "reads objects of *-assets-*",
-        "An ETL plan role may s3:GetObject its repository's assets because Terraform's refresh of"
-        " its aws_s3_object resources is a HeadObject, which S3 authorizes as s3:GetObject (S3 API"
-        " Reference, HeadObject) and which returns metadata, not content: S3 calls no key for it."
-        " Checked by test_a_plan_role_reads_objects_only_as_terraform_refreshes_them: these are"
-        " the only objects a plan role may read, its stacks manage them, no stack reads an"
-        " object's content, and a plan role may not decrypt through S3.",
-    ),
-)
+NOT_A_USE: tuple[Accepted, ...] = ()
 """Reads the model allows that never reach KMS. A refusal that is not one of these is a
 defect: fix the policy (test_every_key_admits_whoever_uses_it)."""
 
@@ -166,23 +154,18 @@ def test_each_non_use_is_still_found(default):
     assert stale == [], stale
 
 
-def test_a_plan_role_reads_objects_only_as_terraform_refreshes_them(any_deployment):
-    """NOT_A_USE's reason, checked. The reads it accepts are the ETL plan roles' on their
-    environment's assets bucket; in every bucket of its account, a plan role may read only
-    objects under its own repository's prefix of the assets bucket, where its stacks'
-    ``aws_s3_object`` resources are (Terraform refreshes those with HeadObject); no stack
-    reads an object's content (a ``data "aws_s3_object"`` would); and a plan role may not
-    decrypt through S3 at all, so a GetObject of content is refused, never served."""
+def test_a_plan_role_reads_no_object_and_uses_no_key(any_deployment):
+    """A pull request's plan reads nothing live (``terraform plan -refresh=false``), so its
+    plan role may read no object of any bucket of its account (its own assets included)
+    and decrypt nothing with the data key, through S3 or Glue; and no stack reads an
+    object's content at plan time (a ``data "aws_s3_object"`` would)."""
     config, model, uses = any_deployment.config, any_deployment.model, any_deployment.uses
-    accepted = {
-        (use.principal, use.context["kms:EncryptionContext:aws:s3:arn"])
-        for use in uses.refused()
-        if any(a.matches(use) for a in NOT_A_USE)
-    }
-    expected, refreshed = set(), 0
     for env in config.environments:
         label = config.label(env)
         assets = naming.bucket_arn(bucket_name=label.bucket("assets", env.account_id, env.region), region=env.region)
+        key_arn = model.key_arn(
+            naming.kms_alias_arn(account_id=env.account_id, region=env.region, alias=label.kms_alias("data"))
+        )
         for repository in config.repositories.all:
             plan = config.plan_role_arn(env, repository)
             readable = {
@@ -192,29 +175,12 @@ def test_a_plan_role_reads_objects_only_as_terraform_refreshes_them(any_deployme
                 for modes in [uses.object_users(bucket).get(plan)]
                 if modes
             }
-            if repository == config.repositories.infrastructure:
-                assert readable == {}, (plan, readable)
-                continue
-            expected.add((plan, assets))
-            assert readable == {assets: {"read"}}, (plan, readable)
-            assert model.can(plan, "s3:GetObject", f"{assets}/{repository.name}/jobs/x"), plan
-            assert not model.can(plan, "s3:GetObject", f"{assets}/another-repository/jobs/x"), plan
-            stack = any_deployment.stacks.get(f"etl-{repository.name}-{env.name}")
-            for conf in stack.resources("aws_s3_object").values() if stack else ():
-                assert conf["key"].startswith(f"{repository.name}/"), conf["key"]
-                assert model.can(plan, "s3:GetObject", f"{assets}/{conf['key']}"), (plan, conf["key"])
-                refreshed += 1
-            decrypt = {
-                "kms:ViaService": f"s3.{env.region}.amazonaws.com",
-                "kms:EncryptionContext:aws:s3:arn": assets,
-                "kms:ResourceAliases": [label.kms_alias("data")],
-            }
-            key_arn = model.key_arn(
-                naming.kms_alias_arn(account_id=env.account_id, region=env.region, alias=label.kms_alias("data"))
-            )
-            assert not model.can(plan, "kms:Decrypt", key_arn, **decrypt), plan
-    assert refreshed, "no aws_s3_object of an ETL stack was checked"
-    assert accepted == expected, accepted ^ expected
+            assert readable == {}, (plan, readable)
+            assert not model.can(plan, "s3:GetObject", f"{assets}/{repository.name}/jobs/x"), plan
+            for service in ("s3", "glue"):
+                through = {"kms:ViaService": f"{service}.{env.region}.amazonaws.com"}
+                through["kms:ResourceAliases"] = [label.kms_alias("data")]
+                assert not model.can(plan, "kms:Decrypt", key_arn, **through), (plan, service)
     readers = [
         f"{stack_id}: data.{data_type}"
         for stack_id, stack in any_deployment.stacks.items()
@@ -237,7 +203,8 @@ def test_the_uses_cover_services_and_roles(default):
     for env in ("dev", "test", "prod"):
         for repository in ("datalake-infra", "sales"):
             prefix = f"datalake-{env}-{repository}-"
-            assert {prefix + r for r in ("pipeline", "codepipeline", "pr", "deploy", "plan")} <= roles, prefix
+            assert {prefix + r for r in ("pipeline", "codepipeline", "pr", "deploy")} <= roles, prefix
+            assert prefix + "plan" not in roles, "a pull request's plan role uses no key"
 
 
 # No service beyond what uses the key ------------------------------------------------------

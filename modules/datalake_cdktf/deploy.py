@@ -12,7 +12,8 @@ Each works on synthesized stacks (``cdktf.out/stacks/<stack>``) with the real Te
 - ``plan`` saves one plan per stack (``<out>/<stack>.tfplan``), its JSON and the
   Markdown summary (``<out>/summary.md``), and the counts as ``KEY=value`` lines
   (``<out>/counts.env``, with ``SUMMARY_URL`` when the summary is published to S3).
-  ``--read-only`` plans without taking the state lock (pull requests).
+  ``--read-only`` plans without taking the state lock and without refreshing (pull
+  requests: against the recorded state, reading nothing live).
 - ``apply`` applies exactly those saved plans; Terraform refuses a plan made stale by
   another change ("Saved plan is stale"), and so does this command (exit 1).
 - ``drift`` exits 2 when live infrastructure differs from the code, 0 when not.
@@ -72,7 +73,10 @@ def plan(stacks: list[Path], out: Path, *, read_only: bool = False, publish: str
         terraform = Terraform(folder)
         terraform.init()
         planfile = (out / f"{folder.name}.tfplan").resolve()
-        terraform.run("plan", "-input=false", f"-out={planfile}", *(["-lock=false"] if read_only else []))
+        # A read-only plan (a pull request's) compares the code with the recorded state and
+        # reads nothing live: its role may read no resource, secret or function code.
+        readonly = ["-lock=false", "-refresh=false"] if read_only else []
+        terraform.run("plan", "-input=false", f"-out={planfile}", *readonly)
         document = json.loads(terraform.run("show", "-json", str(planfile)).stdout)
         (out / f"{folder.name}.json").write_text(json.dumps(document))
         shown.append((folder.name, document))
@@ -196,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         if name in ("plan", "update-pipeline"):
             command.add_argument("--out", type=Path, default=Path("plans"))
         if name == "plan":
-            command.add_argument("--read-only", action="store_true", help="no state lock (pull requests)")
+            command.add_argument("--read-only", action="store_true", help="no state lock, no refresh (pull requests)")
             command.add_argument("--publish", help="s3://bucket/key to publish the summary to")
         if name == "apply":
             command.add_argument("--plans", type=Path, default=Path("plans"))

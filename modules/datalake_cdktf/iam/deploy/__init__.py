@@ -25,13 +25,13 @@ Where things are:
 
 - :mod:`.scope`: :class:`~.scope.DeployAccess`, one repository in one account (its names
   and ARNs), and its documents, computed from its role's definition;
-- :mod:`.definition`: a role's definition, the lists of concerns of its permissions and
-  of its boundary (a concern: the scope in, the statements of one purpose out);
+- :mod:`.definition`: a role's definition, the lists of concerns of its permissions, of
+  its boundary and of its read-only plan role (a concern: the scope in, the statements of
+  one purpose out);
 - :mod:`.data_lake` and :mod:`.etl`: each role's concerns, their action tuples and the
   definition (``DATA_LAKE``, ``ETL``);
 - :mod:`.common`: the concerns both list (own roles and policies, the identity denies)
   and the actions both manage;
-- :mod:`.plan`: the read-only twin of the permissions, for pull-request plans;
 - :mod:`datalake_cdktf.iam.packing`: the packer of statements into managed policies.
 """
 

@@ -416,6 +416,7 @@ DATA_LAKE = DeployRoleDefinition(
         no_path_out_of_the_network,
         data_is_not_destroyed,
     ),
+    plan=(who_am_i,),
 )
 """The infrastructure repository's deploy role: what it may do, and its boundary: the data
 lake's own resources, the network, keys (each administered by the deploy role alone where

@@ -24,7 +24,11 @@ class DeployRoleDefinition:
 
     - ``permissions``: what the deploy role may do; packed into its managed policies.
     - ``boundary``: the ceiling of the deploy role and of every role it creates.
+    - ``plan``: what its read-only plan role may do, for a pull request's plan (which runs
+      the pull request's code): the calls ``terraform plan -refresh=false`` makes (the
+      provider's identity check, the stacks' data sources), and nothing else.
     """
 
     permissions: tuple[Concern, ...]
     boundary: tuple[Concern, ...]
+    plan: tuple[Concern, ...]

@@ -492,6 +492,7 @@ ETL = DeployRoleDefinition(
         deploy_identities_are_immutable,
         data_is_not_destroyed,
     ),
+    plan=(who_am_i, read_the_contract),
 )
 """An ETL repository's deploy role: what it may do, and its boundary: everything the
 permissions allow, what its jobs, workflows, functions and event targets need while they

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import chain
 
 from datalake_cdktf import naming
 from datalake_cdktf.iam.deploy.data_lake import DATA_LAKE
 from datalake_cdktf.iam.deploy.definition import DeployRoleDefinition
 from datalake_cdktf.iam.deploy.etl import ETL
-from datalake_cdktf.iam.deploy.plan import read_only
 from datalake_cdktf.iam.packing import pack
 from datalake_cdktf.iam.statements import Statement, catalog_use_key
 from datalake_cdktf.naming import Label
@@ -91,11 +89,12 @@ class DeployAccess:
         return [s for concern in self.definition.boundary for s in concern(self)]
 
     def plan_permissions(self) -> list[Statement]:
-        """The read actions of the deploy permissions: what ``terraform plan`` reads
-        (:func:`datalake_cdktf.iam.deploy.plan.read_only`), and the catalog's metadata,
-        decrypted through Glue only, because the catalog is encrypted with the data key
-        and Glue decrypts it for the caller."""
-        return [*read_only(chain.from_iterable(self._packed.values())), self.catalog_key(write=False)]
+        """What the read-only plan role may do: its definition's ``plan`` concerns. A pull
+        request's plan compares the code with the recorded state and reads nothing live
+        (``terraform plan -refresh=false``), so the role reads no resource, SecureString,
+        secret, object or function code: the caller's identity, and for an ETL repository
+        the data lake's contract (its stacks' data sources), and nothing else."""
+        return [statement for concern in self.definition.plan for statement in concern(self)]
 
     # Names and ARNs ------------------------------------------------------------
 
