@@ -683,7 +683,15 @@ QUESTIONS = [
         DEV.plan(SALES),
         "states:ValidateStateMachineDefinition",
         "*",
+        True,
+    ),
+    Q(
+        "the ETL plan role checks a state machine definition in another region",
+        DEV.plan(SALES),
+        "states:ValidateStateMachineDefinition",
+        "*",
         False,
+        {"aws:RequestedRegion": "us-east-1"},
     ),
     Q("the ETL plan role creates a state machine", DEV.plan(SALES), "states:CreateStateMachine", "*", False),
     Q(

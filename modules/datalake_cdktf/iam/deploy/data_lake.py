@@ -276,7 +276,7 @@ def catalog_databases(access: DeployAccess) -> list[Statement]:
 
 
 def catalog_metadata_key(access: DeployAccess) -> list[Statement]:
-    """The data key through Glue: databases are written encrypted (the plan role reads them)."""
+    """The data key through Glue: databases are written encrypted."""
     return [access.catalog_key(write=True)]
 
 

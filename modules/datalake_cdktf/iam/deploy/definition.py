@@ -26,7 +26,8 @@ class DeployRoleDefinition:
     - ``boundary``: the ceiling of the deploy role and of every role it creates.
     - ``plan``: what its read-only plan role may do, for a pull request's plan (which runs
       the pull request's code): the calls ``terraform plan -refresh=false`` makes (the
-      provider's identity check, the stacks' data sources), and nothing else.
+      provider's identity check, the stacks' data sources, Step Functions' validation of
+      a planned definition), and nothing else.
     """
 
     permissions: tuple[Concern, ...]

@@ -66,6 +66,7 @@ __all__ = [
     "read_the_contract",
     "tables",
     "topics",
+    "validate_state_machines",
     "workflows",
 ]
 
@@ -268,6 +269,20 @@ def pass_roles_to_services(access: DeployAccess) -> list[Statement]:
 def read_the_contract(access: DeployAccess) -> list[Statement]:
     """The data lake's SSM contract, which the repository's stacks read."""
     return [allow("ReadTheContract", list(CONTRACT_READ), access.contract)]
+
+
+def validate_state_machines(access: DeployAccess) -> list[Statement]:
+    """Checking a state machine's definition, in the region: the provider asks Step
+    Functions to validate every definition it plans, even with ``-refresh=false``. The
+    call takes no resource and reads nothing; it answers whether the text is valid ASL."""
+    return [
+        allow(
+            "ValidateStateMachineDefinitions",
+            ["states:ValidateStateMachineDefinition"],
+            "*",
+            access.in_region,
+        )
+    ]
 
 
 def own_parameters(access: DeployAccess) -> list[Statement]:
@@ -492,7 +507,7 @@ ETL = DeployRoleDefinition(
         deploy_identities_are_immutable,
         data_is_not_destroyed,
     ),
-    plan=(who_am_i, read_the_contract),
+    plan=(who_am_i, read_the_contract, validate_state_machines),
 )
 """An ETL repository's deploy role: what it may do, and its boundary: everything the
 permissions allow, what its jobs, workflows, functions and event targets need while they

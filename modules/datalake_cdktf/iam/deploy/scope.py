@@ -93,7 +93,8 @@ class DeployAccess:
         request's plan compares the code with the recorded state and reads nothing live
         (``terraform plan -refresh=false``), so the role reads no resource, SecureString,
         secret, object or function code: the caller's identity, and for an ETL repository
-        the data lake's contract (its stacks' data sources), and nothing else."""
+        the data lake's contract (its stacks' data sources) and Step Functions' validation
+        of a planned definition, and nothing else."""
         return [statement for concern in self.definition.plan for statement in concern(self)]
 
     # Names and ARNs ------------------------------------------------------------
