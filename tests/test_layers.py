@@ -1,7 +1,7 @@
 """The library's floors: each module imports only from its own floor or those below it.
 
 From the bottom: names and plain data (naming, tags, the repository context, Git hosts,
-the contract, plan summaries), then IAM (the statements and every role's permission set)
+the contract, the gate and its plan summaries), then IAM (the statements and every role's permission set)
 and the config model, then what is computed from config (the builds, the permission sets
 for one pipeline or repository, the deploy commands, the checks), then the engine, then
 the constructs and stack bases, and the ETL app on top. So the permission sets and the
@@ -19,7 +19,7 @@ import pytest
 
 PACKAGE = Path(importlib.import_module("datalake_cdktf").__file__).parent
 FLOORS = (
-    ("naming", "tags", "context", "git_hosts", "contract", "plan_summary"),
+    ("naming", "tags", "context", "git_hosts", "contract", "gate", "plan_summary"),
     ("iam", "config"),
     ("builds", "access", "pipeline_access", "emulator", "deploy", "checks"),
     ("engine",),
