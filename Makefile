@@ -22,10 +22,10 @@ export CHECKPOINT_DISABLE := 1
 # Python commands run with jsii pointed at the pinned Node.js 22 (scripts/with-pinned-node).
 RUN := scripts/with-pinned-node $(PIPENV) run
 
-.PHONY: setup setup-dev synth test test-repository test-template e2e schema format bench bench-quick clean plan apply drift pr-plan pipeline-update
+.PHONY: setup setup-dev synth test test-repository test-template e2e schema format bench bench-quick clean plan pipeline-plan apply
 
 # The pipeline's steps for one environment (ENV=dev|test|prod|...), runnable on a laptop
-# with credentials that may assume the environment's deploy role (README.md, "Pipelines").
+# with an AWS profile named <project>-<env>-<repository> (README.md, "Pipelines").
 ENV ?= dev
 PLANS ?= plans
 DEPLOY := $(RUN) python -m datalake_cdktf.deploy
@@ -92,27 +92,17 @@ test-template: setup-dev
 e2e: setup-dev
 	$(RUN) python -m pytest -s -p no:cacheprovider tests/test_e2e_apply.py
 
-## plan: saved plans of this repository's stacks in ENV, and their summary (PUBLISH=s3://... to publish it)
+## plan: the plan artifact of this repository's stacks in ENV (read-only, against the recorded state)
 plan: synth
-	$(DEPLOY) plan --stack datalake-$(ENV) --out $(PLANS) $(if $(PUBLISH),--publish $(PUBLISH))
+	$(DEPLOY) plan --stack datalake-$(ENV) --out $(PLANS)
 
-## apply: apply exactly the saved plans in PLANS (a stale plan fails)
-apply: synth
-	$(DEPLOY) apply --stack datalake-$(ENV) --plans $(PLANS)
+## pipeline-plan: the same for the pipeline stack of REPOSITORY in ENV (its pipeline's plan build runs it)
+pipeline-plan: synth
+	$(DEPLOY) plan --stack pipeline-$(REPOSITORY)-$(ENV) --out $(PLANS)
 
-## drift: exit 2 when ENV's live infrastructure differs from the code
-drift: synth
-	$(DEPLOY) drift --stack datalake-$(ENV)
-
-## pr-plan: a read-only plan (the plan role, no state lock) and its summary, as a pull-request comment in CodeBuild
-pr-plan: setup
-	$(RUN) python main.py --read-only
-	$(DEPLOY) plan --read-only --stack datalake-$(ENV) --out $(PLANS)
-	@if [ -n "$$PULL_REQUEST_TOKEN" ]; then $(DEPLOY) comment --summary $(PLANS)/summary.md; fi
-
-## pipeline-update: apply pipeline-REPOSITORY-ENV when it changed, then restart PIPELINE on its new definition
-pipeline-update: synth
-	$(DEPLOY) update-pipeline --stack pipeline-$(REPOSITORY)-$(ENV) --out $(PLANS)/pipeline $(if $(PIPELINE),--pipeline $(PIPELINE))
+## apply: apply exactly the plan artifact in PLANS, as the apply build does (DIGEST= the approved one)
+apply: setup
+	$(RUN) python -m datalake_cdktf.gate apply --plans $(PLANS) $(if $(DIGEST),--digest $(DIGEST))
 
 ## schema: rewrite envs/schema/*.json from the config model
 schema: setup-dev

@@ -29,9 +29,6 @@ LOCAL_STATE_VARIABLE = "DATALAKE_BOOTSTRAP_LOCAL_STATE"
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config-dir", type=Path, default=None, help="config folder (default: envs/)")
-    parser.add_argument(
-        "--read-only", action="store_true", help="data-lake stacks assume the read-only plan roles (pull requests)"
-    )
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config_dir or config_dir_from_environment(CONFIG_DIR))
@@ -41,9 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from stacks import build_app  # the engine starts here, after the config is known good
 
-    app, stacks = build_app(
-        config, local_bootstrap_state=os.environ.get(LOCAL_STATE_VARIABLE) == "1", read_only=args.read_only
-    )
+    app, stacks = build_app(config, local_bootstrap_state=os.environ.get(LOCAL_STATE_VARIABLE) == "1")
     app.synth()
     outdir = Path(app.outdir)
     rows = [

@@ -2,7 +2,6 @@
 
     python main.py              # the deployment from $DATALAKE_DEPLOYMENT (a checkout of the
                                 # infrastructure repository's envs/), ./deployment.json or ./envs/
-    python main.py --read-only  # through the plan roles (pull-request plans)
     npx cdktf synth / npx cdktf deploy etl-<repository>-dev
 
 Both configs (the deployment and etl.yaml, whose ``repository`` the deployment must
@@ -24,8 +23,7 @@ ETL_FILE = Path(__file__).resolve().parent / "etl.yaml"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--read-only", action="store_true", help="plan through the plan roles (pull requests)")
-    args = parser.parse_args(argv)
+    parser.parse_args(argv)
     try:
         deployment = load_deployment()
         repository_of(load_etl_config(ETL_FILE), deployment, ETL_FILE)
@@ -34,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from stacks import build_app  # the engine starts here
 
-    app, stacks = build_app(deployment, read_only=args.read_only)
+    app, stacks = build_app(deployment)
     app.synth()
     for stack in stacks:
         print(f"{stack.stack_id:<24} {stack.account_id} {stack.region}")

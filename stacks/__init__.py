@@ -28,7 +28,6 @@ def build_app(
     outdir: str | Path | None = None,
     *,
     local_bootstrap_state: bool = False,
-    read_only: bool = False,
 ) -> tuple[App, list[DeploymentStack]]:
     """Every stack of the deployment: ``central-bootstrap``, then per environment
     ``bootstrap-<env>``, ``datalake-<env>`` and one ``pipeline-<repo>-<env>`` per
@@ -42,15 +41,14 @@ def build_app(
     that pipeline's role).
 
     ``outdir`` defaults to the engine's (``$CDKTF_OUTDIR`` under the cdktf CLI, else
-    ``cdktf.out``); ``read_only`` makes the data-lake stacks plan through the read-only
-    plan roles (pull requests)."""
+    ``cdktf.out``)."""
     app = new_app(outdir)
     central = CentralBootstrapStack(app, config=config, local_state=local_bootstrap_state)
     stacks: list[DeploymentStack] = [central]
     for environment in config.environments:
         bootstrap = EnvironmentBootstrapStack(app, config=config, environment=environment)
         bootstrap.add_dependency(central)
-        datalake = DataLakeStack(app, config=config, environment=environment, read_only=read_only)
+        datalake = DataLakeStack(app, config=config, environment=environment)
         stacks += [bootstrap, datalake]
         for repository in config.repositories.all:
             pipeline = PipelineStack(app, config=config, environment=environment, repository=repository)

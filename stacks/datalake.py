@@ -37,10 +37,9 @@ class DataLakeStack(DeploymentStack):
     ``assets_bucket``, ``network``, ``job_networks`` (ETL repository -> its
     :class:`JobNetwork`), ``catalog``, ``outputs``."""
 
-    def __init__(
-        self, scope: Construct, *, config: DeploymentConfig, environment: Environment, read_only: bool = False
-    ):
-        """``read_only``: the provider assumes the read-only plan role (pull-request plans)."""
+    def __init__(self, scope: Construct, *, config: DeploymentConfig, environment: Environment):
+        """Through the AWS profile ``<project>-<env>-<infrastructure>``: the plan build maps
+        it to the read-only plan role, the apply build to the deploy role."""
         infrastructure, label = config.repositories.infrastructure, config.label(environment)
         deploy_role = config.deploy_role_arn(environment, infrastructure)
         super().__init__(
@@ -51,7 +50,8 @@ class DataLakeStack(DeploymentStack):
             repository=infrastructure.name,
             account_id=environment.account_id,
             region=environment.region,
-            role_arn=config.plan_role_arn(environment, infrastructure) if read_only else deploy_role,
+            role_arn=None,
+            profile=label.profile(infrastructure.name),
         )
         self.config, self.environment, self.label, self.deploy_role = config, environment, label, deploy_role
         self.key = self._data_key()

@@ -1,9 +1,12 @@
 """``bootstrap-<env>``: both ends of one environment's trust, applied once by an administrator.
 
-In the central account, one pipeline role per repository; in the environment's account,
-one deploy role per repository (trusted only by that repository's pipeline role), with
-its permissions boundary, and the account-wide S3 public access block. From then on only
-the pipelines deploy into the environment, each through its own deploy role.
+In the central account, per repository: the pipeline's artifact bucket, its roles, and
+the administrator's builds (the gate's seal, apply, drift and comment builds, the pull
+request's build, and what starts each outside a run); in the environment's account, per
+repository, the deploy role (trusted only by that repository's apply build), the
+read-only plan and drift roles, their permissions boundary; and the account-wide S3
+public access block. From then on only the pipelines deploy into the environment, each
+through its own apply build and deploy role, and no pipeline can change what here it runs.
 
 The administrator runs it with central-account credentials (the provider ``central``
 and the state) that may assume ``admin_role_name`` in the environment's account.
@@ -11,19 +14,21 @@ and the state) that may assume ``admin_role_name`` in the environment's account.
 
 from __future__ import annotations
 
+from datalake_cdktf.builds import BUILDS
 from datalake_cdktf.config.model import DeploymentConfig, Environment, Repository
 from datalake_cdktf.constructs.deploy_role import DeployRole
+from datalake_cdktf.constructs.pipeline import AdministeredBuilds, PipelineConfig
 from datalake_cdktf.constructs.pipeline_identities import PipelineIdentities
 from datalake_cdktf.engine import Construct
 from datalake_cdktf.engine.aws import s3_account_public_access_block
 from datalake_cdktf.iam.deploy.scope import DeployAccess
 from datalake_cdktf.naming import bootstrap_stack_id, pipeline_stack_id, role_arn
 from datalake_cdktf.pipeline_access import PipelineAccess
-from datalake_cdktf.stack import DeploymentStack
+from datalake_cdktf.stack import DeploymentStack, terraform_blocks
 
 
 class EnvironmentBootstrapStack(DeploymentStack):
-    """Properties: ``deploy_roles`` and ``pipelines`` (repository name -> construct)."""
+    """Properties: ``deploy_roles``, ``pipelines`` and ``builds`` (repository name -> construct)."""
 
     def __init__(self, scope: Construct, *, config: DeploymentConfig, environment: Environment):
         super().__init__(
@@ -52,6 +57,7 @@ class EnvironmentBootstrapStack(DeploymentStack):
             restrict_public_buckets=True,
         )
         self.pipelines: dict[str, PipelineIdentities] = {}
+        self.builds: dict[str, AdministeredBuilds] = {}
         self.deploy_roles: dict[str, DeployRole] = {}
         for repository in config.repositories.all:
             pipeline = PipelineIdentities(
@@ -62,11 +68,17 @@ class EnvironmentBootstrapStack(DeploymentStack):
                 provider=central,
             )
             self.pipelines[repository.name] = pipeline
+            self.builds[repository.name] = AdministeredBuilds(
+                self,
+                f"{repository.name}-builds",
+                config=pipeline_config(config, environment, repository),
+                provider=central,
+            )
             self.deploy_roles[repository.name] = DeployRole(
                 self,
                 f"{repository.name}-deploy",
                 access=deploy_access(config, environment, repository),
-                depends_on=[pipeline.build_role, pipeline.pull_request_role],
+                depends_on=list(pipeline.roles.values()),
             )
 
 
@@ -78,8 +90,12 @@ def deploy_access(config: DeploymentConfig, environment: Environment, repository
         region=environment.region,
         repository=repository.name,
         infrastructure=config.is_infrastructure(repository),
-        pipeline_role_arn=config.pipeline_role_arn(environment, repository),
-        pull_request_role_arn=config.pull_request_role_arn(environment, repository),
+        apply_role_arn=config.apply_role_arn(environment, repository),
+        code_role_arns=(
+            config.pipeline_role_arn(environment, repository),
+            config.pull_request_role_arn(environment, repository),
+        ),
+        review_role_arn=config.review_role_arn(environment, repository),
         protect_data=environment.protect_data,
     )
 
@@ -98,6 +114,7 @@ def pipeline_access(config: DeploymentConfig, environment: Environment, reposito
         region=central.region,
         deploy_role_arn=config.deploy_role_arn(environment, repository),
         plan_role_arn=config.plan_role_arn(environment, repository),
+        drift_role_arn=config.drift_role_arn(environment, repository),
         state_bucket=config.state_bucket,
         state_key_alias=config.state_key_alias,
         deployed_stacks=config.deployed_stacks(environment, repository),
@@ -106,5 +123,44 @@ def pipeline_access(config: DeploymentConfig, environment: Environment, reposito
         notification_key_alias=config.notification_key_alias,
         source_repositories=sources,
         codecommit=not config.source.uses_connection,
-        pull_request_token=config.secrets.get("pull_request_token") if config.pipelines.pull_request_comments else None,
+        pull_request_token=pull_request_token(config, repository),
+        pipeline_builds=tuple(build.name for build in BUILDS if not build.administered),
+        builds=tuple(build.name for build in BUILDS),
+    )
+
+
+def pull_request_token(config: DeploymentConfig, repository: Repository) -> str | None:
+    """The Secrets Manager name of ``repository``'s comment token, where its pull requests
+    get comments (None elsewhere)."""
+    if config.pipelines.pull_request_comments and config.source.host.comments:
+        return repository.pull_request_token
+    return None
+
+
+def pipeline_config(config: DeploymentConfig, environment: Environment, repository: Repository) -> PipelineConfig:
+    """Everything about ``repository``'s pipeline of ``environment``: what the pipeline
+    stack and the administrator's builds in ``bootstrap-<env>`` are both made from."""
+    infrastructure = config.repositories.infrastructure
+    pipelines = config.pipelines
+    access = pipeline_access(config, environment, repository)
+    return PipelineConfig(
+        access=access,
+        environment=environment.name,
+        branch=environment.branch,
+        repository_id=repository.full_repository_id,
+        definitions_id=None if repository == infrastructure else infrastructure.full_repository_id,
+        source_provider=config.source.provider,
+        connection_name=config.source_connection_name,
+        approval=environment.approval_required,
+        build_image=pipelines.build_image,
+        drift_schedule=pipelines.drift_schedule,
+        log_retention_days=pipelines.log_retention_days,
+        terraform=pipelines.terraform,
+        package_index=pipelines.package_index,
+        pull_request_token=access.pull_request_token,
+        pull_request_authors=pipelines.pull_request_authors,
+        drift_stacks={
+            stack: terraform_blocks(config, environment, repository, stack)
+            for stack in config.deployed_stacks(environment, repository)
+        },
     )

@@ -21,10 +21,9 @@ MINIMAL_DEPLOYMENT = {
     "central": {"account_id": "111111111111", "region": "eu-west-1"},
     "environments": ["dev"],
     "repositories": {
-        "infrastructure": {"name": "infra", "full_repository_id": "org/infra"},
-        "etl": [{"name": "etl", "full_repository_id": "org/etl"}],
+        "infrastructure": {"name": "infra", "full_repository_id": "org/infra", "pull_request_token": "lake/infra/t"},
+        "etl": [{"name": "etl", "full_repository_id": "org/etl", "pull_request_token": "lake/etl/t"}],
     },
-    "secrets": {"pull_request_token": "lake/pull-request-token"},
 }
 MINIMAL_ENVIRONMENT = {
     "account_id": "222222222222",

@@ -87,7 +87,7 @@ def set_key(file: str, key: str, value: Any) -> Mutation:
 
     def change(data: dict[str, Any]) -> None:
         for part in parents:
-            data = data[part]
+            data = data[int(part)] if isinstance(data, list) else data.setdefault(part, {})
         data[last] = value
 
     return edit(file, change)
@@ -364,6 +364,13 @@ CASES = [
         id="secret-value-instead-of-name",
     ),
     pytest.param(
+        set_key(ROOT, "repositories.etl.0.pull_request_token", GITHUB_TOKEN),
+        ROOT,
+        "repositories.etl.0.pull_request_token",
+        ["looks like a secret value", "rotate it", "put the secret's name here"],
+        id="token-value-instead-of-its-secrets-name",
+    ),
+    pytest.param(
         set_key(ROOT, "secrets.tls_key", PEM_KEY),
         ROOT,
         "secrets.tls_key",
@@ -494,11 +501,25 @@ CASES = [
         id="etl-repository-name-prefixes-a-data-lake-name",
     ),
     pytest.param(
-        edit(ROOT, lambda data: data.pop("secrets")),
+        edit(ROOT, lambda data: data["repositories"]["infrastructure"].pop("pull_request_token")),
         ROOT,
-        "secrets",
-        ["needs a token", "add 'pull_request_token: <Secrets Manager secret name>'", "pull_request_comments: false"],
+        "repositories.infrastructure.pull_request_token",
+        ["needs a token for 'datalake-infra'", "may comment on this repository only", "pull_request_comments: false"],
         id="pull-request-comments-without-a-token",
+    ),
+    pytest.param(
+        set_key(ROOT, "secrets.pull_request_token", "datalake/pull-request-token"),
+        ROOT,
+        "secrets.pull_request_token",
+        ["one token would serve every repository", "repositories.<repository>.pull_request_token", "remove this one"],
+        id="one-token-for-every-repository",
+    ),
+    pytest.param(
+        set_key(ROOT, "repositories.etl.0.pull_request_token", "datalake/datalake-infra/pull-request-token"),
+        ROOT,
+        "repositories.etl.0.pull_request_token",
+        ["is also 'datalake-infra''s token", "each repository has its own"],
+        id="two-repositories-one-token",
     ),
     pytest.param(
         set_key(ROOT, "source.provider", "Github"),

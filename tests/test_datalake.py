@@ -183,7 +183,9 @@ def test_a_second_etl_repositorys_jobs_get_their_own_group_and_connections(tmp_p
     folder = tmp_path / "envs"
     shutil.copytree(CONFIG_DIR, folder, ignore=shutil.ignore_patterns("schema"))
     root = yaml.safe_load((folder / "deployment.yaml").read_text())
-    root["repositories"]["etl"].append({"name": "marketing", "full_repository_id": "example-org/etl-marketing"})
+    root["repositories"]["etl"].append(
+        {"name": "marketing", "full_repository_id": "example-org/etl-marketing", "pull_request_token": "x/marketing/t"}
+    )
     (folder / "deployment.yaml").write_text(yaml.safe_dump(root))
     config = load_config(folder)
     lake = synthesize(config, tmp_path / "out")["datalake-prod"]

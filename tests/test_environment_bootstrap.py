@@ -56,21 +56,29 @@ def test_each_repository_has_its_deploy_role_with_its_own_boundary_and_policy(bo
 
 @pytest.mark.parametrize("repository", REPOSITORIES)
 def test_the_central_roles_are_created_first_in_the_central_account(bootstrap, env, repository):
-    """IAM refuses a trust policy that names a role that does not exist yet."""
-    build = bootstrap.resource("aws_iam_role", f"{repository}-pipeline/build-role")
-    pull_request = bootstrap.resource("aws_iam_role", f"{repository}-pipeline/pr-role")
-    assert build["provider"] == pull_request["provider"] == "aws.central"
-    assert build["name"] == f"datalake-{env.name}-{repository}-pipeline"
-    assert pull_request["name"] == f"datalake-{env.name}-{repository}-pr"
-    created_first = [
-        bootstrap.address("aws_iam_role", f"{repository}-pipeline/build-role"),
-        bootstrap.address("aws_iam_role", f"{repository}-pipeline/pr-role"),
-    ]
-    for role, trusted_name in (("role", build["name"]), ("plan-role", pull_request["name"])):
+    """IAM refuses a trust policy that names a role that does not exist yet: each role in
+    the environment depends on every central role of its pipeline, and trusts its own."""
+    central = {
+        role: bootstrap.resource("aws_iam_role", f"{repository}-pipeline/{role}-role")
+        for role in ("build", "codepipeline", "pr", "review", "comment", "apply")
+    }
+    assert {conf["provider"] for conf in central.values()} == {"aws.central"}
+    assert {role: conf["name"] for role, conf in central.items()} == {
+        "build": f"datalake-{env.name}-{repository}-pipeline",
+        "codepipeline": f"datalake-{env.name}-{repository}-codepipeline",
+        "pr": f"datalake-{env.name}-{repository}-pr",
+        "review": f"datalake-{env.name}-{repository}-review",
+        "comment": f"datalake-{env.name}-{repository}-comment",
+        "apply": f"datalake-{env.name}-{repository}-apply",
+    }
+    created_first = sorted(bootstrap.address("aws_iam_role", f"{repository}-pipeline/{role}-role") for role in central)
+    trusts = {"role": ["apply"], "plan-role": ["build", "pr"], "drift-role": ["review"]}
+    for role, trusted_roles in trusts.items():
         env_role = bootstrap.resource("aws_iam_role", f"{repository}-deploy/{role}")
-        assert env_role["depends_on"] == created_first
+        assert sorted(env_role["depends_on"]) == created_first
         trusted = json.loads(env_role["assume_role_policy"])["Statement"][0]["Principal"]["AWS"]
-        assert trusted == f"arn:aws:iam::{CENTRAL}:role/{trusted_name}"
+        expected = [f"arn:aws:iam::{CENTRAL}:role/{central[t]['name']}" for t in trusted_roles]
+        assert trusted == (expected[0] if len(expected) == 1 else expected)
 
 
 @pytest.mark.parametrize("repository", REPOSITORIES)

@@ -43,20 +43,22 @@ def bucket(env, zone: str) -> str:
     return f"arn:aws:s3:::datalake-{env.name}-{zone}-{env.account_id}-{env.region}"
 
 
-def test_one_stack_per_environment_in_its_account_through_the_sales_deploy_role(etl_stacks):
+def test_one_stack_per_environment_in_its_account_through_the_sales_profile(etl_stacks):
+    """The stack names the profile ``<project>-<env>-sales``: the plan build maps it to the
+    read-only plan role, the apply build to the deploy role (tests/test_pipelines.py)."""
     assert sorted(etl_stacks) == sorted(f"etl-sales-{e.name}" for e in DEFAULT.environments)
     for env in DEFAULT.environments:
         stack = etl_stacks[f"etl-sales-{env.name}"]
         assert stack.provider["allowed_account_ids"] == [env.account_id]
-        assert stack.provider["assume_role"][0]["role_arn"] == DEFAULT.deploy_role_arn(env, SALES)
+        assert stack.provider["profile"] == f"datalake-{env.name}-sales" and "assume_role" not in stack.provider
         assert stack.backend["s3"]["key"] == f"etl-sales-{env.name}/terraform.tfstate"
 
 
-def test_pull_request_plans_go_through_the_read_only_plan_role(tmp_path):
-    stacks = synthesize_etl(DEFAULT, tmp_path, read_only=True)
-    for env in DEFAULT.environments:
-        role = stacks[f"etl-sales-{env.name}"].provider["assume_role"][0]["role_arn"]
-        assert role == DEFAULT.plan_role_arn(env, SALES) != DEFAULT.deploy_role_arn(env, SALES)
+def test_read_only_is_deprecated_and_changes_nothing(tmp_path, etl_stacks):
+    with pytest.warns(DeprecationWarning, match="read_only is deprecated since datalake-cdktf 0.8.0"):
+        stacks = synthesize_etl(DEFAULT, tmp_path, read_only=True)
+    for stack_id, stack in stacks.items():
+        assert stack.provider == etl_stacks[stack_id].provider
 
 
 def test_every_job_runs_glue_5_with_the_environments_security_configuration(etl):

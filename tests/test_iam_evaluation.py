@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 from datalake_cdktf import naming
+from datalake_cdktf.builds import BUILDS, run_as
 from datalake_cdktf.config.etl import load_etl_config
+from datalake_cdktf.iam.pipeline import Role
 
 from tests.conftest import DEFAULT
 from tests.support.iam import ADMINISTRATOR_ACCESS, AccessModel, account_trust, sample, satisfying
@@ -62,6 +64,18 @@ class In:
 
     def plan(self, repository=INFRA) -> str:
         return DEFAULT.plan_role_arn(self.environment, repository)
+
+    def drift(self, repository=INFRA) -> str:
+        return DEFAULT.drift_role_arn(self.environment, repository)
+
+    def apply(self, repository=INFRA) -> str:
+        return DEFAULT.apply_role_arn(self.environment, repository)
+
+    def review(self, repository=INFRA) -> str:
+        return DEFAULT.review_role_arn(self.environment, repository)
+
+    def comment(self, repository=INFRA) -> str:
+        return DEFAULT.comment_role_arn(self.environment, repository)
 
     def codepipeline(self, repository=INFRA) -> str:
         return naming.role_arn(
@@ -472,64 +486,78 @@ QUESTIONS = [
         DEV.arn("ssm", "parameter/prod/db/password"),
         False,
     ),
-    # --- Pipelines: each assumes only its own deploy role, touches only its own state.
-    Q("dev infra pipeline assumes the dev infra deploy role", DEV.pipeline(), "sts:AssumeRole", DEV.deploy(), True),
-    Q("dev infra pipeline assumes the prod infra deploy role", DEV.pipeline(), "sts:AssumeRole", PROD.deploy(), False),
-    Q("dev ETL pipeline assumes the dev infra deploy role", DEV.pipeline(SALES), "sts:AssumeRole", DEV.deploy(), False),
-    Q("dev ETL pipeline assumes its deploy role", DEV.pipeline(SALES), "sts:AssumeRole", DEV.deploy(SALES), True),
+    # --- Only the apply build deploys: it alone assumes the deploy role and writes state.
+    Q("dev infra apply assumes the dev infra deploy role", DEV.apply(), "sts:AssumeRole", DEV.deploy(), True),
+    Q("dev infra apply assumes the prod infra deploy role", DEV.apply(), "sts:AssumeRole", PROD.deploy(), False),
+    Q("dev ETL apply assumes the dev infra deploy role", DEV.apply(SALES), "sts:AssumeRole", DEV.deploy(), False),
+    Q("dev ETL apply assumes its deploy role", DEV.apply(SALES), "sts:AssumeRole", DEV.deploy(SALES), True),
     Q(
-        "test ETL pipeline assumes the prod ETL deploy role",
-        TEST.pipeline(SALES),
+        "test ETL apply assumes the prod ETL deploy role",
+        TEST.apply(SALES),
         "sts:AssumeRole",
         PROD.deploy(SALES),
         False,
     ),
-    Q("a pipeline assumes an environment's admin role", PROD.pipeline(), "sts:AssumeRole", PROD.admin(), False),
+    Q("an apply assumes an environment's admin role", PROD.apply(), "sts:AssumeRole", PROD.admin(), False),
+    Q("the code's role assumes the deploy role", DEV.pipeline(), "sts:AssumeRole", DEV.deploy(), False),
+    Q("the code's role assumes the plan role", DEV.pipeline(), "sts:AssumeRole", DEV.plan(), True),
+    Q("the code's role assumes the drift role", DEV.pipeline(), "sts:AssumeRole", DEV.drift(), False),
+    Q("the review role assumes the drift role", DEV.review(), "sts:AssumeRole", DEV.drift(), True),
+    Q("the review role assumes the deploy role", DEV.review(), "sts:AssumeRole", DEV.deploy(), False),
+    Q("dev infra apply writes its state", DEV.apply(), "s3:PutObject", f"{STATE}/datalake-dev/terraform.tfstate", True),
     Q(
-        "dev infra pipeline writes its state",
-        DEV.pipeline(),
-        "s3:PutObject",
-        f"{STATE}/datalake-dev/terraform.tfstate",
-        True,
-    ),
-    Q(
-        "dev infra pipeline writes prod state",
-        DEV.pipeline(),
+        "dev infra apply writes prod state",
+        DEV.apply(),
         "s3:PutObject",
         f"{STATE}/datalake-prod/terraform.tfstate",
         False,
     ),
+    Q("the code's role writes state", DEV.pipeline(), "s3:PutObject", f"{STATE}/datalake-dev/terraform.tfstate", False),
     Q(
-        "dev infra pipeline reads prod state",
+        "the code's role reads its state",
+        DEV.pipeline(),
+        "s3:GetObject",
+        f"{STATE}/datalake-dev/terraform.tfstate",
+        True,
+    ),
+    Q(
+        "the code's role reads its pipeline stack's state",
+        DEV.pipeline(SALES),
+        "s3:GetObject",
+        f"{STATE}/pipeline-sales-dev/terraform.tfstate",
+        True,
+    ),
+    Q(
+        "dev infra code reads prod state",
         DEV.pipeline(),
         "s3:GetObject",
         f"{STATE}/datalake-prod/terraform.tfstate",
         False,
     ),
     Q(
-        "dev ETL pipeline writes the data lake's state",
-        DEV.pipeline(SALES),
+        "dev ETL apply writes the data lake's state",
+        DEV.apply(SALES),
         "s3:PutObject",
         f"{STATE}/datalake-dev/terraform.tfstate",
         False,
     ),
     Q(
-        "dev ETL pipeline writes its own state",
-        DEV.pipeline(SALES),
+        "dev ETL apply writes its own state",
+        DEV.apply(SALES),
         "s3:PutObject",
         f"{STATE}/etl-sales-dev/terraform.tfstate",
         True,
     ),
     Q(
-        "a pipeline writes the bootstrap's state",
-        PROD.pipeline(),
+        "an apply writes the bootstrap's state",
+        PROD.apply(),
         "s3:PutObject",
         f"{STATE}/bootstrap-prod/terraform.tfstate",
         False,
     ),
     Q(
-        "a pipeline decrypts state through S3",
-        DEV.pipeline(),
+        "an apply decrypts state through S3",
+        DEV.apply(),
         "kms:Decrypt",
         "",
         True,
@@ -537,15 +565,24 @@ QUESTIONS = [
         key_alias=DEFAULT.state_key_alias_arn,
     ),
     Q(
-        "a pipeline decrypts with the state key directly",
+        "the code's role encrypts state",
         DEV.pipeline(),
+        "kms:GenerateDataKey",
+        "",
+        False,
+        {"kms:ViaService": "s3.eu-west-1.amazonaws.com", "kms:ResourceAliases": [STATE_ALIAS]},
+        key_alias=DEFAULT.state_key_alias_arn,
+    ),
+    Q(
+        "an apply decrypts with the state key directly",
+        DEV.apply(),
         "kms:Decrypt",
         "",
         False,
         {"kms:ResourceAliases": [STATE_ALIAS]},
         key_alias=DEFAULT.state_key_alias_arn,
     ),
-    # --- Pull requests plan read-only, through their own roles, and never apply.
+    # --- Pull requests plan read-only, through their own roles, hold no secret, never apply.
     Q("a pull-request build assumes its plan role", DEV.pull_request(), "sts:AssumeRole", DEV.plan(), True),
     Q(
         "a pull-request build reads its cache",
@@ -569,10 +606,24 @@ QUESTIONS = [
         False,
     ),
     Q(
+        "a pull-request build writes its plans for the comment",
+        DEV.pull_request(),
+        "s3:PutObject",
+        DEV.artifacts(INFRA, "pull-requests/0d4c/plans.zip"),
+        True,
+    ),
+    Q(
         "a pull-request build replaces a saved plan",
         DEV.pull_request(),
         "s3:PutObject",
         DEV.artifacts(INFRA, "datalake-dev-datalak/plan/x"),
+        False,
+    ),
+    Q(
+        "a pull-request build replaces the sealed plans",
+        DEV.pull_request(),
+        "s3:PutObject",
+        DEV.artifacts(INFRA, "datalake-dev-datalak/seal/x"),
         False,
     ),
     Q(
@@ -584,7 +635,6 @@ QUESTIONS = [
     ),
     Q("a pull-request build assumes the deploy role", DEV.pull_request(), "sts:AssumeRole", DEV.deploy(), False),
     Q("a dev pull-request build assumes the prod plan role", DEV.pull_request(), "sts:AssumeRole", PROD.plan(), False),
-    Q("a pipeline build assumes the plan role", DEV.pipeline(), "sts:AssumeRole", DEV.plan(), False),
     Q(
         "a pull-request build writes state",
         DEV.pull_request(),
@@ -607,21 +657,56 @@ QUESTIONS = [
         False,
     ),
     Q(
-        "a pull-request build reads the comment token",
+        "a pull-request build reads its repository's comment token",
         DEV.pull_request(),
         "secretsmanager:GetSecretValue",
-        DEV.central("secretsmanager", "secret:datalake/pull-request-token-AbCdEf"),
+        DEV.central("secretsmanager", "secret:datalake/datalake-infra/pull-request-token-AbCdEf"),
+        False,
+    ),
+    Q(
+        "the seal and drift builds read the comment token",
+        DEV.review(),
+        "secretsmanager:GetSecretValue",
+        DEV.central("secretsmanager", "secret:datalake/datalake-infra/pull-request-token-AbCdEf"),
+        False,
+    ),
+    Q(
+        "the comment build reads its repository's comment token",
+        DEV.comment(),
+        "secretsmanager:GetSecretValue",
+        DEV.central("secretsmanager", "secret:datalake/datalake-infra/pull-request-token-AbCdEf"),
         True,
     ),
     Q(
-        "a pull-request build reads another secret",
-        DEV.pull_request(),
+        "the comment build reads another repository's comment token",
+        DEV.comment(),
+        "secretsmanager:GetSecretValue",
+        DEV.central("secretsmanager", "secret:datalake/sales/pull-request-token-AbCdEf"),
+        False,
+    ),
+    Q(
+        "the comment build reads another secret",
+        DEV.comment(),
         "secretsmanager:GetSecretValue",
         DEV.central("secretsmanager", "secret:datalake/prod-database-AbCdEf"),
         False,
     ),
-    # --- A pull request's plan reads nothing live (-refresh=false): its plan role reads no
-    # resource, only the caller's identity and, for an ETL repository, the contract.
+    Q(
+        "the comment build reads a pull request's plans",
+        DEV.comment(),
+        "s3:GetObject",
+        DEV.artifacts(INFRA, "pull-requests/0d4c/plans.zip"),
+        True,
+    ),
+    Q(
+        "the comment build asks CodeBuild about a pull request's build",
+        DEV.comment(),
+        "codebuild:BatchGetBuilds",
+        DEV.central("codebuild", "project/datalake-dev-datalake-infra-pr"),
+        True,
+    ),
+    # --- The code plans read-only (-refresh=false): its plan role reads no resource, only
+    # the caller's identity and, for an ETL repository, the contract.
     Q("the plan role reads a bucket policy", DEV.plan(), "s3:GetBucketPolicy", DEV.bucket("raw"), False),
     Q("the plan role asks who it is", DEV.plan(), "sts:GetCallerIdentity", "*", True),
     Q(
@@ -703,72 +788,184 @@ QUESTIONS = [
         {"kms:ViaService": "s3.eu-west-1.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": DEV.bucket("assets")},
         key_alias=DEV.data_key_alias(),
     ),
-    # --- A pipeline updates only itself, and uses only its own artifacts.
+    # --- The drift check (the administrator's gate) reads configuration, never data or values.
     Q(
-        "a pipeline updates itself",
-        DEV.pipeline(SALES),
+        "the ETL drift role reads its job",
+        DEV.drift(SALES),
+        "glue:GetJob",
+        DEV.arn("glue", "job/datalake-dev-sales-load"),
+        True,
+    ),
+    Q(
+        "the ETL drift role changes its job",
+        DEV.drift(SALES),
+        "glue:UpdateJob",
+        DEV.arn("glue", "job/datalake-dev-sales-load"),
+        False,
+    ),
+    Q("the drift role reads a bucket's versioning", DEV.drift(), "s3:GetBucketVersioning", DEV.bucket("raw"), True),
+    Q("the drift role changes a bucket policy", DEV.drift(), "s3:PutBucketPolicy", DEV.bucket("raw"), False),
+    Q("the drift role reads data", DEV.drift(), "s3:GetObject", DEV.bucket("raw", "x.csv"), False),
+    Q(
+        "the ETL drift role reads a secret's value",
+        DEV.drift(SALES),
+        "secretsmanager:GetSecretValue",
+        DEV.arn("secretsmanager", "secret:datalake/dev/sales/db-AbCdEf"),
+        False,
+    ),
+    Q(
+        "the ETL drift role decrypts with the data key",
+        DEV.drift(SALES),
+        "kms:Decrypt",
+        "",
+        False,
+        {"kms:ViaService": "s3.eu-west-1.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": DEV.bucket("raw")},
+        key_alias=DEV.data_key_alias(),
+    ),
+    # --- The apply updates only its own pipeline stack; nothing else changes a pipeline.
+    Q(
+        "an apply updates its pipeline",
+        DEV.apply(SALES),
         "codepipeline:UpdatePipeline",
         DEV.central("codepipeline", "datalake-dev-sales"),
         True,
     ),
     Q(
-        "a pipeline edits another pipeline",
+        "the code's role updates its pipeline",
         DEV.pipeline(SALES),
+        "codepipeline:UpdatePipeline",
+        DEV.central("codepipeline", "datalake-dev-sales"),
+        False,
+    ),
+    Q(
+        "an apply edits another pipeline",
+        DEV.apply(SALES),
         "codepipeline:UpdatePipeline",
         DEV.central("codepipeline", "datalake-dev-datalake-infra"),
         False,
     ),
     Q(
-        "a pipeline edits another pipeline's build project",
-        DEV.pipeline(SALES),
+        "an apply edits its own test build",
+        DEV.apply(SALES),
         "codebuild:UpdateProject",
-        DEV.central("codebuild", "project/datalake-prod-sales-apply"),
+        DEV.central("codebuild", "project/datalake-dev-sales-test"),
+        True,
+    ),
+    Q(
+        "an apply edits its own apply build (the administrator's)",
+        DEV.apply(SALES),
+        "codebuild:UpdateProject",
+        DEV.central("codebuild", "project/datalake-dev-sales-apply"),
         False,
     ),
     Q(
-        "a pipeline passes its pipeline role to CodePipeline",
-        DEV.pipeline(SALES),
+        "an apply edits another pipeline's build project",
+        DEV.apply(SALES),
+        "codebuild:UpdateProject",
+        DEV.central("codebuild", "project/datalake-prod-sales-plan"),
+        False,
+    ),
+    Q(
+        "an apply passes its pipeline role to CodePipeline",
+        DEV.apply(SALES),
         "iam:PassRole",
         DEV.codepipeline(SALES),
         True,
         {"iam:PassedToService": "codepipeline.amazonaws.com"},
     ),
     Q(
-        "a pipeline passes its role to another service",
-        DEV.pipeline(SALES),
+        "an apply passes the pipeline role to EventBridge",
+        DEV.apply(SALES),
         "iam:PassRole",
         DEV.codepipeline(SALES),
         False,
-        {"iam:PassedToService": "ec2.amazonaws.com"},
+        {"iam:PassedToService": "events.amazonaws.com"},
     ),
     Q(
-        "a pipeline passes another pipeline's role",
-        DEV.pipeline(SALES),
+        "an apply passes its own role to CodeBuild",
+        DEV.apply(SALES),
+        "iam:PassRole",
+        DEV.apply(SALES),
+        False,
+        {"iam:PassedToService": "codebuild.amazonaws.com"},
+    ),
+    Q(
+        "an apply passes another pipeline's role",
+        DEV.apply(SALES),
         "iam:PassRole",
         DEV.pipeline(INFRA),
         False,
         {"iam:PassedToService": "codebuild.amazonaws.com"},
     ),
     Q(
-        "a pipeline writes its own pipeline stack's state",
-        DEV.pipeline(SALES),
+        "an apply writes its own pipeline stack's state",
+        DEV.apply(SALES),
         "s3:PutObject",
         f"{STATE}/pipeline-sales-dev/terraform.tfstate",
         True,
     ),
     Q(
-        "a pipeline writes another pipeline stack's state",
-        DEV.pipeline(SALES),
+        "an apply writes another pipeline stack's state",
+        DEV.apply(SALES),
         "s3:PutObject",
         f"{STATE}/pipeline-datalake-infra-dev/terraform.tfstate",
         False,
     ),
-    Q("a pipeline writes its artifacts", DEV.pipeline(SALES), "s3:PutObject", DEV.artifacts(SALES, "x.zip"), True),
+    # --- Artifacts: the code writes its plan, only the seal writes the sealed copy, the apply reads it.
+    Q(
+        "the code writes its plan",
+        DEV.pipeline(SALES),
+        "s3:PutObject",
+        DEV.artifacts(SALES, "datalake-dev-sales/plan/Ab3dE5f"),
+        True,
+    ),
+    Q(
+        "the code replaces the sealed plans",
+        DEV.pipeline(SALES),
+        "s3:PutObject",
+        DEV.artifacts(SALES, "datalake-dev-sales/seal/Ab3dE5f"),
+        False,
+    ),
+    Q(
+        "the code replaces a source",
+        DEV.pipeline(SALES),
+        "s3:PutObject",
+        DEV.artifacts(SALES, "datalake-dev-sales/source/Ab3dE5f"),
+        False,
+    ),
+    Q(
+        "the seal writes the sealed plans",
+        DEV.review(SALES),
+        "s3:PutObject",
+        DEV.artifacts(SALES, "datalake-dev-sales/seal/Ab3dE5f"),
+        True,
+    ),
+    Q(
+        "the seal replaces the plan it sealed",
+        DEV.review(SALES),
+        "s3:PutObject",
+        DEV.artifacts(SALES, "datalake-dev-sales/plan/Ab3dE5f"),
+        False,
+    ),
+    Q(
+        "the apply reads the sealed plans",
+        DEV.apply(SALES),
+        "s3:GetObject",
+        DEV.artifacts(SALES, "datalake-dev-sales/seal/Ab3dE5f"),
+        True,
+    ),
+    Q(
+        "the apply reads the unsealed plan",
+        DEV.apply(SALES),
+        "s3:GetObject",
+        DEV.artifacts(SALES, "datalake-dev-sales/plan/Ab3dE5f"),
+        False,
+    ),
     Q(
         "an ETL pipeline overwrites the infrastructure pipeline's saved plan",
         DEV.pipeline(SALES),
         "s3:PutObject",
-        DEV.artifacts(INFRA, "datalake-dev-datalak/Plan/plan.zip"),
+        DEV.artifacts(INFRA, "datalake-dev-datalak/plan/plan.zip"),
         False,
     ),
     Q(
@@ -789,6 +986,13 @@ QUESTIONS = [
         DEV.codepipeline(SALES),
         "codebuild:StartBuild",
         DEV.central("codebuild", "project/datalake-dev-sales-plan"),
+        True,
+    ),
+    Q(
+        "CodePipeline runs its pipeline's apply",
+        DEV.codepipeline(SALES),
+        "codebuild:StartBuild",
+        DEV.central("codebuild", "project/datalake-dev-sales-apply"),
         True,
     ),
     Q(
@@ -1044,137 +1248,255 @@ def test_the_questions_cover_every_deploy_and_pipeline_role():
     asked = {q.principal for q in QUESTIONS}
     for env in (DEV,):
         for repository in DEFAULT.repositories.all:
-            assert env.deploy(repository) in asked and env.pipeline(repository) in asked
-    assert {DEV.pull_request(), DEV.plan(), DEV.plan(SALES), DEV.codepipeline(SALES)} <= asked
+            assert {env.deploy(repository), env.pipeline(repository), env.apply(repository)} <= asked
+    assert {
+        DEV.pull_request(),
+        DEV.plan(),
+        DEV.plan(SALES),
+        DEV.codepipeline(SALES),
+        DEV.review(),
+        DEV.drift(),
+    } <= asked
+
+
+PAIRS = [(env, repo) for env in DEFAULT.environments for repo in DEFAULT.repositories.all]
+
+
+def central_roles(env, repo) -> dict[Role, str]:
+    """The central roles of ``repo``'s pipeline of ``env``, by :class:`Role`."""
+    label = DEFAULT.label(env)
+    access = {
+        Role.BUILD: label.pipeline_role,
+        Role.PULL_REQUEST: label.pull_request_role,
+        Role.REVIEW: label.review_role,
+        Role.COMMENT: label.comment_role,
+        Role.APPLY: label.apply_role,
+        Role.CODEPIPELINE: label.codepipeline_role,
+    }
+    return {
+        role: naming.role_arn(account_id=CENTRAL, role_name=name(repo.name), region="eu-west-1")
+        for role, name in access.items()
+    }
+
+
+def environment_roles(env, repo) -> dict[str, str]:
+    return {
+        "deploy": DEFAULT.deploy_role_arn(env, repo),
+        "plan": DEFAULT.plan_role_arn(env, repo),
+        "drift": DEFAULT.drift_role_arn(env, repo),
+    }
+
+
+ASSUMES = {Role.BUILD: "plan", Role.PULL_REQUEST: "plan", Role.REVIEW: "drift", Role.APPLY: "deploy"}
+"""The one role in its own environment each central role may assume (none for the others)."""
 
 
 def test_trust_matrix_each_central_role_reaches_exactly_its_own_environment_role(model):
-    """Every build and pull-request role of (repository A, environment A) against every
-    deploy and plan role of (repository B, environment B): assumption is allowed only
-    for the same repository and environment, build -> deploy and pull request -> plan."""
-    pairs = [(env, repo) for env in DEFAULT.environments for repo in DEFAULT.repositories.all]
+    """Every central role of (repository A, environment A) against every deploy, plan and
+    drift role of (repository B, environment B): assumption is allowed only for the same
+    repository and environment, apply -> deploy, the code's builds -> plan, review -> drift."""
     wrong = []
-    for env_a, repo_a in pairs:
-        callers = {
-            "build": DEFAULT.pipeline_role_arn(env_a, repo_a),
-            "pr": DEFAULT.pull_request_role_arn(env_a, repo_a),
-        }
-        for env_b, repo_b in pairs:
-            targets = {"deploy": DEFAULT.deploy_role_arn(env_b, repo_b), "plan": DEFAULT.plan_role_arn(env_b, repo_b)}
-            for caller, principal in callers.items():
-                for target, role in targets.items():
-                    expected = (env_a, repo_a) == (env_b, repo_b) and (caller, target) in (
-                        ("build", "deploy"),
-                        ("pr", "plan"),
-                    )
-                    if model.can(principal, "sts:AssumeRole", role) is not expected:
-                        wrong.append(f"{principal} -> {role}: expected {expected}")
+    for env_a, repo_a in PAIRS:
+        for role, principal in central_roles(env_a, repo_a).items():
+            for env_b, repo_b in PAIRS:
+                for kind, target in environment_roles(env_b, repo_b).items():
+                    expected = (env_a, repo_a) == (env_b, repo_b) and ASSUMES.get(role) == kind
+                    if model.can(principal, "sts:AssumeRole", target) is not expected:
+                        wrong.append(f"{principal} -> {target}: expected {expected}")
     assert not wrong, "\n".join(wrong)
 
 
 def test_service_trust_matrix_each_pipeline_role_serves_only_its_own_pipeline(model):
     """Every central role of (repository A, environment A) against the service requests of
     every pipeline (repository B, environment B): CodePipeline running pipeline B,
-    EventBridge delivering for one of B's rules, CodeBuild running B's plan project. A
-    role may be assumed only for its own pipeline (aws:SourceArn), and never on behalf of
-    another account (aws:SourceAccount)."""
-    pairs = [(env, repo) for env in DEFAULT.environments for repo in DEFAULT.repositories.all]
+    EventBridge delivering for one of B's rules, CodeBuild running each of B's builds. A
+    role may be assumed only for its own pipeline (aws:SourceArn), by CodeBuild only for
+    the builds that run as it, and never on behalf of another account (aws:SourceAccount)."""
     central = naming.arn(service="codepipeline", region="eu-west-1", account_id=CENTRAL, resource="x").rsplit(":", 1)[0]
     wrong = []
-    for env_a, repo_a in pairs:
-        label_a = DEFAULT.label(env_a)
-        roles = {
-            "codepipeline": naming.role_arn(
-                account_id=CENTRAL, role_name=label_a.codepipeline_role(repo_a.name), region="eu-west-1"
-            ),
-            "build": DEFAULT.pipeline_role_arn(env_a, repo_a),
-        }
-        for env_b, repo_b in pairs:
-            pipeline = DEFAULT.label(env_b).name(repo_b.name)
-            requests = {
-                "codepipeline": ("codepipeline.amazonaws.com", f"{central}:{pipeline}"),
-                "events": (
-                    "events.amazonaws.com",
-                    f"{central.replace('codepipeline', 'events')}:rule/{pipeline}-drift",
-                ),
-                "codebuild": (
-                    "codebuild.amazonaws.com",
-                    f"{central.replace('codepipeline', 'codebuild')}:project/{pipeline}-plan",
-                ),
-            }
-            own = (env_a, repo_a) == (env_b, repo_b)
-            for kind, role in roles.items():
+    for env_a, repo_a in PAIRS:
+        for role, principal in central_roles(env_a, repo_a).items():
+            for env_b, repo_b in PAIRS:
+                pipeline = DEFAULT.label(env_b).name(repo_b.name)
+                requests = {
+                    "codepipeline": ("codepipeline.amazonaws.com", f"{central}:{pipeline}"),
+                    "events": (
+                        "events.amazonaws.com",
+                        f"{central.replace('codepipeline', 'events')}:rule/{pipeline}-drift",
+                    ),
+                }
+                for build in BUILDS:
+                    project = f"{central.replace('codepipeline', 'codebuild')}:project/{pipeline}-{build.name}"
+                    requests[build.name] = ("codebuild.amazonaws.com", project)
+                own = (env_a, repo_a) == (env_b, repo_b)
                 for request, (service, source) in requests.items():
-                    expected = own and (kind, request) in (
-                        ("codepipeline", "codepipeline"),
-                        ("codepipeline", "events"),
-                        ("build", "codebuild"),
-                    )
+                    if role is Role.CODEPIPELINE:
+                        expected = own and request in ("codepipeline", "events")
+                    else:
+                        expected = own and request in {b.name for b in run_as(role)}
                     asked = {"aws:SourceArn": source, "aws:SourceAccount": CENTRAL}
-                    if model.service_may_assume(service, role, **asked) is not expected:
-                        wrong.append(f"{service} for {source} -> {role}: expected {expected}")
+                    if model.service_may_assume(service, principal, **asked) is not expected:
+                        wrong.append(f"{service} for {source} -> {principal}: expected {expected}")
                     foreign = {
                         "aws:SourceArn": source.replace(CENTRAL, "999999999999"),
                         "aws:SourceAccount": "999999999999",
                     }
-                    if model.service_may_assume(service, role, **foreign):
-                        wrong.append(f"{service} for {foreign} -> {role}: another account's request was admitted")
+                    if model.service_may_assume(service, principal, **foreign):
+                        wrong.append(f"{service} for {foreign} -> {principal}: another account's request was admitted")
     assert not wrong, "\n".join(wrong)
 
 
-def test_pipeline_control_matrix_no_role_approves_starts_builds_or_reaches_another_pipeline(model):
-    """Every central role of (repository A, environment A): the build, pull-request and
-    CodePipeline roles, against the control surface of every pipeline (repository B,
-    environment B). No role may approve a run; no role a build runs as may start a build
-    (a build started with overrides runs any command as that project's role) or restart
-    another pipeline; only A's own build role manages A's pipeline, rules and topic;
-    CodePipeline's role starts only A's own builds; and no role can take over another
-    pipeline's notification rule, not even by re-tagging it as its own."""
-    pairs = [(env, repo) for env in DEFAULT.environments for repo in DEFAULT.repositories.all]
+def write_probes(env: In, repo) -> list[tuple[str, str, dict[str, Any]]]:
+    """What ``repo``'s deploy role in ``env`` writes, a probe per kind of resource: whether a
+    role can write is asked with these (each allowed to that deploy role)."""
+    label = env.label
+    if repo == INFRA:
+        return [
+            ("s3:PutBucketPolicy", env.bucket("raw"), {}),
+            ("ssm:PutParameter", env.arn("ssm", f"parameter{label.ssm_path('datalake', 'kms', 'key-arn')}"), {}),
+            ("ec2:CreateVpc", "*", {}),
+            ("iam:CreateRole", env.role(label.name(repo.name, "x")), {"iam:PermissionsBoundary": env.boundary(repo)}),
+        ]
+    return [
+        ("glue:UpdateJob", env.arn("glue", f"job/{label.name(repo.name, 'load')}"), {}),
+        ("s3:PutObject", env.bucket("assets", f"{repo.name}/jobs/load/load.py"), {}),
+        ("lambda:UpdateFunctionCode", env.arn("lambda", f"function:{label.name(repo.name, 'validate')}"), {}),
+        ("iam:CreateRole", env.role(label.name(repo.name, "x")), {"iam:PermissionsBoundary": env.boundary(repo)}),
+    ]
+
+
+def power_matrix(model: AccessModel) -> list[str]:
+    """For every build of every repository and environment, the evaluator's answers: the
+    secrets it reads, the roles it assumes and whether those can write, whether it can
+    approve, update its pipeline or projects, change a webhook or an event rule, start a
+    build, or touch a notification rule or topic, its own pipeline's or another's. The
+    answers that differ from what each build should hold."""
     wrong = []
 
-    def ask(principal: str, action: str, resource: str, expected: bool, **context: Any) -> None:
+    def ask(principal: str, action: str, resource: str, expected: bool, why: str, **context: Any) -> None:
         if model.can(principal, action, resource, **context) is not expected:
-            wrong.append(f"{principal}: {action} on {resource} {context or ''}: expected {expected}")
+            wrong.append(f"{why}: {principal} {action} {resource} {context or ''}: expected {expected}")
 
-    for env_a, repo_a in pairs:
-        label_a = DEFAULT.label(env_a)
-        build = DEFAULT.pipeline_role_arn(env_a, repo_a)
-        pull_request = DEFAULT.pull_request_role_arn(env_a, repo_a)
-        codepipeline = naming.role_arn(
-            account_id=CENTRAL, role_name=label_a.codepipeline_role(repo_a.name), region="eu-west-1"
-        )
-        own_tags = {"aws:RequestTag/repository": repo_a.name, "aws:RequestTag/environment": env_a.name}
-        for env_b, repo_b in pairs:
-            own = (env_a, repo_a) == (env_b, repo_b)
-            pipeline = DEFAULT.label(env_b).name(repo_b.name)
-            pipeline_arn = DEV.central("codepipeline", pipeline)
-            project = DEV.central("codebuild", f"project/{pipeline}-plan")
-            rule = DEV.central("codestar-notifications", "notificationrule/0123456789abcdef")
-            rule_tags = {"aws:ResourceTag/repository": repo_b.name, "aws:ResourceTag/environment": env_b.name}
-            for role in (build, pull_request, codepipeline):
-                ask(role, "codepipeline:PutApprovalResult", f"{pipeline_arn}/Approval/Approve", False)
-                ask(role, "codepipeline:PutApprovalResult", pipeline_arn, False)
-                ask(role, "codestar-notifications:TagResource", rule, own and role == build, **rule_tags, **own_tags)
-                ask(role, "codestar-notifications:DeleteNotificationRule", rule, own and role == build, **rule_tags)
-                ask(role, "codestar-notifications:UpdateNotificationRule", rule, own and role == build, **rule_tags)
-            for role in (build, pull_request):
-                ask(role, "codebuild:StartBuild", project, False)
-                ask(role, "codebuild:RetryBuild", project, False)
-            ask(codepipeline, "codebuild:StartBuild", project, own)
-            ask(build, "codepipeline:UpdatePipeline", pipeline_arn, own)
-            ask(pull_request, "codepipeline:UpdatePipeline", pipeline_arn, False)
-            ask(build, "codepipeline:StartPipelineExecution", pipeline_arn, own)
-            ask(pull_request, "codepipeline:StartPipelineExecution", pipeline_arn, False)
-            ask(build, "events:PutTargets", DEV.central("events", f"rule/{pipeline}-drift"), own)
-            ask(pull_request, "events:PutTargets", DEV.central("events", f"rule/{pipeline}-drift"), False)
-            ask(build, "sns:SetTopicAttributes", DEV.central("sns", f"{pipeline}-notifications"), own)
-        # A rule is created, and tagged as it is created, with its own tags only.
-        ask(build, "codestar-notifications:CreateNotificationRule", "*", True, **own_tags)
-        ask(build, "codestar-notifications:TagResource", "*", True, **own_tags)
-        other = {"aws:RequestTag/repository": "another", "aws:RequestTag/environment": env_a.name}
-        ask(build, "codestar-notifications:CreateNotificationRule", "*", False, **other)
-    assert not wrong, "\n".join(wrong)
+    tokens = {
+        repo.name: DEV.central("secretsmanager", f"secret:{repo.pull_request_token}-AbCdEf")
+        for repo in DEFAULT.repositories.all
+    }
+    for env_a, repo_a in PAIRS:
+        roles = central_roles(env_a, repo_a)
+        for build in BUILDS:
+            principal, why = roles[build.role], f"{build.name} of {repo_a.name} in {env_a.name}"
+            for name, secret in tokens.items():
+                expected = build.role is Role.COMMENT and name == repo_a.name
+                ask(principal, "secretsmanager:GetSecretValue", secret, expected, why + " reads a token")
+            for env_b, repo_b in PAIRS:
+                own = (env_a, repo_a) == (env_b, repo_b)
+                for target_kind, target in environment_roles(env_b, repo_b).items():
+                    assumed = model.can(principal, "sts:AssumeRole", target)
+                    deploys = own and build.role is Role.APPLY and target_kind == "deploy"
+                    if assumed is not (own and ASSUMES.get(build.role) == target_kind):
+                        wrong.append(f"{why}: assumes {target}: {assumed}")
+                    if assumed:
+                        probes = write_probes(In(env_b.name), repo_b)
+                        writes = [a for a, r, c in probes if model.can(target, a, r, **c)]
+                        if deploys and len(writes) != len(probes):
+                            wrong.append(f"{why}: its deploy role {target} writes only {writes}")
+                        if writes and not deploys:
+                            wrong.append(f"{why}: assumes {target}, which writes: {writes}")
+                pipeline = DEFAULT.label(env_b).name(repo_b.name)
+                pipeline_arn = DEV.central("codepipeline", pipeline)
+                ask(principal, "codepipeline:PutApprovalResult", f"{pipeline_arn}/Approval/Approve", False, why)
+                ask(principal, "codepipeline:StartPipelineExecution", pipeline_arn, False, why)
+                apply_own = own and build.role is Role.APPLY
+                ask(principal, "codepipeline:UpdatePipeline", pipeline_arn, apply_own, why)
+                for other in BUILDS:
+                    project = DEV.central("codebuild", f"project/{pipeline}-{other.name}")
+                    ask(principal, "codebuild:UpdateProject", project, apply_own and not other.administered, why)
+                    for action in ("codebuild:StartBuild", "codebuild:RetryBuild", "codebuild:UpdateWebhook"):
+                        ask(principal, action, project, False, why)
+                    ask(principal, "codebuild:CreateWebhook", project, False, why)
+                for rule in ("drift", "comment", "push", "pull-requests"):
+                    for action in ("events:PutRule", "events:PutTargets", "events:DeleteRule"):
+                        ask(principal, action, DEV.central("events", f"rule/{pipeline}-{rule}"), False, why)
+                ask(
+                    principal, "sns:SetTopicAttributes", DEV.central("sns", f"{pipeline}-notifications"), apply_own, why
+                )
+                rule = DEV.central("codestar-notifications", "notificationrule/0123456789abcdef")
+                tags = {"aws:ResourceTag/repository": repo_b.name, "aws:ResourceTag/environment": env_b.name}
+                ask(principal, "codestar-notifications:DeleteNotificationRule", rule, apply_own, why, **tags)
+                own_tags = {"aws:RequestTag/repository": repo_a.name, "aws:RequestTag/environment": env_a.name}
+                ask(principal, "codestar-notifications:TagResource", rule, apply_own, why, **tags, **own_tags)
+    return wrong
+
+
+def test_power_matrix_code_under_review_holds_nothing_and_only_the_apply_deploys(model):
+    """The whole matrix, every build of every repository and environment (the answers
+    :func:`power_matrix` asks): no build but the comment reads a secret, and that one only
+    its own repository's token; only the apply build assumes a role that can write, and
+    only its own repository's deploy role in its own environment; no build approves, starts
+    a build or a run, changes a webhook or an event rule; only the apply build changes its
+    own pipeline, its own test and plan builds (never the administrator's), its topic and
+    its notification rules."""
+    wrong = power_matrix(model)
+    assert not wrong, "\n".join(wrong[:40]) + f"\n({len(wrong)} in all)"
+
+
+def test_the_power_matrix_finds_the_planted_weaknesses(model, all_stacks):
+    """The matrix is live: the old pull-request role (reading the comment token) and the old
+    build role (assuming the deploy role, approving, updating the pipeline and starting
+    builds), planted back into a model of these stacks, each fail it."""
+    planted = AccessModel.from_stacks(all_stacks, {env.account_id: env.admin_role_name for env in DEFAULT.environments})
+    roles = central_roles(DEV.environment, INFRA)
+    old_secret = {
+        "Effect": "Allow",
+        "Action": "secretsmanager:GetSecretValue",
+        "Resource": DEV.central("secretsmanager", "secret:datalake/datalake-infra/pull-request-token-??????"),
+    }
+    pr = planted.nodes[roles[Role.PULL_REQUEST]]
+    planted.add_role(
+        pr.arn, trust=pr.trust_policy, policies=[*(p.policy_doc for p in pr.attached_policies), _doc(old_secret)]
+    )
+    wrong = power_matrix(planted)
+    assert [w for w in wrong if "pr of datalake-infra in dev reads a token" in w], wrong[:10]
+
+    planted = AccessModel.from_stacks(all_stacks, {env.account_id: env.admin_role_name for env in DEFAULT.environments})
+    build = planted.nodes[roles[Role.BUILD]]
+    old_build_role = {
+        "Effect": "Allow",
+        "Action": [
+            "sts:AssumeRole",
+            "codepipeline:PutApprovalResult",
+            "codepipeline:UpdatePipeline",
+            "codebuild:StartBuild",
+        ],
+        "Resource": [
+            DEV.deploy(),
+            DEV.central("codepipeline", "datalake-dev-datalake-infra*"),
+            DEV.central("codebuild", "project/datalake-dev-datalake-infra-*"),
+        ],
+    }
+    planted.add_role(
+        build.arn,
+        trust=build.trust_policy,
+        policies=[*(p.policy_doc for p in build.attached_policies), _doc(old_build_role)],
+    )
+    deploy = planted.nodes[DEV.deploy()]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": build.arn}, "Action": "sts:AssumeRole"}],
+    }
+    planted.add_role(
+        deploy.arn,
+        trust=trust,
+        policies=[p.policy_doc for p in deploy.attached_policies],
+        boundary=deploy.permissions_boundary.policy_doc,
+    )
+    wrong = "\n".join(power_matrix(planted))
+    for found in ("assumes " + DEV.deploy(), "PutApprovalResult", "UpdatePipeline", "StartBuild", "writes"):
+        assert "test of datalake-infra in dev" in wrong and found in wrong, found
+
+
+def _doc(*statements: dict) -> dict:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
 def test_no_principal_can_reach_an_administrator(model):

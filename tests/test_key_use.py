@@ -93,7 +93,17 @@ class Accepted:
         )
 
 
-NOT_A_USE: tuple[Accepted, ...] = ()
+NOT_A_USE: tuple[Accepted, ...] = (
+    Accepted(
+        "aws_s3_bucket_server_side_encryption_configuration",
+        "*-drift",
+        "reads objects of *-assets-*",
+        "The drift check refreshes the repository's job files (aws_s3_object): S3 answers "
+        "HeadObject, which it authorizes as s3:GetObject, without decrypting anything, and the "
+        "drift role may not decrypt with the data key (test_the_drift_role_reads_no_objects_content), "
+        "so it reads no file's content.",
+    ),
+)
 """Reads the model allows that never reach KMS. A refusal that is not one of these is a
 defect: fix the policy (test_every_key_admits_whoever_uses_it)."""
 
@@ -188,6 +198,27 @@ def test_a_plan_role_reads_no_object_and_uses_no_key(any_deployment):
         if data_type in ("aws_s3_object", "aws_s3_bucket_object")  # the data sources that GET an object's content
     ]
     assert readers == [], readers
+
+
+def test_the_drift_role_reads_no_objects_content(any_deployment):
+    """The drift role may ask for its repository's job files (HeadObject) but never decrypt
+    one: nothing it can read through S3 or Glue is data (NOT_A_USE's reason)."""
+    config, model = any_deployment.config, any_deployment.model
+    for env in config.environments:
+        label = config.label(env)
+        key_arn = model.key_arn(
+            naming.kms_alias_arn(account_id=env.account_id, region=env.region, alias=label.kms_alias("data"))
+        )
+        for repository in config.repositories.all:
+            drift = config.drift_role_arn(env, repository)
+            for bucket in ("assets", "raw"):
+                name = label.bucket(bucket, env.account_id, env.region)
+                through = {
+                    "kms:ViaService": f"s3.{env.region}.amazonaws.com",
+                    "kms:EncryptionContext:aws:s3:arn": naming.bucket_arn(bucket_name=name, region=env.region),
+                    "kms:ResourceAliases": [label.kms_alias("data")],
+                }
+                assert not model.can(drift, "kms:Decrypt", key_arn, **through), (drift, bucket)
 
 
 def test_the_uses_cover_services_and_roles(default):
@@ -285,11 +316,11 @@ def test_an_artifact_key_without_its_logs_grant_fails_every_build_log_group(defa
     refused = unexpected(KeyUses(default.stacks, planted).refused())
     groups = {
         conf["name"]
-        for stack_id, stack in default.stacks.items()
-        if stack_id.startswith("pipeline-")
+        for stack in default.stacks.values()
         for conf in stack.resources("aws_cloudwatch_log_group").values()
+        if conf["name"].startswith("/aws/codebuild/")
     }
-    assert len(groups) == 6 * len(DEFAULT.environments) * len(DEFAULT.repositories.all)
+    assert len(groups) == 7 * len(DEFAULT.environments) * len(DEFAULT.repositories.all)
     named = {use.context["kms:EncryptionContext:aws:logs:arn"].split("log-group:")[1] for use in refused}
     assert named == groups, report(refused)
     assert {use.principal for use in refused} == {"logs.eu-west-1.amazonaws.com"}

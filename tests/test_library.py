@@ -144,9 +144,7 @@ def test_the_consumer_stack_deploys_through_its_repository_and_checks_the_contra
     for env in DEFAULT.environments:
         stack = json.loads((project / "cdktf.out" / "stacks" / f"etl-sales-{env.name}" / "cdk.tf.json").read_text())
         (aws,) = stack["provider"]["aws"]
-        assert (
-            aws["assume_role"][0]["role_arn"] == f"arn:aws:iam::{env.account_id}:role/datalake-{env.name}-sales-deploy"
-        )
+        assert aws["profile"] == f"datalake-{env.name}-sales" and aws["allowed_account_ids"] == [env.account_id]
         assert stack["terraform"]["backend"]["s3"]["key"] == f"etl-sales-{env.name}/terraform.tfstate"
         versions = [
             d for d in stack["data"]["aws_ssm_parameter"].values() if d["name"].endswith("/datalake/contract/version")

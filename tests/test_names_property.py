@@ -71,7 +71,9 @@ def write(folder: Path, d: dict[str, Any]) -> tuple[Path, Path]:
         root["central"]["region"] = d["central_region"]
         root["environments"] = [env for env, _ in d["environments"]]
         root["repositories"]["infrastructure"]["name"] = d["infrastructure"]
-        root["repositories"]["etl"] = [{"name": r, "full_repository_id": f"example-org/{r}"} for r in d["etl"]]
+        root["repositories"]["etl"] = [
+            {"name": r, "full_repository_id": f"example-org/{r}", "pull_request_token": f"tokens/{r}"} for r in d["etl"]
+        ]
 
     config = edited_config(folder / "envs", edit)
     for path in (config / "environments").iterdir():

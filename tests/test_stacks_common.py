@@ -70,12 +70,8 @@ def test_environment_providers_assume_roles_in_their_own_account(stacks, env_nam
             "session_name": f"bootstrap-{env_name}",
         }
     ]
-    assert datalake["assume_role"] == [
-        {
-            "role_arn": f"arn:aws:iam::{env.account_id}:role/datalake-{env_name}-datalake-infra-deploy",
-            "session_name": f"datalake-{env_name}",
-        }
-    ]
+    # A stack a pipeline applies names its repository's profile; the build maps it to its role.
+    assert "assume_role" not in datalake and datalake["profile"] == f"datalake-{env_name}-datalake-infra"
 
 
 @pytest.mark.parametrize("env_name", ENVIRONMENTS)
@@ -86,10 +82,19 @@ def test_bootstrap_reaches_the_central_account_as_the_administrator(stacks, env_
     assert "assume_role" not in central, "the administrator's own central-account credentials"
     resources = [conf for _, _, conf in stacks[f"bootstrap-{env_name}"].all_resources()]
     in_central = [conf["//"]["metadata"]["path"] for conf in resources if conf.get("provider") == "aws.central"]
+    parts = ("pipeline", "builds")
     assert in_central and all(
-        any(path.startswith(f"bootstrap-{env_name}/{repo.name}-pipeline/") for repo in DEFAULT.repositories.all)
+        any(
+            path.startswith(f"bootstrap-{env_name}/{repo.name}-{part}/")
+            for repo in DEFAULT.repositories.all
+            for part in parts
+        )
         for path in in_central
-    ), "only the pipelines' identities and artifact buckets live in the central account"
+    ), "only the pipelines' identities, artifact buckets and the administrator's builds live in the central account"
+    kinds = {
+        conf["//"]["metadata"]["path"].split("/")[-1] for conf in resources if conf.get("provider") == "aws.central"
+    }
+    assert not [kind for kind in kinds if kind.endswith("-role") and kind.startswith("deploy")]
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,6 @@ ETL_FILE = ROOT / "etl.yaml"
 """What this repository deploys, and its name in the deployment (``repository:``)."""
 
 
-def build_app(
-    deployment: DeploymentConfig, outdir: str | Path | None = None, *, read_only: bool = False
-) -> tuple[App, list[EtlStack]]:
+def build_app(deployment: DeploymentConfig, outdir: str | Path | None = None) -> tuple[App, list[EtlStack]]:
     """One ``etl-<repository>-<env>`` stack per environment of ``deployment``."""
-    return build_etl_app(ETL_FILE, deployment=deployment, outdir=outdir, read_only=read_only)
+    return build_etl_app(ETL_FILE, deployment=deployment, outdir=outdir)

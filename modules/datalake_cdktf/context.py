@@ -133,10 +133,21 @@ class RepositoryContext:
 
     @property
     def deploy_role_arn(self) -> str:
-        """The role the repository's pipeline assumes in the account to apply its stacks."""
+        """The role the repository's apply build assumes in the account to apply its stacks."""
         return self.role_arn(name=self.label.deploy_role(self.repository))
 
     @property
     def plan_role_arn(self) -> str:
-        """The read-only role the repository's pull-request plans assume in the account."""
+        """The read-only role the repository's code plans through in the account."""
         return self.role_arn(name=self.label.plan_role(self.repository))
+
+    @property
+    def drift_role_arn(self) -> str:
+        """The role the administrator's drift check reads the repository's live resources through."""
+        return self.role_arn(name=self.label.drift_role(self.repository))
+
+    @property
+    def profile(self) -> str:
+        """The AWS profile the repository's stacks here name (``<project>-<env>-<repository>``):
+        each build maps it to the role it may use, a person to theirs."""
+        return self.label.profile(self.repository)

@@ -35,7 +35,7 @@ from datalake_cdktf.emulator import load_emulator_profile
 from datalake_cdktf.engine import App, Construct, new_app
 from datalake_cdktf.iam.etl_roles import arriving_objects
 from datalake_cdktf.iam.statements import Statement
-from datalake_cdktf.stack import EtlStack
+from datalake_cdktf.stack import READ_ONLY_DEPRECATED, EtlStack
 
 __all__ = ["EtlRepository", "build_etl_app"]
 
@@ -121,7 +121,9 @@ def build_etl_app(
 
     Both configs are validated first (a :class:`~datalake_cdktf.config.ConfigError`
     names the file, field and fix); the repository must be one of the deployment's ETL
-    repositories. ``read_only``: plan through the repository's plan roles (pull requests).
+    repositories. ``read_only``: deprecated since 0.8.0, changes nothing (the stacks name
+    the profile ``<project>-<env>-<repository>``, which the build that plans maps to the
+    read-only plan role).
     ``repository``: deprecated since 0.7.0 (name the repository in ``etl.yaml``); still
     accepted for an ``etl.yaml`` without ``repository:`` or naming the same one."""
     etl_file = Path(etl_file)
@@ -138,13 +140,15 @@ def build_etl_app(
             fix = f"build_etl_app was given repository={repository!r}: drop the argument (this file names it)"
             raise ConfigError([ConfigProblem(etl_file, "repository", etl.repository, fix)], "ETL config")
         etl = etl.model_copy(update={"repository": repository})
+    if read_only:
+        warnings.warn(READ_ONLY_DEPRECATED, DeprecationWarning, stacklevel=2)
     owner = repository_of(etl, deployment, etl_file)
     load_emulator_profile()  # a bad profile stops here too, before the engine starts
     app = new_app(outdir)
     build_dir = Path(app.outdir) / "build"  # Lambda packages and job files, before the stacks copy them
     stacks = []
     for environment in deployment.environments:
-        stack = EtlStack(app, config=deployment, environment=environment, repository=owner, read_only=read_only)
+        stack = EtlStack(app, config=deployment, environment=environment, repository=owner)
         EtlRepository(stack, "etl", etl=etl, root=etl_file.parent, build_dir=build_dir)
         stacks.append(stack)
     return app, stacks

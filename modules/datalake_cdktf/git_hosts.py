@@ -17,11 +17,14 @@ __all__ = ["GIT_HOSTS", "GitHost", "git_host"]
 @dataclass(frozen=True)
 class GitHost:
     """``provider``: its name in config; ``domain``: where it serves repositories (``None``
-    for CodeCommit, served per region); ``codebuild_type``: CodeBuild's source type."""
+    for CodeCommit, served per region); ``codebuild_type``: CodeBuild's source type;
+    ``comments``: the pipelines put plan summaries on its pull requests (through GitHub's
+    API; elsewhere the summary is in the pull request's build log)."""
 
     provider: str
     domain: str | None
     codebuild_type: str
+    comments: bool = False
 
     @property
     def through_connection(self) -> bool:
@@ -43,7 +46,7 @@ class GitHost:
 GIT_HOSTS = {
     host.provider: host
     for host in (
-        GitHost("GitHub", "github.com", "GITHUB"),
+        GitHost("GitHub", "github.com", "GITHUB", comments=True),
         GitHost("GitLab", "gitlab.com", "GITLAB"),
         GitHost("Bitbucket", "bitbucket.org", "BITBUCKET"),
         GitHost("CodeCommit", None, "CODECOMMIT"),

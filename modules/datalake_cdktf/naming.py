@@ -186,7 +186,7 @@ class Label:
         return self.name(repository) + "-"
 
     def deploy_role(self, repository: str) -> str:
-        """Role ``repository``'s pipeline assumes in this account: ``<ns>-<env>-<repository>-deploy``."""
+        """Role ``repository``'s apply build assumes in this account: ``<ns>-<env>-<repository>-deploy``."""
         return self.role(repository, "deploy")
 
     def deploy_policy(self, repository: str, *part: str) -> str:
@@ -198,8 +198,19 @@ class Label:
         return self.policy(repository, "boundary")
 
     def plan_role(self, repository: str) -> str:
-        """Read-only role ``repository``'s pull-request plans assume here: ``<ns>-<env>-<repository>-plan``."""
+        """Role ``repository``'s code plans through here (its pipeline's plan build and its pull
+        requests), which reads nothing live: ``<ns>-<env>-<repository>-plan``."""
         return self.role(repository, "plan")
+
+    def drift_role(self, repository: str) -> str:
+        """Role the administrator's drift check reads ``repository``'s live resources through
+        here, which reads configuration only: ``<ns>-<env>-<repository>-drift``."""
+        return self.role(repository, "drift")
+
+    def profile(self, repository: str) -> str:
+        """``<ns>-<env>-<repository>``: the AWS profile ``repository``'s stacks here name. Each
+        build maps it to the one role it may use (plan, deploy or drift); a person to theirs."""
+        return self.name(repository)
 
     def pull_request_role(self, repository: str) -> str:
         """Central-account role of ``repository``'s pull-request builds: ``<ns>-<env>-<repository>-pr``."""
@@ -210,12 +221,25 @@ class Label:
         return self.role(repository, "codepipeline")
 
     def pipeline_role(self, repository: str) -> str:
-        """Central-account role that plans/applies ``repository`` into this stage.
-
-        ``<ns>-<env>-<repository>-pipeline``: one per repository per environment, so
-        the test pipeline of a repository can never assume the prod deploy role.
-        """
+        """Central-account role of the builds of ``repository``'s pipeline that run its code
+        (test, plan): ``<ns>-<env>-<repository>-pipeline``. One per repository per
+        environment; it can assume nothing but the read-only plan role."""
         return self.role(repository, "pipeline")
+
+    def apply_role(self, repository: str) -> str:
+        """Central-account role of the apply build, the only one that may assume
+        ``repository``'s deploy role here: ``<ns>-<env>-<repository>-apply``."""
+        return self.role(repository, "apply")
+
+    def review_role(self, repository: str) -> str:
+        """Central-account role of the administrator's builds that read a plan or the live
+        resources and change nothing (seal, drift): ``<ns>-<env>-<repository>-review``."""
+        return self.role(repository, "review")
+
+    def comment_role(self, repository: str) -> str:
+        """Central-account role of the administrator's comment build, the one that reads
+        ``repository``'s comment token: ``<ns>-<env>-<repository>-comment``."""
+        return self.role(repository, "comment")
 
 
 def bootstrap_stack_id(environment: str) -> str:

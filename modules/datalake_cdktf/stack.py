@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
+
+from datalake_cdktf.checks.terraform import AWS_PROVIDER_VERSION
 from datalake_cdktf.config.model import DeploymentConfig, Environment, Repository
 from datalake_cdktf.emulator import EmulatorProfile, load_emulator_profile
 from datalake_cdktf.engine import Construct, LocalBackend, S3Backend, TerraformProvider, TerraformStack
@@ -9,8 +12,13 @@ from datalake_cdktf.engine.aws import provider
 from datalake_cdktf.naming import Label, etl_stack_id, state_key
 from datalake_cdktf.tags import resource_tags
 
-__all__ = ["REQUIRED_TERRAFORM", "DeploymentStack", "EtlStack"]
+__all__ = ["READ_ONLY_DEPRECATED", "REQUIRED_TERRAFORM", "DeploymentStack", "EtlStack", "terraform_blocks"]
 
+READ_ONLY_DEPRECATED = (
+    "read_only is deprecated since datalake-cdktf 0.8.0 and changes nothing: a stack a pipeline deploys names "
+    "the AWS profile <project>-<env>-<repository>, which the build that plans maps to the read-only plan role"
+)
+"""The warning ``read_only=True`` gives (``EtlStack``, ``build_etl_app``)."""
 REQUIRED_TERRAFORM = ">= 1.10"
 """S3-native state locking (``use_lockfile``) needs Terraform 1.10."""
 
@@ -19,9 +27,12 @@ class DeploymentStack(TerraformStack):
     """A Terraform workspace in one account and region.
 
     - Its AWS provider works only in ``account_id`` (``allowed_account_ids``), assumes
-      ``role_arn`` when given, and tags every resource with the project, the stage,
-      ``managed-by``, the ``repository`` that owns the stack and the config's tags.
-      :meth:`add_provider` adds another account (by alias) with the same tags.
+      ``role_arn`` when given (the stacks an administrator applies) or takes its
+      credentials from the AWS ``profile`` it names (the stacks a pipeline applies: the
+      build that plans maps the profile to the read-only plan role, the build that applies
+      to the deploy role, so one saved plan serves both), and tags every resource with the
+      project, the stage, ``managed-by``, the ``repository`` that owns the stack and the
+      config's tags. :meth:`add_provider` adds another account (by alias) with the same tags.
     - Its state lives in the central state bucket under ``<stack id>/terraform.tfstate``,
       encrypted with the central state key, locked with an S3 lock file;
       ``local_state=True`` keeps it on disk instead (only to create the state bucket).
@@ -40,6 +51,7 @@ class DeploymentStack(TerraformStack):
         account_id: str,
         region: str,
         role_arn: str | None,
+        profile: str | None = None,
         local_state: bool = False,
     ):
         super().__init__(scope, stack_id)
@@ -49,7 +61,7 @@ class DeploymentStack(TerraformStack):
         self.region = region
         self.backend_key = "terraform.tfstate (local)" if local_state else state_key(stack_id)
         self.tags = resource_tags(config.tags, project=config.project.name, stage=label.stage, repository=repository)
-        self.add_provider(None, account_id=account_id, region=region, role_arn=role_arn)
+        self.add_provider(None, account_id=account_id, region=region, role_arn=role_arn, profile=profile)
         self.add_override("terraform.required_version", REQUIRED_TERRAFORM)
         if local_state:
             LocalBackend(self, path="terraform.tfstate")
@@ -71,15 +83,17 @@ class DeploymentStack(TerraformStack):
                 self.add_override(f"terraform.backend.s3.{name}", value)
 
     def add_provider(
-        self, alias: str | None, *, account_id: str, region: str, role_arn: str | None
+        self, alias: str | None, *, account_id: str, region: str, role_arn: str | None, profile: str | None = None
     ) -> TerraformProvider:
-        """An AWS provider for ``account_id`` only, assuming ``role_arn`` if given, with
-        this stack's default tags. ``alias=None`` is the stack's default provider."""
+        """An AWS provider for ``account_id`` only, assuming ``role_arn`` if given or with the
+        credentials of the AWS ``profile`` if given, with this stack's default tags.
+        ``alias=None`` is the stack's default provider."""
         aws = provider.AwsProvider(
             self,
             f"aws-{alias}" if alias else "aws",
             alias=alias,
             region=region,
+            profile=profile,
             allowed_account_ids=[account_id],
             assume_role=[provider.AwsProviderAssumeRole(role_arn=role_arn, session_name=self.stack_id)]
             if role_arn
@@ -95,11 +109,13 @@ class DeploymentStack(TerraformStack):
 class EtlStack(DeploymentStack):
     """``etl-<repository>-<env>``: what an ETL repository deploys into one environment.
 
-    In the environment's account, through the repository's deploy role
-    (``<project>-<env>-<repository>-deploy``; with ``read_only``, its plan role), its
-    state under its own key in the central state bucket, every resource tagged with the
-    repository. Name what it creates with
-    ``prefix`` (``<project>-<env>-<repository>-``): the deploy role may manage nothing else.
+    In the environment's account, through the AWS profile ``<project>-<env>-<repository>``
+    (the pipeline's plan build maps it to the repository's read-only plan role, its apply
+    build to the deploy role ``<project>-<env>-<repository>-deploy``), its state under its
+    own key in the central state bucket, every resource tagged with the repository. Name
+    what it creates with ``prefix`` (``<project>-<env>-<repository>-``): the deploy role may
+    manage nothing else. (``read_only``, deprecated since 0.8.0, changes nothing: the
+    build that plans chooses the read-only role.)
 
     Properties: ``config``, ``environment``, ``repository``, ``label``, ``prefix``.
     """
@@ -115,6 +131,8 @@ class EtlStack(DeploymentStack):
     ):
         if isinstance(repository, str):
             repository = config.etl_repository(repository)
+        if read_only:
+            warnings.warn(READ_ONLY_DEPRECATED, DeprecationWarning, stacklevel=2)
         label = config.label(environment)
         super().__init__(
             scope,
@@ -124,11 +142,49 @@ class EtlStack(DeploymentStack):
             repository=repository.name,
             account_id=environment.account_id,
             region=environment.region,
-            # read_only: the repository's plan role (pull-request plans), which reads only.
-            role_arn=(config.plan_role_arn if read_only else config.deploy_role_arn)(environment, repository),
+            role_arn=None,
+            profile=label.profile(repository.name),
         )
         self.config = config
         self.environment = environment
         self.repository = repository
         self.label = label
         self.prefix = label.repository_prefix(repository.name)
+
+
+def terraform_blocks(
+    config: DeploymentConfig, environment: Environment, repository: Repository, stack_id: str
+) -> dict[str, dict]:
+    """The ``terraform`` (backend, required providers and version) and ``provider`` blocks of
+    ``stack_id``, a stack ``repository``'s pipeline applies in ``environment``, as its
+    ``cdk.tf.json`` holds them (the emulator profile's settings included): all the drift
+    check needs to read back everything the stack's state holds, and no code of the
+    repository's (tested against the synthesized stacks)."""
+    emulator = load_emulator_profile()
+    label = config.label(environment)
+    backend = {
+        "bucket": config.state_bucket,
+        "encrypt": True,
+        "key": state_key(stack_id),
+        "kms_key_id": config.state_key_alias_arn,
+        "region": config.central.region,
+        "use_lockfile": True,
+        **(emulator.backend_settings() if emulator else {}),
+    }
+    tags = resource_tags(config.tags, project=config.project.name, stage=label.stage, repository=repository.name)
+    aws = {
+        "allowed_account_ids": [environment.account_id],
+        "default_tags": [{"tags": dict(tags)}],
+        "profile": label.profile(repository.name),
+        "region": environment.region,
+    }
+    if emulator:
+        aws |= {**emulator.provider_settings(), "endpoints": emulator.provider_endpoints()}
+    return {
+        "terraform": {
+            "backend": {"s3": backend},
+            "required_providers": {"aws": {"source": "aws", "version": AWS_PROVIDER_VERSION}},
+            "required_version": REQUIRED_TERRAFORM,
+        },
+        "provider": {"aws": [aws]},
+    }

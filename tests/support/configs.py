@@ -29,7 +29,13 @@ def four_environments(folder: Path, **qa: Any) -> Path:
 
     def add(root: dict[str, Any]) -> None:
         root["environments"].append("qa")
-        root["repositories"]["etl"].append({"name": "marketing", "full_repository_id": "example-org/etl-marketing"})
+        root["repositories"]["etl"].append(
+            {
+                "name": "marketing",
+                "full_repository_id": "example-org/etl-marketing",
+                "pull_request_token": "datalake/marketing/pull-request-token",
+            }
+        )
 
     edited_config(folder, add)
     environment = yaml.safe_load((folder / "environments" / "test.yaml").read_text())

@@ -268,10 +268,17 @@ class KeyUses:
         return naming.role_arn(account_id=account, role_name=value, region=region)
 
     def applier(self, stack_id: str, conf: dict[str, Any]) -> str | None:
-        """The role Terraform applies ``conf`` through (its provider's), None for an administrator."""
+        """The role Terraform applies ``conf`` through (its provider's), None for an
+        administrator. A stack a pipeline applies names its repository's profile
+        ``<project>-<env>-<repo>``, which the apply build maps to ``<project>-<env>-<repo>-deploy``
+        (tests/test_pipelines.py holds the builds to that)."""
         alias = conf.get("provider", "aws")
         for provider in self.stacks[stack_id].json["provider"]["aws"]:
             if ("aws." + provider["alias"] if "alias" in provider else "aws") == alias:
+                if provider.get("profile"):
+                    (account,) = provider["allowed_account_ids"]
+                    region = provider["region"]
+                    return naming.role_arn(account_id=account, role_name=provider["profile"] + "-deploy", region=region)
                 return provider["assume_role"][0]["role_arn"] if provider.get("assume_role") else None
         raise AssertionError(f"{stack_id}: no provider {alias}")
 
@@ -488,8 +495,8 @@ def codebuild_project(uses: KeyUses, reference: Reference) -> list[Use]:
     destinations = []
     for kind, setting in (("cache", conf.get("cache")), ("artifacts", conf.get("artifacts"))):
         for block in _listed(setting or []):
-            if block.get("type") == "S3":
-                destinations.append((kind, block["location"]))
+            if block.get("type") == "S3":  # artifacts: a bucket and the path in it
+                destinations.append((kind, "/".join(filter(None, (block["location"], block.get("path"))))))
     for block in _listed(conf.get("logs_config", {}).get("s3_logs", [])):
         if block.get("status") == "ENABLED":
             destinations.append(("logs", block["location"]))

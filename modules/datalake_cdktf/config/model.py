@@ -365,7 +365,8 @@ class Environment(StrictModel):
 
 
 class Repository(StrictModel):
-    """A repository of the deployment: its short name and where its Git host keeps it."""
+    """A repository of the deployment: its short name, where its Git host keeps it, and the
+    token that comments on its pull requests."""
 
     name: RepositoryName
     full_repository_id: str = Field(
@@ -373,6 +374,26 @@ class Repository(StrictModel):
         description="'owner/name' of the repository at its Git host.",
         examples=["example-org/datalake-infrastructure"],
     )
+    pull_request_token: SecretName | None = Field(
+        default=None,
+        description=(
+            "Name (never the value) of the Secrets Manager secret, in the central account, holding a "
+            "token that may comment on this repository's pull requests and nothing else (e.g. a GitHub "
+            "fine-grained token for this one repository, pull requests: write). Only the administrator's "
+            "comment build reads it; no build that runs the repository's code can. Default: none "
+            "(needed while pipelines.pull_request_comments is true)."
+        ),
+    )
+
+    @field_validator("pull_request_token", mode="before")
+    @classmethod
+    def _a_name_not_a_value(cls, value: Any) -> Any:
+        if isinstance(value, str) and _SECRET_VALUE.search(value):
+            raise ValueError(
+                "looks like a secret value, not a name. Remove it from the repository, rotate it, "
+                "store it in Secrets Manager and put the secret's name here"
+            )
+        return value
 
 
 class Repositories(StrictModel):
@@ -488,8 +509,8 @@ class Pipelines(StrictModel):
     pull_request_comments: Flag = Field(
         default=True,
         description=(
-            "Post each pull request's plan summary as a comment (default true); needs the secret name "
-            "'pull_request_token' under secrets."
+            "Post each pull request's plan summary as a comment (default true); needs each repository's "
+            "own token (repositories.*.pull_request_token)."
         ),
     )
     pull_request_authors: tuple[PullRequestAuthor, ...] = Field(
@@ -586,31 +607,46 @@ class DeploymentConfig(StrictModel):
     # ARNs both sides of a cross-account trust must agree on, derived in one place.
 
     def deploy_role_arn(self, environment: Environment, repository: Repository) -> str:
-        """The role ``repository``'s pipeline assumes in ``environment``'s account (its context's)."""
+        """The role ``repository``'s apply build assumes in ``environment``'s account (its context's)."""
         return self.repository_context(environment, repository).deploy_role_arn
 
     def boundary_arn(self, environment: Environment, repository: Repository) -> str:
         """The permissions boundary of ``repository``'s deploy role and of every role it creates."""
         return self.repository_context(environment, repository).boundary_arn
 
-    def pipeline_role_arn(self, environment: Environment, repository: Repository) -> str:
-        """The central-account role that deploys ``repository`` into ``environment``."""
+    def _central_role_arn(self, name: str) -> str:
         central = self.central
-        return role_arn(
-            account_id=central.account_id,
-            role_name=self.label(environment).pipeline_role(repository.name),
-            region=central.region,
-        )
-
-    def pull_request_role_arn(self, environment: Environment, repository: Repository) -> str:
-        """The central-account role of ``repository``'s pull-request plans for ``environment``."""
-        central = self.central
-        name = self.label(environment).pull_request_role(repository.name)
         return role_arn(account_id=central.account_id, role_name=name, region=central.region)
 
+    def pipeline_role_arn(self, environment: Environment, repository: Repository) -> str:
+        """The central-account role of ``repository``'s pipeline builds of ``environment``
+        that run its code (test, plan)."""
+        return self._central_role_arn(self.label(environment).pipeline_role(repository.name))
+
+    def pull_request_role_arn(self, environment: Environment, repository: Repository) -> str:
+        """The central-account role of ``repository``'s pull-request builds for ``environment``."""
+        return self._central_role_arn(self.label(environment).pull_request_role(repository.name))
+
+    def apply_role_arn(self, environment: Environment, repository: Repository) -> str:
+        """The central-account role of ``repository``'s apply build of ``environment``: the
+        only one that may assume its deploy role."""
+        return self._central_role_arn(self.label(environment).apply_role(repository.name))
+
+    def review_role_arn(self, environment: Environment, repository: Repository) -> str:
+        """The central-account role of the administrator's seal and drift builds."""
+        return self._central_role_arn(self.label(environment).review_role(repository.name))
+
+    def comment_role_arn(self, environment: Environment, repository: Repository) -> str:
+        """The central-account role of the administrator's comment build (it reads the token)."""
+        return self._central_role_arn(self.label(environment).comment_role(repository.name))
+
     def plan_role_arn(self, environment: Environment, repository: Repository) -> str:
-        """The read-only role ``repository``'s pull-request plans assume in ``environment``."""
+        """The read-only role ``repository``'s code plans through in ``environment``."""
         return self.repository_context(environment, repository).plan_role_arn
+
+    def drift_role_arn(self, environment: Environment, repository: Repository) -> str:
+        """The role the drift check of ``repository`` reads ``environment``'s live resources through."""
+        return self.repository_context(environment, repository).drift_role_arn
 
     def is_infrastructure(self, repository: Repository) -> bool:
         return repository == self.repositories.infrastructure

@@ -121,18 +121,47 @@ def unique_repositories(config: DeploymentConfig) -> list[Problem]:
 
 
 def pull_request_token(config: DeploymentConfig) -> list[Problem]:
-    """Pull-request comments need the token's secret name under ``secrets``."""
-    if config.pipelines.pull_request_comments and "pull_request_token" not in config.secrets:
-        return [
+    """Pull-request comments need each repository's own token, which may write to that
+    repository only: one token for all would let a repository's comment build write to
+    every other, so none is shared and none is named under ``secrets``."""
+    problems = []
+    if "pull_request_token" in config.secrets:
+        problems.append(
             Problem(
-                ("secrets",),
-                sorted(config.secrets),
-                "pipelines post plan summaries on pull requests, which needs a token: add "
-                "'pull_request_token: <Secrets Manager secret name>' here, or set "
-                "pipelines.pull_request_comments: false",
+                ("secrets", "pull_request_token"),
+                config.secrets["pull_request_token"],
+                "one token would serve every repository and environment: give each repository its own "
+                "token, scoped to that repository, as repositories.<repository>.pull_request_token, and "
+                "remove this one",
             )
-        ]
-    return []
+        )
+    repos = [(("repositories", "infrastructure"), config.repositories.infrastructure)]
+    repos += [(("repositories", "etl", i), r) for i, r in enumerate(config.repositories.etl)]
+    named: dict[str, str] = {}
+    comments = config.pipelines.pull_request_comments and config.source.host.comments
+    for loc, repo in repos:
+        token = repo.pull_request_token
+        if token is None and comments:
+            problems.append(
+                Problem(
+                    (*loc, "pull_request_token"),
+                    None,
+                    f"pipelines post plan summaries on pull requests, which needs a token for {repo.name!r}: "
+                    "name the Secrets Manager secret of a token that may comment on this repository only, "
+                    "or set pipelines.pull_request_comments: false",
+                )
+            )
+        elif token is not None and token in named:
+            problems.append(
+                Problem(
+                    (*loc, "pull_request_token"),
+                    token,
+                    f"is also {named[token]!r}'s token: each repository has its own, scoped to that repository",
+                )
+            )
+        if token is not None:
+            named.setdefault(token, repo.name)
+    return problems
 
 
 def separate_name_prefixes(config: DeploymentConfig) -> list[Problem]:

@@ -20,10 +20,10 @@ class DeployRole(Construct):
     """Role ``<project>-<env>-<repository>-deploy``, its managed policies
     (``...-deploy``, then ``...-deploy-2``, ``-3``, ... as IAM's size limit needs), its
     permissions boundary ``<project>-<env>-<repository>-boundary``, and the read-only
-    plan role ``...-plan`` with its policy, as
+    plan role ``...-plan`` and drift role ``...-drift`` with their policies, as
     :class:`~datalake_cdktf.iam.deploy.scope.DeployAccess` describes them.
 
-    ``depends_on``: resources that must exist first (the trusted pipeline role: IAM
+    ``depends_on``: resources that must exist first (the trusted central roles: IAM
     refuses a trust policy that names a role that does not exist yet).
 
     Properties: ``role_arn``, ``boundary_arn``, ``scope`` (the documents' source).
@@ -62,27 +62,43 @@ class DeployRole(Construct):
                 self, f"{construct_id}-attachment", role=self.role.name, policy_arn=permissions.arn
             )
 
-        # The read-only twin for pull-request plans, under the same boundary.
-        self.plan_role = iam_role.IamRole(
-            self,
-            "plan-role",
-            name=access.plan_role_name,
-            description=f"Read-only plans of {access.repository} pull requests for this environment",
-            max_session_duration=MAX_SESSION_SECONDS,
-            permissions_boundary=self.boundary.arn,
-            assume_role_policy=document(access.plan_trust()),
+        # The read-only twins under the same boundary: the plan role (the repository's code
+        # plans through it and reads nothing live) and the drift role (the administrator's
+        # drift check reads the live configuration through it).
+        self.plan_role = self._reader(
+            "plan",
+            access.plan_role_name,
+            trust=access.plan_trust(),
+            permissions=access.plan_permissions(),
+            what=f"Read-only plans of {access.repository}'s code for this environment",
             depends_on=depends_on,
         )
-        plan_policy = iam_policy.IamPolicy(
+        self.drift_role = self._reader(
+            "drift",
+            access.drift_role_name,
+            trust=access.drift_trust(),
+            permissions=access.drift_permissions(),
+            what=f"The administrator's drift check of {access.repository} in this environment",
+            depends_on=depends_on,
+        )
+
+    def _reader(self, construct_id: str, name: str, *, trust, permissions, what: str, depends_on) -> iam_role.IamRole:
+        """A role ``name`` (``<id>-role``) with one managed policy of the same name (``<id>``)."""
+        role = iam_role.IamRole(
             self,
-            "plan",
-            name=access.plan_role_name,
-            description=f"What a {access.repository} pull-request plan reads in this account",
-            policy=document(*access.plan_permissions()),
+            f"{construct_id}-role",
+            name=name,
+            description=what,
+            max_session_duration=MAX_SESSION_SECONDS,
+            permissions_boundary=self.boundary.arn,
+            assume_role_policy=document(trust),
+            depends_on=depends_on,
         )
+        policy = iam_policy.IamPolicy(self, construct_id, name=name, description=what, policy=document(*permissions))
         iam_role_policy_attachment.IamRolePolicyAttachment(
-            self, "plan-attachment", role=self.plan_role.name, policy_arn=plan_policy.arn
+            self, f"{construct_id}-attachment", role=role.name, policy_arn=policy.arn
         )
+        return role
 
     @property
     def role_arn(self) -> str:

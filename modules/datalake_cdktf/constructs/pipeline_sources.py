@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from datalake_cdktf.builds import Build, Trigger
-from datalake_cdktf.engine import Construct
+from datalake_cdktf.engine import Construct, TerraformProvider
 from datalake_cdktf.engine.aws import codebuild_project, codepipeline, data_aws_codestarconnections_connection
 from datalake_cdktf.git_hosts import GitHost
 
@@ -25,10 +25,11 @@ DEFINITIONS = "definitions"
 for an ETL repository's pipeline: it defines the pipeline and the deployment."""
 
 
-def connection_arn(scope: Construct, name: str) -> str:
-    """The ARN of the CodeConnections connection ``name`` (a data source of ``scope``, ``connection``)."""
+def connection_arn(scope: Construct, name: str, provider: TerraformProvider | None = None) -> str:
+    """The ARN of the CodeConnections connection ``name`` (a data source of ``scope``,
+    ``connection``, through ``provider``: the central account's)."""
     return data_aws_codestarconnections_connection.DataAwsCodestarconnectionsConnection(
-        scope, "connection", name=name
+        scope, "connection", name=name, provider=provider
     ).arn
 
 
@@ -75,10 +76,13 @@ class Sources:
         ]
 
     def build_source(self, build: Build, spec: str) -> codebuild_project.CodebuildProjectSource:
-        """``build``'s source: the run's artifacts, or, for a build the run does not start,
-        a clone of the repository (a pull-request build reports its status there)."""
+        """``build``'s source: the run's artifacts; none for a gate build the run does not
+        start (it reads what CodeBuild or its settings give it); else a clone of the
+        repository (a pull-request build reports its status there)."""
         if build.trigger is Trigger.PIPELINE:
             return codebuild_project.CodebuildProjectSource(type="CODEPIPELINE", buildspec=spec)
+        if build.runs_gate:
+            return codebuild_project.CodebuildProjectSource(type="NO_SOURCE", buildspec=spec)
         source = self._clone(self.repository_id, buildspec=spec)
         if self.host.through_connection:
             source["report_build_status"] = build.trigger is Trigger.PULL_REQUEST
@@ -87,9 +91,13 @@ class Sources:
             **source, auth=codebuild_project.CodebuildProjectSourceAuth(**auth) if auth else None
         )
 
+    def _clones(self, build: Build) -> bool:
+        return build.trigger is not Trigger.PIPELINE and not build.runs_gate
+
     def secondary_sources(self, build: Build) -> list[codebuild_project.CodebuildProjectSecondarySources] | None:
-        """A build the run does not start clones the definitions itself (an ETL pipeline)."""
-        if build.trigger is Trigger.PIPELINE or not self.definitions_id:
+        """A build of the repository's code that the run does not start clones the
+        definitions itself (an ETL pipeline)."""
+        if not self._clones(build) or not self.definitions_id:
             return None
         source = self._clone(self.definitions_id, source_identifier=DEFINITIONS)
         auth = source.pop("auth", None)
@@ -103,17 +111,13 @@ class Sources:
         self, build: Build
     ) -> list[codebuild_project.CodebuildProjectSecondarySourceVersion] | None:
         """The branch of the definitions that :meth:`secondary_sources` clones."""
-        if build.trigger is Trigger.PIPELINE or not self.definitions_id:
+        if not self._clones(build) or not self.definitions_id:
             return None
         return [
             codebuild_project.CodebuildProjectSecondarySourceVersion(
                 source_identifier=DEFINITIONS, source_version=f"refs/heads/{self.branch}"
             )
         ]
-
-    def source_version(self, build: Build) -> str | None:
-        """A scheduled build clones the branch (a pull-request build: the commit it is given)."""
-        return f"refs/heads/{self.branch}" if build.trigger is Trigger.SCHEDULE else None
 
     def _clone(self, repository_id: str, **extra) -> dict:
         """A CodeBuild source that clones ``repository_id`` (through the connection, or CodeCommit)."""

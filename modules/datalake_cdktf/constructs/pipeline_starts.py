@@ -1,15 +1,19 @@
-"""What starts one pipeline's runs and its builds that the run does not start.
+"""What starts one pipeline's runs and its builds that the run does not start, all of it
+the administrator's (``bootstrap-<env>``): no role a build runs as may change a webhook,
+an event rule or its targets.
 
 - A scheduled build (the drift check): an EventBridge schedule.
 - Through a connection (GitHub, GitLab, Bitbucket): the CodePipeline trigger starts runs
-  (:meth:`~datalake_cdktf.constructs.pipeline_sources.Sources.trigger`), and a CodeBuild
-  webhook the pull-request build.
+  (:meth:`~datalake_cdktf.constructs.pipeline_sources.Sources.trigger`, the pipeline
+  stack's), and a CodeBuild webhook the pull-request build.
 - CodeCommit has neither: EventBridge rules on the repository's events start a run on a
   push to the branch, and the pull-request build on a pull request against it (created,
   or its source branch updated), at the pull request's commit.
+- The end of a pull request's build starts the comment build (an EventBridge rule on
+  CodeBuild's state change), which is handed the build's id and nothing else.
 
 Every rule's target runs as the pipeline's CodePipeline role. The resources are created
-in the pipeline's scope (their ids are the pipeline's own).
+in the scope given, through ``provider`` (the central account's).
 """
 
 from __future__ import annotations
@@ -17,11 +21,11 @@ from __future__ import annotations
 import json
 import re
 
-from datalake_cdktf.engine import Construct
+from datalake_cdktf.engine import Construct, TerraformProvider
 from datalake_cdktf.engine.aws import cloudwatch_event_rule, cloudwatch_event_target, codebuild_webhook
 from datalake_cdktf.iam.pipeline import PipelineAccess
 
-__all__ = ["codecommit_starts", "event_rule", "pull_request_webhook", "schedule"]
+__all__ = ["codecommit_starts", "comment_start", "event_rule", "pull_request_webhook", "schedule"]
 
 
 def event_rule(
@@ -33,12 +37,18 @@ def event_rule(
     description: str,
     target: str,
     input_transformer=None,
+    provider: TerraformProvider | None = None,
     **rule,
 ) -> None:
     """An EventBridge rule ``<prefix><name>`` (id ``rule_id``, by default ``<name>-rule``)
     whose one target (``<name>-target``) runs as the CodePipeline role."""
     created = cloudwatch_event_rule.CloudwatchEventRule(
-        scope, rule_id or f"{name}-rule", name=access.prefix + name, description=description, **rule
+        scope,
+        rule_id or f"{name}-rule",
+        name=access.prefix + name,
+        description=description,
+        provider=provider,
+        **rule,
     )
     cloudwatch_event_target.CloudwatchEventTarget(
         scope,
@@ -47,11 +57,19 @@ def event_rule(
         arn=target,
         role_arn=access.role_arn(access.codepipeline_role),
         input_transformer=input_transformer,
+        provider=provider,
     )
 
 
 def schedule(
-    scope: Construct, access: PipelineAccess, build: str, *, description: str, project_arn: str, expression: str
+    scope: Construct,
+    access: PipelineAccess,
+    build: str,
+    *,
+    description: str,
+    project_arn: str,
+    expression: str,
+    provider: TerraformProvider | None = None,
 ) -> None:
     """The schedule ``expression`` runs ``build`` (rule ``<prefix><build>``)."""
     event_rule(
@@ -62,6 +80,44 @@ def schedule(
         description=description,
         target=project_arn,
         schedule_expression=expression,
+        provider=provider,
+    )
+
+
+def comment_start(
+    scope: Construct,
+    access: PipelineAccess,
+    *,
+    pull_request_project: str,
+    comment_project_arn: str,
+    provider: TerraformProvider | None = None,
+) -> None:
+    """The end of a build of ``pull_request_project`` (whatever its status) starts the
+    comment build with that build's id (``PULL_REQUEST_BUILD``), which asks CodeBuild
+    for the rest (rule ``<prefix>comment``). CodeBuild alone sends ``aws.codebuild`` events."""
+    pattern = {
+        "source": ["aws.codebuild"],
+        "detail-type": ["CodeBuild Build State Change"],
+        "detail": {
+            "project-name": [pull_request_project],
+            "build-status": ["SUCCEEDED", "FAILED", "FAULT", "STOPPED", "TIMED_OUT"],
+        },
+    }
+    event_rule(
+        scope,
+        access,
+        "comment",
+        description=f"The end of a build of {pull_request_project} puts its plan summary on its pull request",
+        target=comment_project_arn,
+        event_pattern=json.dumps(pattern, sort_keys=True),
+        input_transformer=cloudwatch_event_target.CloudwatchEventTargetInputTransformer(
+            input_paths={"build": "$.detail.build-id"},
+            input_template=(
+                '{"environmentVariablesOverride": '
+                '[{"name": "PULL_REQUEST_BUILD", "value": <build>, "type": "PLAINTEXT"}]}'
+            ),
+        ),
+        provider=provider,
     )
 
 
@@ -74,6 +130,7 @@ def codecommit_starts(
     pipeline_arn: str,
     pull_request_project_arn: str,
     pull_request_authors: tuple[str, ...] = (),
+    provider: TerraformProvider | None = None,
 ) -> None:
     """The push rule (a push to ``branch`` starts the pipeline) and the pull-request rule
     (a pull request against it by one of ``pull_request_authors``, IAM principals' ARNs,
@@ -94,6 +151,7 @@ def codecommit_starts(
         event_pattern=json.dumps(
             {**events, "detail-type": ["CodeCommit Repository State Change"], "detail": push}, sort_keys=True
         ),
+        provider=provider,
     )
     if not pull_request_authors:
         return
@@ -120,10 +178,18 @@ def codecommit_starts(
                 '[{"name": "PULL_REQUEST_ID", "value": <number>, "type": "PLAINTEXT"}]}'
             ),
         ),
+        provider=provider,
     )
 
 
-def pull_request_webhook(scope: Construct, *, project_name: str, branch: str, authors: tuple[str, ...]) -> None:
+def pull_request_webhook(
+    scope: Construct,
+    *,
+    project_name: str,
+    branch: str,
+    authors: tuple[str, ...],
+    provider: TerraformProvider | None = None,
+) -> None:
     """A pull request against ``branch`` (opened, updated, reopened) by one of ``authors``
     (the Git host's account ids) runs ``project_name``; anyone else's, from a fork or not,
     runs nothing. (A newer AWS provider's ``pull_request_build_policy`` would also let a
@@ -135,6 +201,7 @@ def pull_request_webhook(scope: Construct, *, project_name: str, branch: str, au
         "pull-requests",
         project_name=project_name,
         build_type="BUILD",
+        provider=provider,
         filter_group=[
             codebuild_webhook.CodebuildWebhookFilterGroup(
                 filter=[

@@ -1,21 +1,37 @@
 """What one repository's pipeline of one environment may do in the central account.
 
-Three roles per repository and environment (:class:`Role`), created by an administrator
+Six roles per repository and environment (:class:`Role`), created by an administrator
 in ``bootstrap-<env>`` and never by a pipeline (a pipeline that could edit the role it
-runs as would be an administrator):
+runs as would be an administrator). Which builds run as which role is
+``datalake_cdktf.builds``'s table; the split is by what a build runs:
 
-- ``<project>-<env>-<repo>-pipeline`` (:attr:`Role.BUILD`): the pipeline's builds that run
-  as it (update itself, test, plan, apply, drift: see ``datalake_cdktf.builds``). It
-  assumes only the repository's deploy role in the environment; reads and writes the
-  state of the repository's stacks of that environment and of its own pipeline stack;
-  uses its own artifact bucket; manages only its own pipeline's resources (pipeline,
-  build projects, topic, rules, log groups), which carry no IAM.
-- ``<project>-<env>-<repo>-codepipeline`` (:attr:`Role.CODEPIPELINE`): CodePipeline itself
-  (and the drift schedule): reads the source through the connection, runs the pipeline's
-  builds, uses its artifact bucket.
-- ``<project>-<env>-<repo>-pr`` (:attr:`Role.PULL_REQUEST`): pull-request builds. It
-  assumes only the repository's read-only plan role, reads (never writes) its stacks'
-  state, reads the pull-request token by its name. Nothing it can reach can apply.
+- ``<project>-<env>-<repo>-pipeline`` (:attr:`Role.BUILD`): the run's builds that run the
+  repository's code (test, plan). It may assume the read-only plan role and nothing else,
+  read its stacks' state and its run's artifacts, and write only its plan artifact: code
+  under review holds no credential that can write anything that is not its own output.
+- ``<project>-<env>-<repo>-pr`` (:attr:`Role.PULL_REQUEST`): pull-request builds, the
+  same power for a pull request's code, writing only its plans for the comment build.
+  No secret.
+- ``<project>-<env>-<repo>-review`` (:attr:`Role.REVIEW`): the administrator's builds that
+  read what code produced, or the live resources, and change nothing (seal, drift): they
+  run the gate (``datalake_cdktf.gate``), no repository code. Reads the plans, writes the
+  sealed copy, assumes the drift role (configuration reads).
+- ``<project>-<env>-<repo>-comment`` (:attr:`Role.COMMENT`): the administrator's comment
+  build, the gate again: reads a pull request's build record and plans, and this
+  repository's comment token, the one secret any build of the pipeline reads.
+- ``<project>-<env>-<repo>-apply`` (:attr:`Role.APPLY`): the apply build, which runs the
+  gate on the sealed plans only. The one role that may assume the deploy role; writes its
+  stacks' state; manages the pipeline stack's own resources (the pipeline, its
+  test and plan builds, their logs, topic and notification rules, no IAM), never the
+  administrator's builds, rules or webhooks.
+- ``<project>-<env>-<repo>-codepipeline`` (:attr:`Role.CODEPIPELINE`): CodePipeline itself,
+  and EventBridge for the administrator's rules of this pipeline (the drift schedule,
+  CodeCommit's starts, the comment build's start): reads the sources through the
+  connection, starts this pipeline's builds, uses its artifact bucket, publishes approval
+  requests.
+
+No role a build runs as may approve a run, start or retry a build, change a webhook or an
+event rule, or touch another repository's or environment's pipeline.
 
 Each permission is one small function per concern (``(access, builds) -> statements``,
 ``builds`` the names of the builds the role runs); a role is the list of its concerns
@@ -37,6 +53,10 @@ __all__ = [
     "CODEBUILD",
     "CONCERNS",
     "OWN_PIPELINE_ACTIONS",
+    "PLAN_ARTIFACT",
+    "PULL_REQUEST_ARTIFACTS",
+    "PULL_REQUEST_BUILD",
+    "SEALED_ARTIFACT",
     "SERVICES",
     "Concern",
     "PipelineAccess",
@@ -52,14 +72,28 @@ class Role(Enum):
     BUILD = "build"
     CODEPIPELINE = "codepipeline"
     PULL_REQUEST = "pr"
+    REVIEW = "review"
+    COMMENT = "comment"
+    APPLY = "apply"
 
 
+PLAN_ARTIFACT = "plan"
+"""The run artifact the plan build hands on (the build's name): the code's plans, unsealed."""
+SEALED_ARTIFACT = "seal"
+"""The run artifact the seal build hands on (the build's name): the plans as sealed."""
+PULL_REQUEST_BUILD = "pr"
+"""The build a pull request starts (its name)."""
+PULL_REQUEST_ARTIFACTS = "pull-requests"
+"""Where in the artifact bucket pull-request builds leave their plans for the comment build."""
 CODEBUILD = "codebuild.amazonaws.com"
 """The service builds run in: a role it assumes is a role builds run as."""
 SERVICES: dict[Role, tuple[str, ...]] = {
     Role.BUILD: (CODEBUILD,),
     Role.CODEPIPELINE: ("codepipeline.amazonaws.com", "events.amazonaws.com"),
     Role.PULL_REQUEST: (CODEBUILD,),
+    Role.REVIEW: (CODEBUILD,),
+    Role.COMMENT: (CODEBUILD,),
+    Role.APPLY: (CODEBUILD,),
 }
 """The services that assume each role, and to which the build role may pass it."""
 BUILD_ROLES = tuple(role for role in Role if SERVICES[role] == (CODEBUILD,))
@@ -72,15 +106,18 @@ class PipelineAccess:
 
     - ``label``: the environment's naming context; ``repository``: the repository's name.
     - ``account_id`` / ``region``: the central account.
-    - ``deploy_role_arn`` / ``plan_role_arn``: the roles its builds assume in the environment.
+    - ``deploy_role_arn`` / ``plan_role_arn`` / ``drift_role_arn``: the roles its builds
+      assume in the environment (apply, the code's plans, the drift check).
     - ``state_bucket``, ``state_key_alias``: the Terraform state; ``deployed_stacks``:
       the repository's stacks in this environment; ``pipeline_stack``: its own.
     - ``artifact_key_alias``, ``notification_key_alias``: the central keys.
     - ``source_repositories``: ``owner/name`` of the repositories it reads (its own and,
       for an ETL repository, the infrastructure repository that defines its pipeline);
       ``codecommit``: whether they are CodeCommit repositories (else a connection).
-    - ``pull_request_token``: the Secrets Manager name of the token that comments on
-      pull requests (``None``: no comments).
+    - ``pull_request_token``: the Secrets Manager name of this repository's token that
+      comments on its pull requests (``None``: no comments).
+    - ``pipeline_builds``: the builds the pipeline stack defines (its own, updated by its
+      apply); ``builds``: every build of the pipeline, the administrator's included.
     """
 
     label: Label
@@ -89,6 +126,7 @@ class PipelineAccess:
     region: str
     deploy_role_arn: str
     plan_role_arn: str
+    drift_role_arn: str
     state_bucket: str
     state_key_alias: str
     deployed_stacks: tuple[str, ...]
@@ -98,6 +136,8 @@ class PipelineAccess:
     source_repositories: tuple[str, ...]
     codecommit: bool
     pull_request_token: str | None
+    pipeline_builds: tuple[str, ...]
+    builds: tuple[str, ...]
 
     @property
     def prefix(self) -> str:
@@ -110,24 +150,34 @@ class PipelineAccess:
         return self.label.name(self.repository)
 
     @property
-    def build_role(self) -> str:
-        """The name of the :attr:`Role.BUILD` role."""
-        return self.role_name(Role.BUILD)
-
-    @property
     def codepipeline_role(self) -> str:
         """The name of the :attr:`Role.CODEPIPELINE` role."""
         return self.role_name(Role.CODEPIPELINE)
 
     @property
-    def pull_request_role(self) -> str:
-        """The name of the :attr:`Role.PULL_REQUEST` role."""
-        return self.role_name(Role.PULL_REQUEST)
-
-    @property
     def artifact_bucket(self) -> str:
         """The pipeline's artifact bucket, ``<project>-<env>-<repo>-ci-<account>``."""
         return self.label.pipeline_bucket(self.repository, self.account_id)
+
+    @property
+    def topic(self) -> str:
+        """The pipeline's topic, ``<project>-<env>-<repo>-notifications``."""
+        return self.prefix + "notifications"
+
+    @property
+    def artifact_bucket_arn(self) -> str:
+        return naming.bucket_arn(bucket_name=self.artifact_bucket, region=self.region)
+
+    def artifacts(self, name: str = "") -> str:
+        """ARN of the run artifacts named ``name`` in the artifact bucket (every one, for
+        ``""``). CodePipeline keys an artifact ``<pipeline[:20]>/<artifact[:10]>/<random>``;
+        the builds' artifact names are at most ten characters, so a prefix is one artifact."""
+        return f"{self.artifact_bucket_arn}/{self.pipeline_name[:20]}/" + (f"{name[:10]}/*" if name else "*")
+
+    @property
+    def pull_request_artifacts(self) -> str:
+        """ARN of the pull-request builds' plans in the artifact bucket (``pull-requests/``)."""
+        return f"{self.artifact_bucket_arn}/{PULL_REQUEST_ARTIFACTS}/*"
 
     def role_name(self, role: Role) -> str:
         """The name of ``role`` for this pipeline."""
@@ -135,12 +185,18 @@ class PipelineAccess:
             Role.BUILD: self.label.pipeline_role,
             Role.CODEPIPELINE: self.label.codepipeline_role,
             Role.PULL_REQUEST: self.label.pull_request_role,
+            Role.REVIEW: self.label.review_role,
+            Role.COMMENT: self.label.comment_role,
+            Role.APPLY: self.label.apply_role,
         }
         return names[role](self.repository)
 
     def project(self, build: str) -> str:
         """The CodeBuild project of ``build``, ``<project>-<env>-<repo>-<build>``."""
         return self.prefix + build
+
+    def project_arn(self, build: str) -> str:
+        return self.arn("codebuild", f"project/{self.project(build)}")
 
     def role_arn(self, name: str) -> str:
         """The ARN of the central account's role ``name``."""
@@ -156,7 +212,7 @@ class PipelineAccess:
         CodeBuild for the projects of ``builds``; CodePipeline for this pipeline; EventBridge
         for this pipeline's own rules (the drift schedule, CodeCommit's pushes)."""
         if role in BUILD_ROLES:
-            projects = sorted(self.arn("codebuild", f"project/{self.project(b)}") for b in builds)
+            projects = sorted(self.project_arn(b) for b in builds)
             return [service_trust(CODEBUILD, self.account_id, sid="OnlyThisPipelinesBuilds", source_arn=projects)]
         return [
             service_trust(
@@ -169,7 +225,7 @@ class PipelineAccess:
                 "events.amazonaws.com",
                 self.account_id,
                 sid="OnlyThisPipelinesRules",
-                source_arn=self.arn("events", f"rule/{self.prefix}*"),
+                source_arn=self.arn("events", f"rule/{self.prefix}*"),  # only an administrator makes rules
             ),
         ]
 
@@ -212,6 +268,10 @@ def plan_role(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
     return [allow("AssumeOnlyItsPlanRole", ["sts:AssumeRole"], a.plan_role_arn)]
 
 
+def drift_role(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
+    return [allow("AssumeOnlyItsDriftRole", ["sts:AssumeRole"], a.drift_role_arn)]
+
+
 # Terraform state ---------------------------------------------------------------------
 
 
@@ -238,6 +298,11 @@ def state(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
 
 
 def state_read(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
+    """Read, never write, the state of its stacks in the environment and of its pipeline stack."""
+    return _state(a, write=False, stacks=(*a.deployed_stacks, a.pipeline_stack))
+
+
+def deployed_state_read(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
     """Read, never write, the state of its stacks in the environment."""
     return _state(a, write=False, stacks=a.deployed_stacks)
 
@@ -245,51 +310,85 @@ def state_read(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
 # Artifacts, logs and caches ----------------------------------------------------------
 
 
+def _artifact_key(a: PipelineAccess, sid: str, actions: list[str]) -> Statement:
+    """The artifact key, through S3, for this pipeline's own bucket only (with S3 bucket
+    keys the encryption context is the bucket)."""
+    context = {"kms:EncryptionContext:aws:s3:arn": a.artifact_bucket_arn, "kms:ViaService": _via(a, "s3")}
+    return _central_key(a, sid, actions, [a.artifact_key_alias], context)
+
+
+def _objects(a: PipelineAccess, sid: str, *, read: list[str], write: list[str] = ()) -> list[Statement]:
+    statements = [allow(f"Read{sid}", ["s3:GetObject", "s3:GetObjectVersion"], _one(read))]
+    if write:
+        statements.append(allow(f"Write{sid}", ["s3:PutObject"], _one(list(write))))
+    statements.append(
+        _artifact_key(
+            a, f"TheArtifactKeyFor{sid}", ["kms:Decrypt", "kms:GenerateDataKey"] if write else ["kms:Decrypt"]
+        )
+    )
+    return statements
+
+
 def artifacts(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
-    """Its own artifact bucket, and the artifact key for it and for its build logs."""
-    bucket = naming.bucket_arn(bucket_name=a.artifact_bucket, region=a.region)
+    """Its own pipeline's run artifacts, read and written (CodePipeline stores the sources)."""
     return [
-        allow("ItsOwnArtifacts", ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"], f"{bucket}/*"),
-        allow("ListItsOwnArtifacts", ["s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:ListBucket"], bucket),
-        # With S3 bucket keys the encryption context is the bucket: only its own.
-        _central_key(
-            a,
-            "TheArtifactKeyForItsOwnBucket",
-            ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-            [a.artifact_key_alias],
-            {"kms:EncryptionContext:aws:s3:arn": bucket, "kms:ViaService": _via(a, "s3")},
+        allow("ItsOwnArtifacts", ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"], a.artifacts()),
+        allow(
+            "ListItsOwnArtifacts",
+            ["s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:ListBucket"],
+            a.artifact_bucket_arn,
         ),
-        _central_key(
-            a,
-            "EncryptItsBuildLogs",
-            ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-            [a.artifact_key_alias],
-            {"kms:ViaService": _via(a, "codebuild")},
-        ),
+        _artifact_key(a, "TheArtifactKeyForItsOwnBucket", ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]),
     ]
 
 
+def plan_artifact(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
+    """Read the run's artifacts; write only the plan (the code's output, which the seal
+    build reads and copies: nothing it writes reaches the apply build unsealed)."""
+    return _objects(a, "TheRunsArtifacts", read=[a.artifacts()], write=[a.artifacts(PLAN_ARTIFACT)])
+
+
+def pull_request_plans(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
+    """Write its plans where the comment build reads them (``pull-requests/``), nothing else."""
+    return [
+        allow("WriteThePullRequestsPlans", ["s3:PutObject"], a.pull_request_artifacts),
+        _artifact_key(a, "TheArtifactKeyForThePlans", ["kms:Decrypt", "kms:GenerateDataKey"]),
+    ]
+
+
+def sealing(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
+    """Read the run's plans; write only the sealed copy."""
+    return _objects(a, "ThePlans", read=[a.artifacts(PLAN_ARTIFACT)], write=[a.artifacts(SEALED_ARTIFACT)])
+
+
+def pull_request_builds(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
+    """Ask CodeBuild about its pull requests' builds, and read their plans."""
+    return [
+        allow("AskAboutItsPullRequestsBuilds", ["codebuild:BatchGetBuilds"], a.project_arn(PULL_REQUEST_BUILD)),
+        *_objects(a, "ThePullRequestsPlans", read=[a.pull_request_artifacts]),
+    ]
+
+
+def sealed_plans(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
+    """Read the sealed plans, which only the seal build writes."""
+    return _objects(a, "TheSealedPlans", read=[a.artifacts(SEALED_ARTIFACT)])
+
+
 def build_logs(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
-    """The log groups of its own builds, encrypted with the artifact key."""
+    """The log groups of its own builds (CloudWatch Logs encrypts them with the artifact
+    key under the key's own policy: the writer needs no grant on the key)."""
     groups = [a.arn("logs", f"log-group:/aws/codebuild/{a.project(b)}*") for b in builds]
     return [
-        allow("WriteItsBuildLogs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], _one(groups)),
-        _central_key(a, "EncryptItsLogs", ["kms:Decrypt", "kms:GenerateDataKey"], [a.artifact_key_alias]),
+        allow("WriteItsBuildLogs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], _one(groups))
     ]
 
 
 def build_cache(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
     """Its own builds' caches in the artifact bucket (``cache/<build>/``), nothing else there."""
-    bucket = naming.bucket_arn(bucket_name=a.artifact_bucket, region=a.region)
+    caches = _one([f"{a.artifact_bucket_arn}/cache/{b}/*" for b in builds])
     return [
-        allow("ItsOwnBuildCache", ["s3:GetObject", "s3:PutObject"], _one([f"{bucket}/cache/{b}/*" for b in builds])),
-        _central_key(
-            a,
-            "TheArtifactKeyForItsCache",
-            ["kms:Decrypt", "kms:GenerateDataKey"],
-            [a.artifact_key_alias],
-            {"kms:EncryptionContext:aws:s3:arn": bucket, "kms:ViaService": _via(a, "s3")},
-        ),
+        allow("ItsOwnBuildCache", ["s3:GetObject", "s3:PutObject"], caches),
+        _artifact_key(a, "TheArtifactKeyForItsCache", ["kms:Decrypt", "kms:GenerateDataKey"]),
     ]
 
 
@@ -297,47 +396,31 @@ def build_cache(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
 
 
 OWN_PIPELINE_ACTIONS = (
-    # The pipeline: what Terraform calls to manage it, and the restart after a redefinition
-    # (deploy.update_pipeline). Never PutApprovalResult, RetryStageExecution,
-    # OverrideStageCondition, EnableStageTransition or the job workers' Put*/Acknowledge*.
+    # The pipeline: what Terraform calls to manage it. Never PutApprovalResult,
+    # RetryStageExecution, OverrideStageCondition, StartPipelineExecution,
+    # EnableStageTransition or the job workers' Put*/Acknowledge*.
     "codepipeline:CreatePipeline",
     "codepipeline:DeletePipeline",
     "codepipeline:GetPipeline",
     "codepipeline:ListTagsForResource",
-    "codepipeline:StartPipelineExecution",
     "codepipeline:TagResource",
     "codepipeline:UntagResource",
     "codepipeline:UpdatePipeline",
-    # Its build projects and the pull-request webhook: managed, never started (no
-    # StartBuild, StartBuildBatch or RetryBuild: a build started with overrides could
-    # run any command as any of its projects' roles).
+    # Its own builds (test, plan): managed, never started (no StartBuild, StartBuildBatch
+    # or RetryBuild: a build started with overrides could run any command as its role),
+    # and no webhook (the administrator's pull-request build has the only one).
     "codebuild:BatchGetProjects",
     "codebuild:CreateProject",
-    "codebuild:CreateWebhook",
     "codebuild:DeleteProject",
-    "codebuild:DeleteWebhook",
     "codebuild:UpdateProject",
-    "codebuild:UpdateWebhook",
-    # Its rules (the drift schedule, CodeCommit's starts).
-    "events:DeleteRule",
-    "events:DescribeRule",
-    "events:ListTagsForResource",
-    "events:ListTargetsByRule",
-    "events:PutRule",
-    "events:PutTargets",
-    "events:RemoveTargets",
-    "events:TagResource",
-    "events:UntagResource",
-    # Its build log groups, and the builds' own log streams.
+    # Those builds' log groups.
     "logs:AssociateKmsKey",
     "logs:CreateLogGroup",
-    "logs:CreateLogStream",
     "logs:DeleteLogGroup",
     "logs:DeleteRetentionPolicy",
     "logs:DisassociateKmsKey",
     "logs:ListTagsForResource",
     "logs:ListTagsLogGroup",
-    "logs:PutLogEvents",
     "logs:PutRetentionPolicy",
     "logs:TagLogGroup",
     "logs:TagResource",
@@ -352,19 +435,20 @@ OWN_PIPELINE_ACTIONS = (
     "sns:TagResource",
     "sns:UntagResource",
 )
-"""What the self-update does to its own pipeline's resources (none of them IAM)."""
+"""What applying the pipeline stack does to the pipeline's own resources (none of them IAM)."""
 
 
 def own_pipeline(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
-    """Its own pipeline stack: the self-update (:data:`OWN_PIPELINE_ACTIONS`)."""
-    own = a.prefix + "*"
+    """Its own pipeline stack (:data:`OWN_PIPELINE_ACTIONS`), each resource by its name: the
+    pipeline, its own builds and their log groups, its topic. The administrator's builds,
+    rules and webhook share the prefix and are not among them."""
     resources = [
         a.arn("codepipeline", a.pipeline_name),
         a.arn("codepipeline", f"{a.pipeline_name}/*"),
-        a.arn("codebuild", f"project/{own}"),
-        a.arn("events", f"rule/{own}"),
-        a.arn("logs", f"log-group:/aws/codebuild/{own}"),
-        a.arn("sns", own),
+        *(a.project_arn(b) for b in a.pipeline_builds),
+        *(a.arn("logs", f"log-group:/aws/codebuild/{a.project(b)}") for b in a.pipeline_builds),
+        *(a.arn("logs", f"log-group:/aws/codebuild/{a.project(b)}:*") for b in a.pipeline_builds),
+        a.arn("sns", a.topic),
     ]
     return [allow("ItsOwnPipeline", list(OWN_PIPELINE_ACTIONS), resources)]
 
@@ -401,30 +485,32 @@ def notification_rules(a: PipelineAccess, builds: tuple[str, ...]) -> list[State
 
 
 def pass_roles(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
-    """Its own pipeline's roles, each to the service that assumes it (:data:`SERVICES`)."""
+    """The roles its own pipeline stack names: its builds' role to CodeBuild, the pipeline's
+    role to CodePipeline (never to EventBridge: only an administrator makes rules)."""
     return [
         allow(
-            "PassItsOwnRolesToItsOwnServices",
+            "PassItsBuildsRole",
             ["iam:PassRole"],
-            [a.role_arn(a.role_name(role)) for role in BUILD_ROLES],
+            a.role_arn(a.role_name(Role.BUILD)),
             {"StringEquals": {"iam:PassedToService": CODEBUILD}},
         ),
         allow(
             "PassItsPipelineRole",
             ["iam:PassRole"],
             a.role_arn(a.codepipeline_role),
-            {"StringEquals": {"iam:PassedToService": list(SERVICES[Role.CODEPIPELINE])}},
+            {"StringEquals": {"iam:PassedToService": "codepipeline.amazonaws.com"}},
         ),
     ]
 
 
 def run_builds(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
-    """Start and follow its own pipeline's builds."""
+    """Start and follow its own pipeline's builds (each by name; as each action and rule
+    of the administrator's defines them)."""
     return [
         allow(
             "RunItsOwnBuilds",
             ["codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"],
-            a.arn("codebuild", f"project/{a.prefix}*"),
+            [a.project_arn(b) for b in a.builds],
         )
     ]
 
@@ -439,7 +525,7 @@ def pushes_start_pipeline(a: PipelineAccess, builds: tuple[str, ...]) -> list[St
 
 
 def listings(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
-    """The actions that take no resource, which Terraform and the builds call."""
+    """The actions that take no resource, which Terraform calls."""
     actions = [
         "codebuild:ListProjects",
         "codepipeline:ListPipelines",
@@ -476,7 +562,7 @@ def topic_key(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
 def notify(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
     """Publish to its own topic (approval requests) and encrypt what it publishes."""
     return [
-        allow("NotifyItsTopic", ["sns:Publish"], a.arn("sns", a.prefix + "*")),
+        allow("NotifyItsTopic", ["sns:Publish"], a.arn("sns", a.topic)),
         _notification_key(a, "EncryptItsNotifications"),
     ]
 
@@ -495,16 +581,21 @@ def _source(a: PipelineAccess, repositories: tuple[str, ...]) -> list[Statement]
             "codecommit:UploadArchive",
         ]
         return [allow("ReadItsRepositories", actions, [a.arn("codecommit", r.split("/")[-1]) for r in repositories])]
+    use = allow(
+        "UseTheConnectionForItsRepositories",
+        ["codestar-connections:UseConnection"],
+        a.arn("codestar-connections", "connection/*"),
+        {"ForAllValues:StringEquals": {"codestar-connections:FullRepositoryId": list(repositories)}},
+    )
+    return [use, *find_connection(a, ())]
+
+
+def find_connection(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
+    """Look the connection up by name (the pipeline stack's data source; CodeCommit: none)."""
+    if a.codecommit:
+        return []
     connection = a.arn("codestar-connections", "connection/*")
-    return [
-        allow(
-            "UseTheConnectionForItsRepositories",
-            ["codestar-connections:UseConnection"],
-            connection,
-            {"ForAllValues:StringEquals": {"codestar-connections:FullRepositoryId": list(repositories)}},
-        ),
-        allow("FindTheConnection", ["codestar-connections:GetConnection"], connection),
-    ]
+    return [allow("FindTheConnection", ["codestar-connections:GetConnection"], connection)]
 
 
 def sources(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
@@ -532,29 +623,42 @@ def pass_connection(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statemen
 
 
 def comment_token(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
-    """Read the pull-request token by its name (no token: nothing)."""
+    """Read this repository's comment token by its name (no token: nothing)."""
     if not a.pull_request_token:
         return []
     secret = a.arn("secretsmanager", f"secret:{a.pull_request_token}-??????")
-    return [allow("ReadTheCommentToken", ["secretsmanager:GetSecretValue"], secret)]
+    return [allow("ReadThisRepositorysCommentToken", ["secretsmanager:GetSecretValue"], secret)]
 
 
 CONCERNS: dict[Role, tuple[Concern, ...]] = {
-    Role.BUILD: (
+    Role.BUILD: (plan_role, state_read, plan_artifact, build_logs, build_cache, find_connection, who_am_i),
+    Role.PULL_REQUEST: (
+        plan_role,
+        deployed_state_read,
+        pull_request_plans,
+        build_logs,
+        own_source,
+        build_cache,
+        who_am_i,
+    ),
+    Role.REVIEW: (drift_role, deployed_state_read, sealing, build_logs, build_cache, who_am_i),
+    Role.COMMENT: (pull_request_builds, comment_token, build_logs, build_cache, who_am_i),
+    Role.APPLY: (
         deploy_role,
         state,
-        artifacts,
+        sealed_plans,
+        build_logs,
+        build_cache,
         own_pipeline,
         notification_rules,
         pass_roles,
-        sources,
+        find_connection,
         pass_connection,
         describe_keys,
         topic_key,
         listings,
     ),
     Role.CODEPIPELINE: (pushes_start_pipeline, artifacts, run_builds, notify, sources),
-    Role.PULL_REQUEST: (plan_role, state_read, build_logs, own_source, build_cache, who_am_i, comment_token),
 }
 """Each role's policy: the concerns it is made of, in order."""
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import chain
 
 from datalake_cdktf import naming
 from datalake_cdktf.iam.deploy.data_lake import DATA_LAKE
 from datalake_cdktf.iam.deploy.definition import DeployRoleDefinition
 from datalake_cdktf.iam.deploy.etl import ETL
+from datalake_cdktf.iam.deploy.reads import read_only
 from datalake_cdktf.iam.packing import pack
 from datalake_cdktf.iam.statements import Statement, catalog_use_key
 from datalake_cdktf.naming import Label
@@ -26,9 +28,13 @@ class DeployAccess:
       infrastructure repository (it deploys ``datalake-<env>``), which chooses the
       role's definition: :data:`~datalake_cdktf.iam.deploy.data_lake.DATA_LAKE` or
       :data:`~datalake_cdktf.iam.deploy.etl.ETL`.
-    - ``pipeline_role_arn``: the central-account role that alone may assume the deploy role.
-    - ``pull_request_role_arn``: the central-account role that alone may assume the
-      read-only plan role ``<project>-<env>-<repo>-plan`` (pull-request plans).
+    - ``apply_role_arn``: the central-account role of the apply build, which alone may
+      assume the deploy role.
+    - ``code_role_arns``: the central-account roles of the builds that run the repository's
+      code (its pipeline's test and plan builds, its pull requests), which may assume the
+      read-only plan role ``<project>-<env>-<repo>-plan`` and nothing else here.
+    - ``review_role_arn``: the central-account role of the administrator's drift check,
+      which alone may assume the drift role ``<project>-<env>-<repo>-drift``.
     - ``protect_data``: the environment's setting (no destruction of data).
     """
 
@@ -37,8 +43,9 @@ class DeployAccess:
     region: str
     repository: str
     infrastructure: bool
-    pipeline_role_arn: str
-    pull_request_role_arn: str
+    apply_role_arn: str
+    code_role_arns: tuple[str, ...]
+    review_role_arn: str
     protect_data: bool
 
     # The documents --------------------------------------------------------------
@@ -50,17 +57,25 @@ class DeployAccess:
 
     def trust(self) -> Statement:
         return {
-            "Sid": "OnlyThisRepositorysPipelineOfThisEnvironment",
+            "Sid": "OnlyThisRepositorysApplyBuildOfThisEnvironment",
             "Effect": "Allow",
-            "Principal": {"AWS": self.pipeline_role_arn},
+            "Principal": {"AWS": self.apply_role_arn},
             "Action": "sts:AssumeRole",
         }
 
     def plan_trust(self) -> Statement:
         return {
-            "Sid": "OnlyThisRepositorysPullRequestBuildsOfThisEnvironment",
+            "Sid": "OnlyThisRepositorysCodeOfThisEnvironment",
             "Effect": "Allow",
-            "Principal": {"AWS": self.pull_request_role_arn},
+            "Principal": {"AWS": list(self.code_role_arns)},
+            "Action": "sts:AssumeRole",
+        }
+
+    def drift_trust(self) -> Statement:
+        return {
+            "Sid": "OnlyThisRepositorysDriftCheckOfThisEnvironment",
+            "Effect": "Allow",
+            "Principal": {"AWS": self.review_role_arn},
             "Action": "sts:AssumeRole",
         }
 
@@ -89,13 +104,20 @@ class DeployAccess:
         return [s for concern in self.definition.boundary for s in concern(self)]
 
     def plan_permissions(self) -> list[Statement]:
-        """What the read-only plan role may do: its definition's ``plan`` concerns. A pull
-        request's plan compares the code with the recorded state and reads nothing live
+        """What the read-only plan role may do: its definition's ``plan`` concerns. The
+        repository's code plans against the recorded state and reads nothing live
         (``terraform plan -refresh=false``), so the role reads no resource, SecureString,
         secret, object or function code: the caller's identity, and for an ETL repository
         the data lake's contract (its stacks' data sources) and Step Functions' validation
         of a planned definition, and nothing else."""
         return [statement for concern in self.definition.plan for statement in concern(self)]
+
+    def drift_permissions(self) -> list[Statement]:
+        """What the drift role may do: the configuration reads of the deploy permissions
+        (:func:`datalake_cdktf.iam.deploy.reads.read_only`), and the catalog's metadata,
+        decrypted through Glue only (the catalog is encrypted with the data key, and Glue
+        decrypts it for the caller). Only the administrator's drift check uses it."""
+        return [*read_only(chain.from_iterable(self._packed.values())), self.catalog_key(write=False)]
 
     # Names and ARNs ------------------------------------------------------------
 
@@ -114,8 +136,13 @@ class DeployAccess:
 
     @property
     def plan_role_name(self) -> str:
-        """The read-only role pull-request plans use: ``<project>-<env>-<repo>-plan``."""
+        """The read-only role the repository's code plans through: ``<project>-<env>-<repo>-plan``."""
         return self.label.plan_role(self.repository)
+
+    @property
+    def drift_role_name(self) -> str:
+        """The role the drift check reads configuration through: ``<project>-<env>-<repo>-drift``."""
+        return self.label.drift_role(self.repository)
 
     @property
     def role_arn(self) -> str:
@@ -144,13 +171,14 @@ class DeployAccess:
         )
 
     def deploy_identities(self) -> list[str]:
-        """ARNs of this repository's deploy and plan roles, their policies and the boundary."""
-        plan = self.plan_role_name
+        """ARNs of this repository's deploy, plan and drift roles, their policies and the
+        boundary. A role and its first policy share a name, so one ARN with ``*`` for the
+        resource type (``role/`` or ``policy/``) names both: the boundary is the largest
+        document of all and must fit IAM's 6,144 characters."""
+        both = naming.role_arn(account_id=self.account_id, role_name="", region=self.region).replace(":role/", ":*/")
         return [
-            self.role_arn,
-            *map(self.iam_policy, self.policy_names),
-            self.iam_role(plan),
-            self.iam_policy(plan),
+            *(both + name for name in (self.role_name, self.plan_role_name, self.drift_role_name)),
+            *map(self.iam_policy, self.policy_names[1:]),
             self.boundary_arn,
         ]
 
