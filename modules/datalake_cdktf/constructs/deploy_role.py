@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datalake_cdktf.engine import Construct
-from datalake_cdktf.engine.aws import iam_policy, iam_role, iam_role_policy_attachment
+from datalake_cdktf.engine.aws import iam_policy, iam_role, iam_role_policy, iam_role_policy_attachment
 from datalake_cdktf.iam.deploy.scope import DeployAccess
 from datalake_cdktf.iam.statements import document
 
@@ -83,7 +83,8 @@ class DeployRole(Construct):
         )
 
     def _reader(self, construct_id: str, name: str, *, trust, permissions, what: str, depends_on) -> iam_role.IamRole:
-        """A role ``name`` (``<id>-role``) with one managed policy of the same name (``<id>``)."""
+        """A role ``name`` (``<id>-role``) with its one policy inline (``<id>``): the boundary's
+        denial of every IAM action on the role covers it, with no policy ARN of its own."""
         role = iam_role.IamRole(
             self,
             f"{construct_id}-role",
@@ -94,10 +95,7 @@ class DeployRole(Construct):
             assume_role_policy=document(trust),
             depends_on=depends_on,
         )
-        policy = iam_policy.IamPolicy(self, construct_id, name=name, description=what, policy=document(*permissions))
-        iam_role_policy_attachment.IamRolePolicyAttachment(
-            self, f"{construct_id}-attachment", role=role.name, policy_arn=policy.arn
-        )
+        iam_role_policy.IamRolePolicy(self, construct_id, role=role.id, name=name, policy=document(*permissions))
         return role
 
     @property

@@ -171,14 +171,14 @@ class DeployAccess:
         )
 
     def deploy_identities(self) -> list[str]:
-        """ARNs of this repository's deploy, plan and drift roles, their policies and the
-        boundary. A role and its first policy share a name, so one ARN with ``*`` for the
-        resource type (``role/`` or ``policy/``) names both: the boundary is the largest
-        document of all and must fit IAM's 6,144 characters."""
-        both = naming.role_arn(account_id=self.account_id, role_name="", region=self.region).replace(":role/", ":*/")
+        """ARNs of this repository's deploy, plan and drift roles, the deploy role's policies
+        and the boundary (the plan and drift roles' policies are inline: their role's ARN
+        covers them)."""
         return [
-            *(both + name for name in (self.role_name, self.plan_role_name, self.drift_role_name)),
-            *map(self.iam_policy, self.policy_names[1:]),
+            self.role_arn,
+            *map(self.iam_policy, self.policy_names),
+            self.iam_role(self.plan_role_name),
+            self.iam_role(self.drift_role_name),
             self.boundary_arn,
         ]
 
