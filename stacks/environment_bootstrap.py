@@ -157,7 +157,6 @@ def pipeline_config(config: DeploymentConfig, environment: Environment, reposito
         log_retention_days=pipelines.log_retention_days,
         terraform=pipelines.terraform,
         package_index=pipelines.package_index,
-        pull_request_token=access.pull_request_token,
         pull_request_authors=pipelines.pull_request_authors,
         drift_stacks={
             stack: terraform_blocks(config, environment, repository, stack)

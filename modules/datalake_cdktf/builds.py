@@ -230,7 +230,7 @@ class Build:
     def wanted(self, context: BuildContext) -> bool:
         """Whether this pipeline has the build (one that exists to use a secret the
         deployment does not configure has none)."""
-        return all(secret in context.secrets for secret in self.secrets) or not self.secrets
+        return all(secret in context.secrets for secret in self.secrets)
 
 
 _PLANS_OUT = f"PLANS=$CODEBUILD_SRC_DIR/{PLANS}"

@@ -65,8 +65,6 @@ class PipelineConfig:
     - ``approval``: a person approves the plan before it is applied.
     - ``build_image``, ``drift_schedule``, ``log_retention_days``, ``terraform``,
       ``package_index``: from config (``pipelines``).
-    - ``pull_request_token``: Secrets Manager name of this repository's comment token
-      (``None``: no comments).
     - ``pull_request_authors``: whose pull requests are built (default none: no pull-request
       builds start).
     - ``drift_stacks``: the ``terraform`` and ``provider`` blocks of each stack the
@@ -86,7 +84,6 @@ class PipelineConfig:
     log_retention_days: int
     terraform: TerraformRelease
     package_index: str | None
-    pull_request_token: str | None
     pull_request_authors: tuple[str, ...] = ()
     drift_stacks: Mapping[str, dict] = field(default_factory=dict)
 
@@ -111,7 +108,7 @@ class PipelineConfig:
             etl=self.definitions_id is not None,
             terraform=self.terraform,
             package_index=self.package_index,
-            pull_request_token=self.pull_request_token if self.host.comments else None,
+            pull_request_token=access.pull_request_token,  # its comments' token (None: no comments)
             profile=access.label.profile(access.repository),
             roles={"plan": access.plan_role_arn, "deploy": access.deploy_role_arn, "drift": access.drift_role_arn},
             drift_stacks=self.drift_stacks,
