@@ -327,3 +327,35 @@ def test_the_gate_needs_nothing_but_the_standard_library():
         for alias in node.names
     }
     assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported - set(sys.stdlib_module_names)
+
+
+def test_the_plan_command_writes_the_artifact_the_gate_seals_and_applies(tmp_path, terraform_bin):
+    """``python -m datalake_cdktf.deploy plan`` (what ``make plan`` runs): each stack's folder
+    copied with its saved plan, no providers, named in ``stacks`` once however often it
+    runs; planned against the recorded state (a resource changed outside Terraform is not
+    seen: no refresh), then sealed and applied by the gate."""
+    from datalake_cdktf import deploy
+
+    stacks = tmp_path / "cdktf.out" / "stacks"
+    folder = stacks / "etl-sales-dev"
+    (folder / "assets").mkdir(parents=True)
+    (folder / "assets" / "job.py").write_text("print('job')\n")
+    config = {
+        "terraform": {"backend": {"local": {"path": str(tmp_path / "state")}}},
+        "resource": {"terraform_data": {"job": {"input": '${filemd5("assets/job.py")}'}}},
+    }
+    (folder / "cdk.tf.json").write_text(json.dumps(config))
+    out = tmp_path / "plans"
+    assert deploy.plan([folder], out) == {"ADD": 1, "CHANGE": 0, "REPLACE": 0, "DESTROY": 0, "DATA_AT_RISK": 0}
+    deploy.plan([folder], out)
+    assert (out / "stacks").read_text() == "etl-sales-dev\n", "named once"
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
+        "etl-sales-dev/assets/job.py",
+        "etl-sales-dev/cdk.tf.json",
+        "etl-sales-dev/plan.tfplan",
+        "stacks",
+    ]
+    sealed, summary = gate.seal(out, tmp_path / "review")
+    assert summary.counts()["ADD"] == 1
+    assert gate.apply(out, sealed) == ["etl-sales-dev"]
+    assert json.loads((tmp_path / "state").read_text())["resources"][0]["name"] == "job"

@@ -9,6 +9,7 @@ pushes to a local Git repository and follows what the runner does.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -63,15 +64,12 @@ class World:
         self.codepipeline = runner.client("codepipeline")
 
     def project(self, name: str, spec: str, **extra) -> None:
+        environment = {"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0"}
         self.codebuild.create_project(
             name=name,
             source={"type": "CODEPIPELINE", "buildspec": spec},
             artifacts={"type": "CODEPIPELINE"},
-            environment={
-                "type": "LINUX_CONTAINER",
-                "image": "aws/codebuild/standard:7.0",
-                "computeType": "BUILD_GENERAL1_SMALL",
-            },
+            environment={**environment, "computeType": "BUILD_GENERAL1_SMALL", **extra.pop("environment", {})},
             serviceRole=self.role,
             **extra,
         )
@@ -288,3 +286,127 @@ def test_a_disabled_transition_holds_runs_before_the_stage_until_it_is_enabled(w
     assert execution.waiting == "Second" and [a.stage for a in execution.actions] == ["Source", "First"]
     world.runner.enable_transition("app", "Second")
     assert [a.stage for a in execution.succeeded().actions] == ["Source", "First", "Second"]
+
+
+def test_a_build_reads_its_roles_session_from_the_container_credentials_endpoint(world):
+    """As in CodeBuild: no keys in the environment, the session at the endpoint; a
+    ``credential_source = EcsContainer`` profile works from it (the AWS CLI asks STS)."""
+    spec = buildspec(
+        'test -z "$AWS_ACCESS_KEY_ID" && test -n "$AWS_CONTAINER_CREDENTIALS_FULL_URI"',
+        "aws sts get-caller-identity --query Arn --output text > who.txt",
+        'printf "[profile app]\\ncredential_source = EcsContainer\\nrole_arn = %s\\n" "$ROLE" > config',
+        "AWS_CONFIG_FILE=config AWS_PROFILE=app aws sts get-caller-identity --query Arn --output text >> who.txt",
+        "cat who.txt",
+    )
+    world.project(
+        "app-who",
+        spec,
+        environment={
+            "type": "LINUX_CONTAINER",
+            "image": "aws/codebuild/standard:7.0",
+            "computeType": "BUILD_GENERAL1_SMALL",
+            "environmentVariables": [{"name": "ROLE", "value": world.role}],
+        },
+    )
+    world.pipeline([build_stage("Build", "app-who")])
+    world.host.commit(REPOSITORY, "main", {"hello.txt": "i"}, "i")
+    (execution,) = world.runner.executions_of("app")
+    execution.succeeded()
+    session = world.role.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/")
+    who = [line for line in Path(execution.build("Build").log).read_text().splitlines() if line.startswith("arn:")]
+    assert len(who) == 2 and all(line.startswith(session) for line in who), who
+
+
+def test_a_builds_end_is_an_event_and_its_record_what_batch_get_builds_answers(world):
+    """A project with S3 artifacts leaves them at <location>/<path>/<build id>/<name>; its
+    end reaches EventBridge as CodeBuild's Build State Change, whose rule here starts a
+    NO_SOURCE build with the first build's id; that build asks BatchGetBuilds about it
+    and copies its artifact with the AWS CLI."""
+    events = world.emulator.client("events", CENTRAL)
+    spec = json.loads(buildspec("mkdir -p out && echo planned > out/plan.txt && touch out/.hidden"))
+    spec["artifacts"] = {"files": ["out/**/*"]}
+    world.codebuild.create_project(
+        name="app-pr",
+        source={"type": "GITHUB", "location": f"https://github.com/{REPOSITORY}.git", "buildspec": json.dumps(spec)},
+        artifacts={
+            "type": "S3",
+            "location": "app-artifacts",
+            "path": "pull-requests",
+            "namespaceType": "BUILD_ID",
+            "name": "plans.zip",
+            "packaging": "ZIP",
+        },
+        environment={"type": "LINUX_CONTAINER", "image": "x", "computeType": "BUILD_GENERAL1_SMALL"},
+        serviceRole=world.role,
+        encryptionKey=f"arn:aws:kms:eu-west-1:{CENTRAL}:alias/aws/s3",
+    )
+    follow = buildspec(
+        'aws codebuild batch-get-builds --ids "$BUILD" > builds.json',
+        "python3 -c \"import json; b = json.load(open('builds.json'))['builds'][0]; "
+        "print(b['buildStatus'], b['artifacts']['location'])\" > found.txt",
+        "cat found.txt",
+        'aws s3 cp "s3://$(cut -d" " -f2 found.txt | sed "s|arn:aws:s3:::||")" plans.zip',
+        "python3 -m zipfile -l plans.zip",
+    )
+    world.codebuild.create_project(
+        name="app-follow",
+        source={"type": "NO_SOURCE", "buildspec": follow},
+        artifacts={"type": "NO_ARTIFACTS"},
+        environment={"type": "LINUX_CONTAINER", "image": "x", "computeType": "BUILD_GENERAL1_SMALL"},
+        serviceRole=world.role,
+    )
+    pattern = {
+        "source": ["aws.codebuild"],
+        "detail-type": ["CodeBuild Build State Change"],
+        "detail": {"project-name": ["app-pr"], "build-status": ["SUCCEEDED", "FAILED"]},
+    }
+    events.put_rule(Name="app-follow", EventPattern=json.dumps(pattern))
+    events.put_targets(
+        Rule="app-follow",
+        Targets=[
+            {
+                "Id": "follow",
+                "Arn": f"arn:aws:codebuild:eu-west-1:{CENTRAL}:project/app-follow",
+                "RoleArn": world.role,
+                "InputTransformer": {
+                    "InputPathsMap": {"build": "$.detail.build-id"},
+                    "InputTemplate": '{"environmentVariablesOverride": [{"name": "BUILD", "value": <build>}]}',
+                },
+            }
+        ],
+    )
+    # A scheduled rule takes its schedule's events only (moto's empty pattern would match all).
+    events.put_rule(Name="app-daily", ScheduleExpression="rate(1 day)")
+    target = {"Id": "daily", "Arn": f"arn:aws:codebuild:eu-west-1:{CENTRAL}:project/app-follow", "RoleArn": world.role}
+    events.put_targets(Rule="app-daily", Targets=[target])
+    before = len(world.runner.builds)
+    world.runner.run_build("app-pr", initiator="GitHub-Hookshot/1", source_version="main")
+    followed = world.runner.build_of("app-follow", after=before, timeout=300)
+    assert followed.status == "SUCCEEDED", followed.tail()
+    log = followed.log.read_text()
+    (pr,) = [b for b in world.runner.builds if b.project == "app-pr"]
+    assert "SUCCEEDED arn:aws:s3:::app-artifacts/pull-requests/" in log and log.count("plans.zip") >= 1, log
+    assert "out/plan.txt" in log and "out/.hidden" in log, "hidden files travel too"
+    session = world.role.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/")
+    asked = [
+        c for c in world.emulator.calls if c.action == "codebuild:BatchGetBuilds" and c.principal.startswith(session)
+    ]
+    assert asked and asked[0].resource == f"arn:aws:codebuild:eu-west-1:{CENTRAL}:project/app-pr", asked
+    time.sleep(2)  # any other delivery would have started by now
+    assert [b.project for b in world.runner.builds[before:]].count("app-follow") == 1, "the schedule took no event"
+    del pr
+
+
+def test_artifacts_are_kept_where_codepipeline_keeps_them(world):
+    """``<pipeline[:20]>/<artifact[:10]>/<random>``: the prefix a role's policy can name."""
+    spec = json.loads(buildspec("echo x > x.txt"))
+    spec["artifacts"] = {"files": ["x.txt"]}
+    world.project("app-long", json.dumps(spec))
+    world.pipeline(
+        [build_stage("Build", "app-long", outputs=["averylongartifactname"])], name="a-pipeline-name-of-30-chars-x"
+    )
+    world.host.commit(REPOSITORY, "main", {"hello.txt": "j"}, "j")
+    (execution,) = world.runner.executions_of("a-pipeline-name-of-30-chars-x")
+    execution.succeeded()
+    assert execution.artifacts["averylongartifactname"].startswith("a-pipeline-name-of-3/averylonga/")
+    assert execution.artifacts["source"].startswith("a-pipeline-name-of-3/source/")

@@ -14,6 +14,7 @@ import http.server
 import inspect
 import json
 import logging
+import re
 import threading
 import time
 import urllib.parse
@@ -44,6 +45,7 @@ from moto.stepfunctions.parser.backend.execution import Execution as Interpreted
 from moto.stepfunctions.parser.mocking.mock_config import MockedResponseReturn, MockTestCase, StateMockedResponses
 from moto.stepfunctions.responses import StepFunctionResponse
 from moto.stepfunctions.responses import get_backend as stepfunctions_backend
+from moto.sts.models import sts_backends
 from moto.utilities.arns import parse_arn
 
 REGION = "eu-west-1"
@@ -266,6 +268,8 @@ class Delivery:
 
 
 DELIVERIES: list[Delivery] = []
+BUILDS_RUN: dict[str, dict[str, Any]] = {}
+"""The builds the pipeline runner ran, by build id, as CodeBuild's BatchGetBuilds answers them."""
 PIPELINE_EXECUTORS: list[Callable[[str, str, str, str], None]] = []
 """Who runs a CodePipeline execution once it has started (account, region, pipeline, id): gap 18."""
 BUILD_STARTERS: list[Callable[[str, dict[str, Any], str | None], str]] = []
@@ -283,7 +287,15 @@ def _send_to_targets(self, original_event: dict[str, Any], transform_input: bool
     the rule's pattern matches, apply the target's input transformer and start an
     execution of the state machine or the pipeline in its account, or a build of the
     project with the input as StartBuild's parameters. Each delivery is recorded with the
-    role the target names (tests evaluate that role's right to start it). Other targets: moto."""
+    role the target names (tests evaluate that role's right to start it). Other targets: moto.
+    A scheduled rule (no pattern) takes only its schedule's events: moto would match it with
+    every event of the bus (an empty pattern matches all), and the drift schedule would start
+    a build at each build's end."""
+    scheduled = original_event.get("detail-type") == "Scheduled Event" and self.arn in original_event.get(
+        "resources", []
+    )
+    if self.scheduled_expression and not self.event_pattern._pattern and not scheduled:
+        return
     if not self.event_pattern.matches_event(original_event):
         return
     delivered = [t for t in self.targets if parse_arn(t["Arn"]).service in _DELIVERED_SERVICES]
@@ -401,6 +413,10 @@ CONDITION_PARAMETERS = {"PermissionsBoundary": "iam:PermissionsBoundary", "Polic
 
 CALLS: list[Call] = []
 """Every signed call since the emulator started (moto does not enforce IAM; it records)."""
+AUTHORIZERS: list[Callable[[Call], bool]] = []
+"""Who decides, for the calls it cares about, whether AWS would allow a call (the IAM
+evaluator over the deployed documents: tests/support/iam.py); a call it refuses is
+answered AccessDenied, as AWS would. Empty: every call goes through (moto's own way)."""
 
 
 def _record_call(self, iam_request_cls: type, resource: str = "*") -> None:
@@ -430,7 +446,27 @@ def _record_call(self, iam_request_cls: type, resource: str = "*") -> None:
     prefix = (getattr(self, "querystring", None) or {}).get("prefix")
     if prefix and request._action.startswith("s3:List"):  # listing under a prefix: s3:prefix
         context += (("s3:prefix", prefix if isinstance(prefix, str) else prefix[0]),)
-    CALLS.append(Call(request._access_key.arn, request._action, resource, context))
+    call = Call(request._access_key.arn, request._action, resource, context)
+    CALLS.append(call)
+    if AUTHORIZERS and not AUTHORIZERS[-1](call):
+        request._raise_access_denied()
+
+
+def _record_fake_call(authorization: str, action: str, resources: list[str]) -> bool:
+    """A call to a fake (it never reaches moto's recorder), recorded like the others: as
+    the session whose access key signed it, once per resource it acts on. Whether the
+    authorizer (AUTHORIZERS) lets it through."""
+    found = re.search(r"Credential=([A-Z0-9]+)/", authorization)
+    if not found:
+        return True
+    for partitions in sts_backends.values():
+        for backend in partitions.values():
+            for role in backend.assumed_roles:
+                if role.access_key_id == found.group(1):
+                    calls = [Call(role.arn, action, resource, ()) for resource in resources]
+                    CALLS.extend(calls)
+                    return not AUTHORIZERS or all(AUTHORIZERS[-1](call) for call in calls)
+    return True
 
 
 _ABSENT = object()
@@ -505,13 +541,23 @@ class FakeCodeStarConnections:
 class FakeCodeBuild:
     """Gap 7: moto's CodeBuild refuses a project whose source is CodePipeline (it wants a
     location AWS does not), drops the encryption key and has no webhooks. The pipelines'
-    projects and webhooks are kept here, in memory, returned as they were given."""
+    projects and webhooks are kept here, in memory, returned as they were given; and the
+    builds the pipeline runner ran (BUILDS_RUN, gap 18), which BatchGetBuilds answers as
+    they ran."""
 
     TARGET = "CodeBuild_20161006"
 
     def __init__(self, account_id: str, region: str):
         self.account_id, self.region = account_id, region
         self.projects: dict[str, dict[str, Any]] = {}
+
+    def resources(self, request: dict[str, Any]) -> list[str]:
+        """The projects a request acts on (by name, build id or ARN), as IAM names them."""
+        names = [request[key] for key in ("name", "projectName") if key in request]
+        names += [n.split("/")[-1] for n in request.get("names", [])]
+        names += [i.split(":build/", 1)[-1].split(":")[0] for i in request.get("ids", [])]
+        project = f"arn:aws:codebuild:{self.region}:{self.account_id}:project/"
+        return [project + name for name in names] or ["*"]
 
     def _project(self, request: dict[str, Any]) -> dict[str, Any]:
         name = request["name"]
@@ -552,6 +598,9 @@ class FakeCodeBuild:
         if operation == "DeleteWebhook":
             self.projects[request["projectName"]].pop("webhook", None)
             return {}
+        if operation == "BatchGetBuilds":
+            ids = [i.split(":build/", 1)[-1] for i in request["ids"]]
+            return {"builds": [BUILDS_RUN[i] for i in ids if i in BUILDS_RUN], "buildsNotFound": []}
         raise NotImplementedError(f"CodeBuild {operation} is not faked: add it to tests/support/emulator.py")
 
 
@@ -665,8 +714,17 @@ class _ForwardingHandler(http.server.BaseHTTPRequestHandler):
         connection.close()
 
     def _answer(self, fake: Any, operation: str, body: bytes) -> None:
+        request = json.loads(body or b"{}")
+        permitted = True
+        if isinstance(fake, FakeCodeBuild):
+            authorization = self.headers.get("Authorization", "")
+            permitted = _record_fake_call(authorization, f"codebuild:{operation}", fake.resources(request))
         try:
-            status, payload = 200, fake.handle(operation, json.loads(body or b"{}"))
+            if not permitted:
+                raise PermissionError(f"codebuild:{operation}")
+            status, payload = 200, fake.handle(operation, request)
+        except PermissionError as refused:
+            status, payload = 400, {"__type": "AccessDeniedException", "message": f"not authorized to {refused}"}
         except KeyError as missing:
             status, payload = 400, {"__type": "ResourceNotFoundException", "message": f"not found: {missing}"}
         data = json.dumps(payload).encode()
@@ -709,6 +767,10 @@ class Emulator:
             for state, result in results.items()
         ]
         TASK_RESULTS[state_machine] = MockTestCase(state_machine, "e2e", answers)
+
+    def authorize(self, authorizer: Callable[[Call], bool]) -> None:
+        """From now on, a call ``authorizer`` refuses is answered AccessDenied (AUTHORIZERS)."""
+        AUTHORIZERS.append(authorizer)
 
     def write_profile(self, path: Path) -> Path:
         """The product's emulator profile ($DATALAKE_EMULATOR, datalake_cdktf.emulator) for
@@ -806,6 +868,8 @@ def running_emulator(central_account: str) -> Iterator[Emulator]:
         DELIVERIES.clear()
         PIPELINE_EXECUTORS.clear()
         BUILD_STARTERS.clear()
+        BUILDS_RUN.clear()
+        AUTHORIZERS.clear()
         TASK_RESULTS.clear()
         fakes = {
             FakeCodeStarConnections.TARGET: FakeCodeStarConnections(central_account, REGION),

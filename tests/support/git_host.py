@@ -167,8 +167,10 @@ class ApiRequest:
 
 
 class GitHostApi(http.server.ThreadingHTTPServer):
-    """The Git host's REST API (GitHub's issue comments), on 127.0.0.1: each request is
-    recorded (``requests``) and comments are kept per repository and issue (``comments``)."""
+    """The Git host's REST API (GitHub's issue comments and the token's user), on 127.0.0.1:
+    each request is recorded (``requests``), comments are kept per repository and issue
+    (``comments``) with their author, and a token is a user (``users``: token -> login);
+    as on GitHub, a comment is edited by its author only."""
 
     daemon_threads = True
 
@@ -176,32 +178,50 @@ class GitHostApi(http.server.ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _ApiHandler)
         self.requests: list[ApiRequest] = []
         self.comments: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        self.users: dict[str, str] = {}
         self.lock = threading.Lock()
+
+    def post(self, repository: str, number: int, login: str, body: str) -> dict[str, Any]:
+        """A comment ``login`` writes on the pull request (a person, in a test)."""
+        with self.lock:
+            return self._created(repository, number, login, body)
+
+    def _created(self, repository: str, number: int, login: str, body: str) -> dict[str, Any]:
+        found = self.comments.setdefault((repository, number), [])
+        created = {
+            "id": sum(map(len, self.comments.values())) + 1,
+            "url": f"{self.url}/repos/{repository}/issues/comments/{len(found) + 1}-{number}",
+            "user": {"login": login},
+            "body": body,
+        }
+        found.append(created)
+        return created
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
-    def comment(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+    def comment(self, method: str, path: str, body: Any, authorization: str = "") -> tuple[int, Any]:
+        login = self.users.get(authorization.removeprefix("Bearer "))
+        if login is None:
+            return 401, {"message": "Bad credentials"}
+        path = path.split("?", 1)[0]
         parts = path.strip("/").split("/")
         with self.lock:
+            if parts == ["user"] and method == "GET":
+                return 200, {"login": login}
             if parts[:1] == ["repos"] and parts[3:4] == ["issues"] and parts[5:] == ["comments"]:
                 key = ("/".join(parts[1:3]), int(parts[4]))
-                found = self.comments.setdefault(key, [])
                 if method == "GET":
-                    return 200, found
-                created = {
-                    "id": sum(map(len, self.comments.values())) + 1,
-                    "url": f"{self.url}/repos/{key[0]}/issues/comments/{len(found) + 1}-{key[1]}",
-                    "body": body["body"],
-                }
-                found.append(created)
-                return 201, created
+                    return 200, self.comments.get(key, [])
+                return 201, self._created(*key, login, body["body"])
             if parts[:1] == ["repos"] and parts[3:5] == ["issues", "comments"] and method == "PATCH":
                 url = f"{self.url}{path}"
                 for comments in self.comments.values():
                     for comment in comments:
                         if comment["url"] == url:
+                            if comment["user"]["login"] != login:
+                                return 403, {"message": "Must be the comment's author"}
                             comment["body"] = body["body"]
                             return 200, comment
             return 404, {"message": "Not Found"}
@@ -214,7 +234,7 @@ class _ApiHandler(http.server.BaseHTTPRequestHandler):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         body = json.loads(raw) if raw else None
         self.server.requests.append(ApiRequest(self.command, self.path, dict(self.headers.items()), body))
-        status, payload = self.server.comment(self.command, self.path, body)
+        status, payload = self.server.comment(self.command, self.path, body, self.headers.get("Authorization", ""))
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

