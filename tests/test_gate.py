@@ -192,7 +192,7 @@ def change(address: str, actions: list[str], before=None, after=None, replace_pa
         "change": {"actions": actions, "before": before, "after": after, "after_unknown": {}},
     }
     if replace_paths:
-        found["replace_paths"] = replace_paths
+        found["change"]["replace_paths"] = replace_paths  # where `terraform show -json` puts them
     return found
 
 
@@ -333,7 +333,8 @@ def test_the_plan_command_writes_the_artifact_the_gate_seals_and_applies(tmp_pat
     """``python -m datalake_cdktf.deploy plan`` (what ``make plan`` runs): each stack's folder
     copied with its saved plan, no providers, named in ``stacks`` once however often it
     runs; planned against the recorded state (a resource changed outside Terraform is not
-    seen: no refresh), then sealed and applied by the gate."""
+    seen: no refresh), then sealed and applied by the gate; the next change's summary names
+    the argument that forces its replace, as Terraform reports it."""
     from datalake_cdktf import deploy
 
     stacks = tmp_path / "cdktf.out" / "stacks"
@@ -342,7 +343,7 @@ def test_the_plan_command_writes_the_artifact_the_gate_seals_and_applies(tmp_pat
     (folder / "assets" / "job.py").write_text("print('job')\n")
     config = {
         "terraform": {"backend": {"local": {"path": str(tmp_path / "state")}}},
-        "resource": {"terraform_data": {"job": {"input": '${filemd5("assets/job.py")}'}}},
+        "resource": {"terraform_data": {"job": {"triggers_replace": '${filemd5("assets/job.py")}'}}},
     }
     (folder / "cdk.tf.json").write_text(json.dumps(config))
     out = tmp_path / "plans"
@@ -359,3 +360,8 @@ def test_the_plan_command_writes_the_artifact_the_gate_seals_and_applies(tmp_pat
     assert summary.counts()["ADD"] == 1
     assert gate.apply(out, sealed) == ["etl-sales-dev"]
     assert json.loads((tmp_path / "state").read_text())["resources"][0]["name"] == "job"
+
+    (folder / "assets" / "job.py").write_text("print('job, changed')\n")
+    assert deploy.plan([folder], tmp_path / "next")["REPLACE"] == 1
+    _, summary = gate.seal(tmp_path / "next", tmp_path / "next-review")
+    assert "- replace `terraform_data.job` (forced by `triggers_replace`)" in summary.markdown(), summary.markdown()

@@ -231,7 +231,8 @@ class StackPlan:
                 if kind in ("change", "replace"):
                     result.attributes[address] = _changed(change["change"])
                 if kind == "replace":
-                    result.forced_by[address] = sorted({str(path[0]) for path in change.get("replace_paths", [])})
+                    paths = change["change"].get("replace_paths") or []
+                    result.forced_by[address] = sorted({str(path[0]) for path in paths})
         return result
 
     def count(self, kind: str) -> int:
