@@ -385,7 +385,9 @@ def test_a_builds_end_is_an_event_and_its_record_what_batch_get_builds_answers(w
     assert followed.status == "SUCCEEDED", followed.tail()
     log = followed.log.read_text()
     (pr,) = [b for b in world.runner.builds if b.project == "app-pr"]
-    assert "SUCCEEDED arn:aws:s3:::app-artifacts/pull-requests/" in log and log.count("plans.zip") >= 1, log
+    (uploaded,) = pr.uploaded
+    assert uploaded.startswith("arn:aws:s3:::app-artifacts/pull-requests/") and uploaded.endswith("/plans.zip")
+    assert f"SUCCEEDED {uploaded}" in log and log.count("plans.zip") >= 1, log
     assert "out/plan.txt" in log and "out/.hidden" in log, "hidden files travel too"
     session = world.role.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/")
     asked = [
@@ -394,7 +396,6 @@ def test_a_builds_end_is_an_event_and_its_record_what_batch_get_builds_answers(w
     assert asked and asked[0].resource == f"arn:aws:codebuild:eu-west-1:{CENTRAL}:project/app-pr", asked
     time.sleep(2)  # any other delivery would have started by now
     assert [b.project for b in world.runner.builds[before:]].count("app-follow") == 1, "the schedule took no event"
-    del pr
 
 
 def test_artifacts_are_kept_where_codepipeline_keeps_them(world):

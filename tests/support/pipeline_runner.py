@@ -156,6 +156,9 @@ class BuildResult:
     resolved_source_version: str | None = None
     session: str = ""
     """The ARN of the build's session (its role's, named after the build): whose calls it made."""
+    uploaded: tuple[str, ...] = ()
+    """The objects (ARNs) the runner wrote as the build's role after its commands: its
+    artifacts, as CodeBuild uploads them (calls of its session that its commands did not make)."""
 
     def tail(self, lines: int = 40) -> str:
         text = self.log.read_text(errors="replace").splitlines()
@@ -697,12 +700,15 @@ class Runner:
         status = "SUCCEEDED" if failed is None else "FAILED"
         produced: dict[str, Path] = {}
         location = ""
+        uploaded: list[str] = []
         if status == "SUCCEEDED":
             self._save_cache(project_name, home, spec)
             for name in outputs or []:
                 produced[name] = Path(self._output_artifact(spec, sources[0][1], name, session, store, execution))
+                uploaded.append(f"arn:aws:s3:::{store}/{produced[name].as_posix()}")
             if project["artifacts"].get("type") == "S3":
                 location = self._s3_artifact(project, spec, sources[0][1], build_id, session)
+                uploaded.append(location)
         wanted = spec.get("env", {}).get("exported-variables", [])
         result = BuildResult(
             project_name,
@@ -719,6 +725,7 @@ class Runner:
             time.monotonic(),
             resolved,
             role.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/") + "/" + session_name,
+            tuple(uploaded),
         )
         with self._lock:
             self.builds.append(result)
