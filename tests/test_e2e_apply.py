@@ -17,27 +17,33 @@ harness serves the library from (the only change). Then:
   file, the library from that index), pushed to its `main`, runs `datalake-dev-sales`,
   which deploys etl-sales-dev;
 - the later tests follow the other workflows: a change to one job, a change to the
-  pipelines' config, the drift schedule, a pull request, approvals.
+  pipelines' config, the drift schedule, pull requests (one of them reaching for what it
+  must not have), approvals (with a commit reaching for the approval and the apply build,
+  a replaced artifact, a stale plan, and approval turned off again, which waits for it).
 
 Every first deploy must succeed in one pass and a second plan of every stack must be empty
-(the pipeline stacks' made by each pipeline's own role, as its UpdatePipeline stage does).
+(the pipeline stacks' made by each pipeline's apply role, which applies them).
 
 moto does not evaluate IAM, trust or key policies: the role chain here proves the wiring
 (names, accounts, state access path), and tests/test_iam_evaluation.py proves who may do
-what by evaluating the same documents; here every call the emulator saw from a deploy or
+what by evaluating the same documents. Here the emulator asks the same evaluator about
+every call a session of a deployed role makes, and answers AccessDenied where AWS would
+(tests/support/iam.py AccessModel.authorizer); every call the emulator saw from a deploy or
 pipeline role, and every call the runner made as CodePipeline, CodeBuild and EventBridge,
-is evaluated the same way.
+is also evaluated afterwards, with its answer in the test's report.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import fnmatch
+import io
 import json
 import re
 import shutil
 import subprocess
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +57,7 @@ from tests.conftest import DEFAULT
 from tests.support import checkov
 from tests.support.emulator import Emulator
 from tests.support.git_host import GitHost
+from tests.support.iam import AccessModel, iam_action
 from tests.support.pipeline_runner import SERVICE_CALLS, Execution, Runner
 from tests.support.sandbox import ADMINISTRATOR_DEPLOYS, TOKEN_VALUE, Sandbox
 
@@ -60,7 +67,9 @@ DEV = DEFAULT.environment("dev")
 INFRA = DEFAULT.repositories.infrastructure
 (SALES,) = DEFAULT.repositories.etl
 PIPELINES = {naming.pipeline_stack_id(r.name, "dev"): r for r in (INFRA, SALES)}
-"""Each repository's dev pipeline stack: applied first by an administrator, then its own."""
+"""Each repository's dev pipeline stack: applied first by an administrator, then by its own apply."""
+STAGES = ["Source", "Test", "Plan", "Seal", "Apply"]
+"""A dev run's stages (no approval in dev)."""
 ORDER = ("central-bootstrap", "bootstrap-dev", *PIPELINES, "datalake-dev", "etl-sales-dev")
 STEPS = ("deploy", "plan")
 PIPELINE_APPLIED = {"datalake-dev": INFRA, "etl-sales-dev": SALES}
@@ -69,10 +78,21 @@ INFRA_PIPELINE = DEFAULT.label(DEV).name(INFRA.name)
 SALES_PIPELINE = DEFAULT.label(DEV).name(SALES.name)
 
 
+ADMIN_ROLES = {env.account_id: env.admin_role_name for env in DEFAULT.environments}
+
+
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
-    """Dev's machine: the emulator, the Git host, the package index, the runner (tests/support/sandbox.py)."""
+def model(all_stacks) -> AccessModel:
+    """The IAM evaluator over every synthesized stack (tests/support/iam.py)."""
+    return AccessModel.from_stacks(all_stacks, ADMIN_ROLES)
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory, model):
+    """Dev's machine: the emulator, the Git host, the package index, the runner
+    (tests/support/sandbox.py); the emulator refuses what the deployed documents refuse."""
     with Sandbox(tmp_path_factory.mktemp("sandbox")) as running:
+        running.emulator.authorize(model.authorizer())
         yield running
 
 
@@ -157,8 +177,9 @@ def deployed(sandbox, terraform, tmp_path_factory) -> Deployment:
                 return deployment  # later stacks need these
             for stack_id in [s for s in selected(stacks) if last_deploy[s] == n]:
                 if stack_id in PIPELINES:
-                    # From now on the pipeline updates itself: its own role must read all of it.
-                    deployment.credentials[stack_id] = sandbox.credentials(PIPELINES[stack_id])
+                    # From now on the pipeline's apply applies it: its role must read all of it.
+                    role = DEFAULT.apply_role_arn(DEV, PIPELINES[stack_id])
+                    deployment.credentials[stack_id] = sandbox.credentials(None, role=role)
                 plans[stack_id] = pool.submit(plan, stack_id)
 
         # Both repositories push at once. The sales pipeline reads the data lake's contract
@@ -186,8 +207,8 @@ def deployed(sandbox, terraform, tmp_path_factory) -> Deployment:
             if run.status != "Succeeded":
                 print(run.report())
                 continue
-            deployment.folders[stack_id] = run.build("Apply").folder / "cdktf.out" / "stacks" / stack_id
-            deployment.credentials[stack_id] = sandbox.credentials(PIPELINE_APPLIED[stack_id])
+            deployment.folders[stack_id] = run.build("Apply").folder / "plans" / stack_id  # the sealed folder
+            deployment.credentials[stack_id] = sandbox.stack_env(PIPELINE_APPLIED[stack_id])
             plans[stack_id] = pool.submit(plan, stack_id)
         if "build logs" in deployment.runs:  # it applies datalake-dev: the tests after it read that state
             deployment.runs["build logs"].wait()
@@ -249,21 +270,25 @@ def test_each_repository_has_its_roles_in_the_right_accounts(deployed, emulator,
     boundary = deploy["PermissionsBoundary"]["PermissionsBoundaryArn"]
     assert boundary == f"arn:aws:iam::{DEV.account_id}:policy/datalake-dev-{repository.name}-boundary"
     trusted = deploy["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["AWS"]
-    pipeline = emulator.client("iam", CENTRAL).get_role(RoleName=f"datalake-dev-{repository.name}-pipeline")["Role"]
-    assert trusted == pipeline["Arn"] == DEFAULT.pipeline_role_arn(DEV, repository)
+    apply = emulator.client("iam", CENTRAL).get_role(RoleName=f"datalake-dev-{repository.name}-apply")["Role"]
+    assert trusted == apply["Arn"] == DEFAULT.apply_role_arn(DEV, repository)
 
 
 def test_the_data_lake_was_applied_by_its_pipeline_through_the_role_chain(deployed, emulator):
     """datalake-dev was applied by the Apply build of the infrastructure pipeline's run:
-    CodeBuild assumed the pipeline role for that project, whose session assumed the
-    deploy role in dev; the resources are in dev, the pipelines' buckets in central."""
+    CodeBuild assumed the apply role for that project, whose session assumed the deploy
+    role in dev through the stack's profile; the resources are in dev, the pipelines'
+    buckets in central. No other build's session assumed the deploy role."""
     run = deployed.runs["datalake-dev"]
-    assert [a.stage for a in run.actions] == ["Source", "UpdatePipeline", "Test", "Plan", "Apply"], run.report()
+    assert [a.stage for a in run.actions] == STAGES, run.report()
     apply = f"arn:aws:codebuild:{DEV.region}:{CENTRAL}:project/{INFRA_PIPELINE}-apply"
     assumed = [
         c for c in SERVICE_CALLS if c.action == "sts:AssumeRole" and dict(c.context).get("aws:SourceArn") == apply
     ]
-    assert assumed and {c.resource for c in assumed} == {DEFAULT.pipeline_role_arn(DEV, INFRA)}, assumed
+    assert assumed and {c.resource for c in assumed} == {DEFAULT.apply_role_arn(DEV, INFRA)}, assumed
+    deploy_role = DEFAULT.deploy_role_arn(DEV, INFRA)
+    assumers = {c.principal for c in emulator.calls if c.action == "sts:AssumeRole" and c.resource == deploy_role}
+    assert {p.split("/")[1] for p in assumers} == {DEFAULT.label(DEV).apply_role(INFRA.name)}, assumers
     deploy_session = DEFAULT.deploy_role_arn(DEV, INFRA).replace(":iam::", ":sts::").replace(":role/", ":assumed-role/")
     assert any(c.principal.startswith(deploy_session) and c.action == "s3:CreateBucket" for c in emulator.calls)
     assert deployed.credentials["bootstrap-dev"] is None
@@ -281,7 +306,7 @@ def test_each_repository_has_its_dev_pipeline_in_the_central_account(deployed, e
     pipeline = emulator.client("codepipeline", CENTRAL).get_pipeline(name=f"datalake-dev-{repository.name}")["pipeline"]
     assert pipeline["roleArn"] == f"arn:aws:iam::{CENTRAL}:role/datalake-dev-{repository.name}-codepipeline"
     assert pipeline["pipelineType"] == "V2" and pipeline["executionMode"] in ("QUEUED", "SUPERSEDED")
-    assert [s["name"] for s in pipeline["stages"]] == ["Source", "UpdatePipeline", "Test", "Plan", "Apply"]
+    assert [s["name"] for s in pipeline["stages"]] == STAGES
     (trigger,) = pipeline["triggers"]
     assert [p["branches"]["includes"] for p in trigger["gitConfiguration"]["push"]] == [[DEV.branch]]
     assert pipeline["artifactStore"]["location"] == f"datalake-dev-{repository.name}-ci-{CENTRAL}"
@@ -436,8 +461,9 @@ def planned_summary(terraform, workdir: Path, env, *args: str):
 
 
 def test_the_plan_summary_of_real_plans_of_the_data_lake(deployed, terraform, tmp_path):
-    """An empty plan, a bucket replaced (its name changed) and a destroy, as the
-    summary shows them to the approver: data-bearing replaces and destroys first."""
+    """An empty plan, a bucket replaced (its name changed, which the summary names as
+    what forces it) and a destroy, as the summary shows them to the approver:
+    data-bearing replaces and destroys first."""
     env = deployed.credentials["datalake-dev"]
     live = deployed.folders["datalake-dev"]
     renamed = tmp_path / "datalake-dev"
@@ -455,6 +481,7 @@ def test_the_plan_summary_of_real_plans_of_the_data_lake(deployed, terraform, tm
     assert unchanged.headline() == "no changes in 1 stack", unchanged.markdown()
     assert ("datalake-dev", "replace", f"aws_s3_bucket.{raw}") in replaced.at_risk(), replaced.markdown()
     assert replaced.total("destroy") == 0, replaced.markdown()
+    assert f"replace `aws_s3_bucket.{raw}` (forced by `bucket`)" in replaced.markdown(), "what forces the replace"
 
     risky = {(kind, address.split(".")[0]) for _, kind, address in destroyed.at_risk()}
     assert {("destroy", "aws_kms_key"), ("destroy", "aws_s3_bucket"), ("destroy", "aws_glue_catalog_database")} <= risky
@@ -475,24 +502,25 @@ def contract_reader(outdir: Path) -> Path:
 
 
 def test_a_plan_against_an_unsupported_contract_version_is_refused(deployed, sandbox, emulator, terraform, tmp_path):
-    """The ETL stack plans through its own pipeline and deploy role; when the data lake
-    publishes a contract version the library does not read, the plan fails and says why."""
+    """The ETL stack plans as its pipeline's plan build does (the code's role, the plan role
+    through the stack's profile); when the data lake publishes a contract version the
+    library does not read, the plan fails and says why."""
     workdir = contract_reader(tmp_path / "out")
     override = emulator.provider_override()
     override.update(
         emulator.backend_override(json.loads((workdir / "cdk.tf.json").read_text())["terraform"]["backend"]["s3"])
     )
     (workdir / "zz_emulator_override.tf.json").write_text(json.dumps(override))
-    env = sandbox.credentials(SALES)
+    env = sandbox.stack_env(SALES, "plan")
     assert terraform("init", "-input=false", cwd=workdir, env=env).returncode == 0
-    supported = terraform("plan", "-input=false", cwd=workdir, env=env)
+    supported = terraform("plan", "-input=false", "-refresh=false", "-lock=false", cwd=workdir, env=env)
     assert supported.returncode == 0, output(supported)
     ssm = emulator.client("ssm", DEV.account_id)
     name = "/datalake/dev/datalake/contract/version"
     unsupported = max(SUPPORTED_VERSIONS) + 1
     ssm.put_parameter(Name=name, Value=str(unsupported), Type="String", Overwrite=True)
     try:
-        refused = terraform("plan", "-input=false", cwd=workdir, env=env)
+        refused = terraform("plan", "-input=false", "-refresh=false", "-lock=false", cwd=workdir, env=env)
     finally:
         ssm.put_parameter(Name=name, Value=str(CONTRACT_VERSION), Type="String", Overwrite=True)
     assert refused.returncode != 0, output(refused)
@@ -518,38 +546,59 @@ def returns_job(git: GitHost) -> dict[str, str]:
     return {"etl.yaml": config, "jobs/returns_conformed.py": script}
 
 
+def shown(sandbox: Sandbox, folder: Path) -> dict:
+    """``terraform show -json`` of the saved plan in a plan artifact's stack folder (in a copy)."""
+    copy = sandbox.workdir / "shown" / f"{folder.name}-{time.monotonic_ns()}"
+    shutil.copytree(folder, copy, ignore=shutil.ignore_patterns(".terraform"))
+    init = sandbox.terraform("init", "-input=false", "-backend=false", cwd=copy)
+    assert init.returncode == 0, output(init)
+    result = sandbox.terraform("show", "-json", "plan.tfplan", cwd=copy)
+    assert result.returncode == 0, output(result)
+    return json.loads(result.stdout)
+
+
+def session_calls(emulator: Emulator, session: str, since: int = 0) -> list:
+    """The calls one build's session made (its session ARN: the build's, tests/support/pipeline_runner.py)."""
+    return [c for c in emulator.calls[since:] if c.principal == session]
+
+
 def pull_request_workflow(sandbox: Sandbox) -> None:
     """The pull-request workflow of another team's repository: a branch with a new job and
     a renamed helper, a pull request against dev's branch. Its webhook starts the `-pr`
-    build, which tests, plans through the read-only plan role and posts the summary on the
-    pull request (the Git host's API stand-in records it); a second push to the branch
-    updates that comment in place. The summary names the stack and counts and calls out
-    the audit table the rename destroys; only the new job's files would be uploaded; every
-    call went through the plan role and read only; checkov finds nothing in the plan
+    build (the administrator's), which tests and plans through the read-only plan role, with
+    no secret, and leaves its plans for the comment build; that build's end starts the
+    comment build (the gate), which summarizes the plans and puts the summary on the pull
+    request with this repository's token; a second push updates that comment in place,
+    and a person's comment that looks like the tool's is left as it is. The summary names
+    the stack, the counts and, per change, the attributes (never a value), and calls out the
+    audit table the rename destroys; only the new job's files would be uploaded; every call
+    of the plan went through the plan role and read only; checkov finds nothing in the plan
     beyond what the accepted lists accept."""
     runner, git, git_api, emulator = sandbox.runner, sandbox.git, sandbox.git_api, sandbox.emulator
     repository = SALES.full_repository_id
-    project = f"{SALES_PIPELINE}-pr"
+    project, commenting = f"{SALES_PIPELINE}-pr", f"{SALES_PIPELINE}-comment"
     builds, calls = len(runner.builds), len(emulator.calls)
     git.commit(repository, "returns", returns_job(git), "A returns job", base=DEV.branch)
     request = git.open_pull_request(repository, "returns", DEV.branch)
+    spoof = git_api.post(repository, request.number, "a-reviewer", f"{MARKER}\nlooks like the tool's")
     build = runner.build_of(project, after=builds)
     assert build.status == "SUCCEEDED", f"{build.describe()}: {build.failed_command}\n{build.tail()}"
-    plans = build.folder / "plans"
-    summary = (plans / "summary.md").read_text()
-    counts = dict(line.split("=", 1) for line in (plans / "counts.env").read_text().split())
-    # the new job: its script object, role, policy and job; the renamed helper's pieces
-    assert int(counts["ADD"]) >= 4 and int(counts["DESTROY"]) >= 1, counts
-    assert "etl-sales-dev" in summary and "Data at risk" in summary, summary
+    comment_build = runner.build_of(commenting, after=builds)
+    assert comment_build.status == "SUCCEEDED", comment_build.tail()
+
+    comments = git_api.comments[(repository, request.number)]
+    assert comments[0] == spoof, "a person's comment is never touched"
+    (comment,) = [c for c in comments if c["user"]["login"] == f"datalake-bot-{SALES.name}"]
+    summary = comment["body"]
+    assert summary.startswith(MARKER) and "etl-sales-dev" in summary and "Data at risk" in summary, summary
     at_risk = summary[summary.index("Data at risk") : summary.index("| stack |")]
     assert "aws_dynamodb_table" in at_risk and "destroy" in at_risk, summary
-
-    (comment,) = git_api.comments[(repository, request.number)]
-    assert comment["body"] == summary and comment["body"].startswith(MARKER)
-    assert TOKEN_VALUE not in build.log.read_text(), "the token never reaches a log"
+    token = f"{TOKEN_VALUE}-{SALES.name}"
+    for log in (build.log, comment_build.log):
+        assert token not in log.read_text(), "the token never reaches a log"
 
     # The new job's files are uploaded; the files that did not change are not uploaded again.
-    plan = json.loads((plans / "etl-sales-dev.json").read_text())
+    plan = shown(sandbox, build.folder / "plans" / "etl-sales-dev")
     objects = [c["change"] for c in plan["resource_changes"] if c["type"] == "aws_s3_object"]
     changed = sorted((c["actions"][0], c["after"]["key"]) for c in objects if c["actions"] != ["no-op"])
     assert changed and all(action == "create" and "/returns-conformed/" in key for action, key in changed), changed
@@ -562,7 +611,9 @@ def pull_request_workflow(sandbox: Sandbox) -> None:
     writes = sorted(a for a in made if a.split(":")[1].startswith(("Put", "Create", "Delete", "Update", "Tag")))
     assert not writes, writes
 
-    report, stderr = checkov.scan("-f", str(plans / "etl-sales-dev.json"), framework="terraform_plan")
+    planned = sandbox.workdir / "shown" / "etl-sales-dev.json"
+    planned.write_text(json.dumps(plan))
+    report, stderr = checkov.scan("-f", str(planned), framework="terraform_plan")
     assert report["summary"]["passed"] > 50 and report["summary"]["parsing_errors"] == 0, stderr[-3000:]
     accepted = checkov.skips()
     unexpected = [
@@ -575,13 +626,113 @@ def pull_request_workflow(sandbox: Sandbox) -> None:
     builds = len(runner.builds)
     script = git.read(repository, "returns", "jobs/returns_conformed.py") + "\n# reviewed: second push\n"
     git.commit(repository, "returns", {"jobs/returns_conformed.py": script}, "Review: a second push")
-    again = runner.build_of(project, after=builds)
+    again = runner.build_of(commenting, after=builds)
     assert again.status == "SUCCEEDED", again.tail()
-    (updated,) = git_api.comments[(repository, request.number)]
-    assert updated["url"] == comment["url"] and updated["body"] == (again.folder / "plans" / "summary.md").read_text()
-    assert [r.method for r in git_api.requests if f"/{request.number}/" in r.path or "/comments/" in r.path].count(
-        "PATCH"
-    ) == 1, "updated in place"
+    (updated,) = [c for c in git_api.comments[(repository, request.number)] if c["user"]["login"] != "a-reviewer"]
+    assert updated["url"] == comment["url"] and updated["body"].startswith(MARKER)
+    patched = [r for r in git_api.requests if r.method == "PATCH"]
+    assert [r.path for r in patched] == [comment["url"].removeprefix(git_api.url)], "updated in place, once"
+
+
+REACHING = (
+    "env | sort",
+    "-aws secretsmanager get-secret-value --secret-id {token} --query SecretString --output text",
+    "-aws sts assume-role --role-arn {deploy} --role-session-name reaching --query Credentials.AccessKeyId",
+    "-aws codepipeline put-approval-result --pipeline-name {pipeline} --stage-name Approval --action-name Approve"
+    " --token x --result summary=mine,status=Approved",
+    "-aws codepipeline update-pipeline --pipeline file://pipeline.json",
+    "-aws codebuild update-project --name {pipeline}-apply --description reached",
+)
+"""What a hostile change's Makefile runs in a build of its code (``make`` goes on past a
+failure): it prints its environment and reaches for the comment token, the deploy role,
+the approval, its pipeline's definition and the apply build."""
+
+
+def reaching(git: GitHost, repository, target: str) -> dict[str, str]:
+    """The repository's Makefile with ``target``'s recipe starting with REACHING, and the
+    pipeline definition it would put in place of its own (no Approval stage)."""
+    pipeline = DEFAULT.label(DEV).name(repository.name)
+    values = {"token": repository.pull_request_token, "deploy": DEFAULT.deploy_role_arn(DEV, repository)}
+    lines = "".join(f"\t{line.format(pipeline=pipeline, **values)}\n" for line in REACHING)
+    makefile = git.read(repository.full_repository_id, DEV.branch, "Makefile")
+    head, found, rest = makefile.partition(f"\n{target}:")
+    assert found, f"no {target} target in {repository.name}'s Makefile"
+    first, _, body = rest.partition("\n")
+    definition = {
+        "name": pipeline,
+        "roleArn": f"arn:aws:iam::{CENTRAL}:role/{DEFAULT.label(DEV).codepipeline_role(repository.name)}",
+        "artifactStore": {"type": "S3", "location": DEFAULT.label(DEV).pipeline_bucket(repository.name, CENTRAL)},
+        "stages": [],
+    }
+    return {"Makefile": f"{head}\n{target}:{first}\n{lines}{body}", "pipeline.json": json.dumps(definition)}
+
+
+HOSTILE_SESSIONS: set[str] = set()
+"""The sessions of the builds that ran REACHING: their calls are refused by design, and
+test_every_call_a_pipeline_role_made_is_allowed_by_its_policies leaves them out."""
+
+
+def refused_reaches(sandbox: Sandbox, model: AccessModel, build, since: int) -> None:
+    """What REACHING asked for, as ``build``'s session made it: each call there, refused by
+    the emulator (AccessDenied, as the evaluator answers for AWS); nothing written but the
+    artifacts CodeBuild uploads after the commands (BuildResult.uploaded); the
+    environment printed holds no key, token or secret."""
+    HOSTILE_SESSIONS.add(build.session)
+    log = build.log.read_text()
+    calls = session_calls(sandbox.emulator, build.session, since)
+    asked = {c.action for c in calls}
+    for action in (
+        "secretsmanager:GetSecretValue",
+        "sts:AssumeRole",
+        "codepipeline:PutApprovalResult",
+        "codepipeline:UpdatePipeline",
+        "codebuild:UpdateProject",
+    ):
+        assert action in asked, (action, sorted(asked))
+    role = build.session.split("/")[1]
+    role_arn = f"arn:aws:iam::{CENTRAL}:role/{role}"
+    reached = [c for c in calls if not model.allows_call(role_arn, c.action, c.resource, c.context)]
+    assert {c.action for c in reached} >= {
+        "secretsmanager:GetSecretValue",
+        "sts:AssumeRole",
+        "codepipeline:PutApprovalResult",
+        "codepipeline:UpdatePipeline",
+        "codebuild:UpdateProject",
+    }, reached
+    assert log.count("AccessDenied") >= len(REACHING) - 1, log[-3000:]
+    written = [
+        c
+        for c in calls
+        if c.action.split(":")[1].startswith(("Put", "Create", "Delete", "Update", "Start"))
+        and c.resource not in build.uploaded  # CodeBuild's upload of the build's artifacts
+    ]
+    assert all(c in reached for c in written), [c for c in written if c not in reached]
+    printed = log[log.index("AWS_") - 200 :] if "AWS_" in log else log
+    for secret in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "PULL_REQUEST_TOKEN", TOKEN_VALUE):
+        assert secret not in printed, secret
+
+
+def hostile_pull_request_workflow(sandbox: Sandbox, model: AccessModel) -> None:
+    """A pull request whose Makefile's tests print their environment and reach for the
+    comment token, the deploy role, the approval API, the pipeline and the apply build
+    (REACHING): the build has no secret and no credential that can write, each reach is
+    refused, nothing changes, and the comment (the gate's, with this repository's token)
+    is still posted."""
+    runner, git, git_api, emulator = sandbox.runner, sandbox.git, sandbox.git_api, sandbox.emulator
+    repository = SALES.full_repository_id
+    apply_before = runner.client("codebuild", fake=True).batch_get_projects(names=[f"{SALES_PIPELINE}-apply"])
+    builds, calls = len(runner.builds), len(emulator.calls)
+    git.commit(repository, "hostile", reaching(git, SALES, "test"), "Just a test change", base=DEV.branch)
+    request = git.open_pull_request(repository, "hostile", DEV.branch)
+    build = runner.build_of(f"{SALES_PIPELINE}-pr", after=builds)
+    assert build.status == "SUCCEEDED", build.tail()
+    refused_reaches(sandbox, model, build, calls)
+    commented = runner.build_of(f"{SALES_PIPELINE}-comment", after=builds)
+    assert commented.status == "SUCCEEDED", commented.tail()
+    (comment,) = git_api.comments[(repository, request.number)]
+    assert comment["body"].startswith(MARKER) and "no changes in 1 stack" in comment["body"], comment["body"]
+    apply_after = runner.client("codebuild", fake=True).batch_get_projects(names=[f"{SALES_PIPELINE}-apply"])
+    assert apply_after["projects"] == apply_before["projects"], "the apply build is as the administrator made it"
 
 
 def keep_build_logs(git: GitHost, days: int) -> dict[str, str]:
@@ -591,52 +742,64 @@ def keep_build_logs(git: GitHost, days: int) -> dict[str, str]:
     return {"envs/deployment.yaml": yaml.safe_dump(config, sort_keys=False)}
 
 
-def test_a_change_to_the_pipelines_config_is_applied_by_update_pipeline_and_the_run_goes_on(deployed, emulator):
+def test_a_change_to_the_pipelines_config_is_applied_by_the_runs_apply(deployed, emulator):
     """A reviewed change to envs/ (build logs kept 400 days, not 365), pushed to the
-    infrastructure repository as soon as the data lake was deployed: that run's
-    UpdatePipeline applies pipeline-<infra>-dev (its log groups change, the pipeline's
-    definition does not), so the same run goes on through Test, Plan and Apply; the
-    sales pipeline's groups change on its own next run (its first run had read the
-    definitions before)."""
+    infrastructure repository as soon as the data lake was deployed: that run plans
+    pipeline-<infra>-dev with the rest and its Apply applies it (the log groups of the
+    pipeline's own builds change, the pipeline's definition does not, so the run ends
+    Succeeded); the administrator's builds keep theirs until bootstrap-dev is applied
+    again; the sales pipeline's change on its own next run."""
     run = deployed.runs["build logs"].succeeded()
-    assert [a.stage for a in run.actions] == ["Source", "UpdatePipeline", "Test", "Plan", "Apply"], run.report()
-    assert "pipeline updated" in run.build("UpdatePipeline").log.read_text()
+    assert [a.stage for a in run.actions] == STAGES, run.report()
+    summary = (run.build("Seal").folder / "review" / "summary.md").read_text()
+    assert "`pipeline-datalake-infra-dev`" in summary and "`retention_in_days`" in summary, summary
     logs = emulator.client("logs", CENTRAL)
-    groups = logs.describe_log_groups(logGroupNamePrefix=f"/aws/codebuild/{INFRA_PIPELINE}-")["logGroups"]
-    assert len(groups) == 6 and {g["retentionInDays"] for g in groups} == {400}, groups
+    groups = {
+        g["logGroupName"].rsplit("-", 1)[1]: g["retentionInDays"]
+        for g in logs.describe_log_groups(logGroupNamePrefix=f"/aws/codebuild/{INFRA_PIPELINE}-")["logGroups"]
+    }
+    assert groups == {"test": 400, "plan": 400, **dict.fromkeys(("seal", "apply", "drift", "pr", "comment"), 365)}
     sales = logs.describe_log_groups(logGroupNamePrefix=f"/aws/codebuild/{SALES_PIPELINE}-")["logGroups"]
     assert {g["retentionInDays"] for g in sales} == {DEFAULT.pipelines.log_retention_days}, "until its next run"
 
 
 def one_job_workflow(sandbox: Sandbox) -> None:
     """One changed line in one job's script, pushed to the sales repository's main: its run
-    plans exactly one change (that script's object) and applies it; the object in the
-    assets bucket then holds the new script. Its UpdatePipeline also applied the pipeline
+    plans exactly one change (that script's object), the seal's summary names it and its
+    changed attributes, and the apply applies it; the object in the assets bucket then
+    holds the new script. Its Apply also applied its pipeline stack's change from the
     config changed before (the build logs' retention)."""
     git, emulator = sandbox.git, sandbox.emulator
     repository = SALES.full_repository_id
     script = git.read(repository, DEV.branch, "jobs/daily_sales.py") + "\n# e2e: one changed line\n"
-    change = {"jobs/daily_sales.py": script}
-    run = sandbox.push(SALES, change, "Daily sales: a comment")
+    run = sandbox.push(SALES, {"jobs/daily_sales.py": script}, "Daily sales: a comment")
     run.succeeded()
-    plan = json.loads((run.build("Plan").folder / "plans" / "etl-sales-dev.json").read_text())
+    plan = shown(sandbox, run.build("Apply").folder / "plans" / "etl-sales-dev")
     changed = [c for c in plan["resource_changes"] if c["change"]["actions"] != ["no-op"]]
     assert [(c["type"], c["change"]["actions"]) for c in changed] == [("aws_s3_object", ["update"])], changed
     (obj,) = changed
     after = obj["change"]["after"]
     assert "/daily-sales/" in after["key"], after
+    summary = (run.build("Seal").folder / "review" / "summary.md").read_text()
+    headline = "### Terraform plan: 0 to add, 3 to change, 0 to replace, 0 to destroy in 2 stacks"
+    assert summary.splitlines()[1] == headline, summary  # the object, and the two log groups of its own builds
+    (line,) = [line for line in summary.splitlines() if line.startswith(f"- change `{obj['address']}`: ")]
+    assert "`source`" in line and after["key"] not in summary, line  # names, never values
     body = emulator.client("s3", DEV.account_id).get_object(Bucket=after["bucket"], Key=after["key"])["Body"].read()
     assert body.decode() == script
     groups = emulator.client("logs", CENTRAL).describe_log_groups(
         logGroupNamePrefix=f"/aws/codebuild/{SALES_PIPELINE}-"
     )
-    assert {g["retentionInDays"] for g in groups["logGroups"]} == {400}, "the config applied on this run"
+    own = {g["logGroupName"].rsplit("-", 1)[1]: g["retentionInDays"] for g in groups["logGroups"]}
+    assert own["test"] == own["plan"] == 400, "the config applied on this run"
 
 
 def drift_workflow(sandbox: Sandbox) -> None:
-    """The drift schedule comes due (EventBridge delivers to the `-drift` project as the
-    CodePipeline role): quiet while the environment is as declared; after someone changes
-    a log group's retention by hand, the build fails and names the stack."""
+    """The drift schedule comes due (EventBridge delivers to the administrator's `-drift`
+    project as the CodePipeline role): the gate reads back everything the state holds
+    through the drift role, with the stack's backend and provider alone; quiet while the
+    environment is as declared; after someone changes a log group's retention by hand, the
+    build fails and names the stack, the resource and the attribute."""
     runner, emulator = sandbox.runner, sandbox.emulator
     rule = DEFAULT.label(DEV).repository_prefix(SALES.name) + "drift"
     project = f"{SALES_PIPELINE}-drift"
@@ -659,7 +822,9 @@ def drift_workflow(sandbox: Sandbox) -> None:
         drifted = runner.build_of(project, after=builds)
     finally:
         logs.put_retention_policy(logGroupName=group["logGroupName"], retentionInDays=group["retentionInDays"])
-    assert drifted.status == "FAILED" and "drift in etl-sales-dev" in drifted.log.read_text(), drifted.tail()
+    log = drifted.log.read_text()
+    assert drifted.status == "FAILED" and "drift in etl-sales-dev" in log, drifted.tail()
+    assert "retention_in_days" in log, drifted.tail()
 
 
 def with_access_log_days(git: GitHost, days: int, **changes) -> dict[str, str]:
@@ -678,54 +843,106 @@ def access_log_days(emulator: Emulator) -> int:
     return next(r["Expiration"]["Days"] for r in rules if "Expiration" in r)
 
 
-def approval_workflow(sandbox: Sandbox) -> None:
+def replace_sealed_plans(sandbox: Sandbox, run: Execution) -> None:
+    """Replace the sealed artifact ``run`` waits with (as anyone who could write the artifact
+    bucket might): the same plans, one byte of the data lake's configuration changed."""
+    s3 = sandbox.emulator.client("s3", CENTRAL)
+    bucket, key = f"datalake-dev-{INFRA.name}-ci-{CENTRAL}", run.artifacts["seal"]
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    with zipfile.ZipFile(io.BytesIO(body)) as old, io.BytesIO() as buffer:
+        with zipfile.ZipFile(buffer, "w") as new:
+            for item in old.infolist():
+                data = old.read(item)
+                if item.filename == "plans/datalake-dev/cdk.tf.json":
+                    data = data.replace(b'"retention_in_days": 365', b'"retention_in_days": 366', 1)
+                new.writestr(item, data)
+        replaced = buffer.getvalue()
+    assert replaced != body
+    s3.put_object(Bucket=bucket, Key=key, Body=replaced)
+
+
+def approval_workflow(sandbox: Sandbox, model: AccessModel) -> None:
     """Approval turned on for dev by a reviewed change to envs/, with a change to the data
-    lake in the same push. That run's UpdatePipeline gives the pipeline an Approval stage:
-    CodePipeline cancels the run and the new one waits with the plan's counts in its
-    message. A push while it waits queues: it tests and plans, then waits to enter the
-    Approval stage. Rejected, the first changes nothing; the queued one, approved, applies
-    exactly its plan; a third, planned before that apply, is refused as stale."""
+    lake in the same push: that run applies both (dev needs no approval yet) and, its
+    pipeline redefined, CodePipeline ends it once its Apply has ended. Then, on the
+    pipeline with its Approval stage:
+
+    - a run waits, its message carrying the counts and the digest of its sealed plans;
+    - a hostile commit (REACHING in its plan's recipe) queues behind it: each reach is
+      refused, and it waits to enter the Approval stage;
+    - the first is rejected: nothing changes;
+    - the hostile one's sealed plans are replaced before it is approved: its apply refuses
+      them, and nothing changes;
+    - the next is approved: it applies exactly what it planned; one planned before that
+      apply is refused as stale;
+    - approval turned off again waits for approval too (the pipeline's own change is in the
+      sealed plans, which the summary shows), and once approved dev has no Approval stage."""
     runner, git, emulator = sandbox.runner, sandbox.git, sandbox.emulator
     before = access_log_days(emulator)
-    turn_on = with_access_log_days(git, before + 1, approval_required=True)
-    first = sandbox.push(INFRA, turn_on, "Dev needs approval")
+    first = sandbox.push(INFRA, with_access_log_days(git, before + 1, approval_required=True), "Dev needs approval")
     first.wait()
-    assert first.status == "Cancelled", first.report()
-    assert "redefined" in first.build("UpdatePipeline").log.read_text()
-    assert [a.stage for a in first.actions] == ["Source", "UpdatePipeline"]
+    assert [a.stage for a in first.actions] == STAGES and first.actions[-1].status == "Succeeded", first.report()
+    assert first.status == "Cancelled", "CodePipeline ends a run whose pipeline was redefined, after its action"
+    assert access_log_days(emulator) == before + 1, "applied: dev needed no approval when this run started"
     stages = runner.client("codepipeline").get_pipeline(name=INFRA_PIPELINE)["pipeline"]["stages"]
-    assert [s["name"] for s in stages] == ["Source", "UpdatePipeline", "Test", "Plan", "Approval", "Apply"]
+    assert [s["name"] for s in stages] == ["Source", "Test", "Plan", "Seal", "Approval", "Apply"]
 
-    rejected = runner.executions_of(INFRA_PIPELINE)[-1]  # the run UpdatePipeline started on the new definition
+    rejected = sandbox.push(INFRA, with_access_log_days(git, before + 2), "Access logs: 2 more days")
     waiting = rejected.approval()
+    digest = rejected.variables["Seal"]["DIGEST"]
     assert waiting.message == (
-        "dev: 0 to add, 1 to change, 0 to replace, 0 to destroy; 0 data-bearing resources destroyed or replaced"
+        "dev: 0 to add, 1 to change, 0 to replace, 0 to destroy; 0 data-bearing resources destroyed or replaced. "
+        f"Plan artifact SHA-256 {digest}: the apply applies exactly this one"
     ), waiting.message
-    assert waiting.link.startswith("https://s3.console.aws.amazon.com/s3/object/"), waiting.link
+    assert waiting.link == rejected.variables["Seal"]["SUMMARY_URL"] and "/build/" in waiting.link, waiting.link
 
-    queued = sandbox.push(INFRA, with_access_log_days(git, before + 2), "Access logs: 2 more days")
-    queued.reached("Approval")
-    assert queued.waiting == "Approval" and not queued.approvals, queued.report()
+    calls = len(emulator.calls)
+    makefile = git.read(INFRA.full_repository_id, DEV.branch, "Makefile")
+    hostile = sandbox.push(INFRA, reaching(git, INFRA, "plan"), "Plan: a small change")
+    hostile.reached("Approval")
+    assert hostile.waiting == "Approval" and not hostile.approvals, hostile.report()
+    refused_reaches(sandbox, model, hostile.build("Plan"), calls)
     waiting.reject("not now")
     assert rejected.wait().status == "Failed"
-    assert access_log_days(emulator) == before, "rejected: nothing changed"
+    assert access_log_days(emulator) == before + 1, "rejected: nothing changed"
 
-    approved = queued.approval()
-    stale = sandbox.push(INFRA, with_access_log_days(git, before + 3), "Access logs: 3 more days")
+    replace_sealed_plans(sandbox, hostile)
+    restored = {"Makefile": makefile, "pipeline.json": None}  # what the hostile commit changed, as it was
+    approved = sandbox.push(INFRA, {**with_access_log_days(git, before + 4), **restored}, "Access logs: 4 more days")
+    hostile.approval().approve("the reviewer approved these plans")
+    assert hostile.wait().status == "Failed"
+    refusal = hostile.build("Apply").log.read_text()
+    assert f"the approved one {hostile.variables['Seal']['DIGEST']}" in refusal, refusal[-2000:]
+    assert access_log_days(emulator) == before + 1, "a replaced artifact changes nothing"
+
+    approval = approved.approval()
+    stale = sandbox.push(INFRA, with_access_log_days(git, before + 5), "Access logs: 5 more days")
     stale.reached("Approval")  # planned now, before the approved run applies
-    plan = json.loads((queued.build("Plan").folder / "plans" / "datalake-dev.json").read_text())
-    planned = sorted(c["address"] for c in plan["resource_changes"] if c["change"]["actions"] != ["no-op"])
-    approved.approve("reviewed")
-    queued.succeeded()
-    applied = queued.build("Apply").log.read_text()
-    assert f"Apply complete! Resources: 0 added, {len(planned)} changed, 0 destroyed." in applied, applied[-2000:]
-    assert len(planned) == 1 and "aws_s3_bucket_lifecycle_configuration.access-logs" in planned[0], planned
-    assert access_log_days(emulator) == before + 2, "exactly the approved plan"
+    planned = shown(sandbox, approved.build("Seal").folder / "plans" / "datalake-dev")
+    changes = sorted(c["address"] for c in planned["resource_changes"] if c["change"]["actions"] != ["no-op"])
+    approval.approve("reviewed")
+    approved.succeeded()
+    applied = approved.build("Apply").log.read_text()
+    assert f"applying the plan artifact {approved.variables['Seal']['DIGEST']}" in applied, applied[-2000:]
+    assert "Apply complete! Resources: 0 added, 1 changed, 0 destroyed." in applied, applied[-2000:]
+    assert len(changes) == 1 and "aws_s3_bucket_lifecycle_configuration.access-logs" in changes[0], changes
+    assert access_log_days(emulator) == before + 4, "exactly the approved plan"
 
     stale.approval().approve("too late")
     assert stale.wait().status == "Failed"
     assert "Saved plan is stale" in stale.build("Apply").log.read_text()
-    assert access_log_days(emulator) == before + 2
+    assert access_log_days(emulator) == before + 4
+
+    off = sandbox.push(INFRA, with_access_log_days(git, before + 4, approval_required=False), "Dev: no approval")
+    asked = off.approval()
+    summary = (off.build("Seal").folder / "review" / "summary.md").read_text()
+    assert "`pipeline-datalake-infra-dev`" in summary and "aws_codepipeline" in summary, summary
+    assert "0 to add, 1 to change" in asked.message, asked.message
+    asked.approve("back to no approval in dev")
+    off.wait()
+    assert off.actions[-1].stage == "Apply" and off.actions[-1].status == "Succeeded", off.report()
+    stages = runner.client("codepipeline").get_pipeline(name=INFRA_PIPELINE)["pipeline"]["stages"]
+    assert [s["name"] for s in stages] == STAGES, "dev as it was"
 
 
 def after(dependency: concurrent.futures.Future, name: str, workflow, sandbox: Sandbox):
@@ -742,18 +959,27 @@ def after(dependency: concurrent.futures.Future, name: str, workflow, sandbox: S
 
 
 @pytest.fixture(scope="module")
-def workflows(deployed, sandbox) -> dict[str, concurrent.futures.Future]:
+def workflows(deployed, sandbox, model) -> dict[str, concurrent.futures.Future]:
     """The workflows after the first deployment, side by side where they cannot see each
     other: one changed job first (its run must read the definitions before approval is
     turned on, and after the build logs' change); then the approval workflow on the
-    infrastructure pipeline beside the sales repository's pull request, and the drift
-    schedule after that pull request (its hand-made drift would show in its plan)."""
+    infrastructure pipeline beside the sales repository's pull requests, and the drift
+    schedule after those (a pull request's plan compares with the recorded state only)."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         one_job = pool.submit(one_job_workflow, sandbox)
-        approval = pool.submit(after(one_job, "one job", approval_workflow, sandbox))
+        approval = pool.submit(after(one_job, "one job", lambda s: approval_workflow(s, model), sandbox))
         pull_request = pool.submit(after(one_job, "one job", pull_request_workflow, sandbox))
-        drift = pool.submit(after(pull_request, "pull request", drift_workflow, sandbox))
-        yield {"one job": one_job, "approval": approval, "pull request": pull_request, "drift": drift}
+        hostile = pool.submit(
+            after(pull_request, "pull request", lambda s: hostile_pull_request_workflow(s, model), sandbox)
+        )
+        drift = pool.submit(after(hostile, "hostile pull request", drift_workflow, sandbox))
+        yield {
+            "one job": one_job,
+            "approval": approval,
+            "pull request": pull_request,
+            "hostile pull request": hostile,
+            "drift": drift,
+        }
 
 
 @pytest.fixture(scope="module")
@@ -770,11 +996,15 @@ def test_a_pull_request_gets_its_read_only_plan_as_a_comment_updated_in_place(wo
     workflows["pull request"].result()
 
 
+def test_a_pull_request_that_reaches_for_secrets_and_deploy_power_gets_nothing_and_its_comment(workflows):
+    workflows["hostile pull request"].result()
+
+
 def test_the_scheduled_drift_build_reports_drift_made_by_hand(workflows):
     workflows["drift"].result()
 
 
-def test_with_approval_a_run_waits_and_applies_exactly_what_was_approved(workflows):
+def test_with_approval_a_person_approves_exactly_what_is_applied_and_nothing_bypasses_it(workflows):
     workflows["approval"].result()
 
 
@@ -820,48 +1050,16 @@ REFUSAL_TOLERATED = {
 }
 """Calls the AWS provider makes and needs no permission for, each with the reason."""
 
-# moto names some S3 calls by their API, IAM by its action.
-S3_API_TO_IAM = {
-    "s3:HeadBucket": "s3:ListBucket",
-    "s3:HeadObject": "s3:GetObject",
-    "s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
-    "s3:PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
-    "s3:DeletePublicAccessBlock": "s3:PutBucketPublicAccessBlock",
-    "s3:GetBucketEncryption": "s3:GetEncryptionConfiguration",
-    "s3:PutBucketEncryption": "s3:PutEncryptionConfiguration",
-    "s3:GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
-    "s3:PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
-    "s3:GetBucketNotificationConfiguration": "s3:GetBucketNotification",
-    "s3:PutBucketNotificationConfiguration": "s3:PutBucketNotification",
-    "s3:DeleteBucketLifecycle": "s3:PutLifecycleConfiguration",
-    "s3:DeleteBucketEncryption": "s3:PutEncryptionConfiguration",
-    "s3:DeleteBucketOwnershipControls": "s3:PutBucketOwnershipControls",
-    "s3:DeleteBucketTagging": "s3:PutBucketTagging",
-    "s3:DeleteObjects": "s3:DeleteObject",
-}
-# ... and CloudWatch by its endpoint's name.
-SERVICE_TO_IAM = {"monitoring": "cloudwatch"}
-
-
-def iam_action(action: str) -> str:
-    service, name = action.split(":", 1)
-    return S3_API_TO_IAM.get(action, f"{SERVICE_TO_IAM.get(service, service)}:{name}")
-
 
 @pytest.mark.parametrize(("repository", "least"), [(INFRA, 50), (SALES, 30)], ids=["datalake-dev", "etl-sales-dev"])
 def test_every_call_the_deploy_role_made_is_allowed_by_its_policies(
-    deployed, settled, emulator, all_stacks, repository, least
+    deployed, settled, emulator, model, repository, least
 ):
     """Least privilege that still works: the emulator recorded every call Terraform made
     as the repository's deploy role (apply, plan and destroy of its dev stack); the IAM
     evaluator must allow each one, with the role's policies and boundary."""
-    from tests.support.iam import AccessModel
 
-    model = AccessModel.from_stacks(all_stacks, {env.account_id: env.admin_role_name for env in DEFAULT.environments})
     role = DEFAULT.deploy_role_arn(DEV, repository)
-    data_key = model.key_arn(
-        naming.kms_alias_arn(account_id=DEV.account_id, region=DEV.region, alias=DEFAULT.label(DEV).kms_alias("data"))
-    )
     session = role.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/") + "/"
     calls = {
         (iam_action(c.action), c.resource, c.context)
@@ -870,21 +1068,14 @@ def test_every_call_the_deploy_role_made_is_allowed_by_its_policies(
     }
     assert len(calls) > least, f"the deploy role made {len(calls)} distinct calls: was it used?"
 
-    def allowed(action: str, resource: str, context: tuple) -> bool:
-        if resource != "*":
-            return model.can(role, action, resource, **dict(context))
-        data_key_context = {"kms:ResourceAliases": [DEFAULT.label(DEV).kms_alias("data")], **dict(context)}
-        if action.startswith("kms:") and model.can(role, action, data_key, **data_key_context):
-            return True  # the emulator does not say which key; these stacks use only the data key
-        return model.can_somewhere(role, action, **dict(context))
-
-    denied = sorted(f"{a} on {r} {dict(c) or ''}" for a, r, c in calls if not allowed(a, r, c))
+    denied = sorted(f"{a} on {r} {dict(c) or ''}" for a, r, c in calls if not model.allows_call(role, a, r, c))
     assert not denied, "the deploy role's policies do not allow:\n" + "\n".join(denied)
 
 
 def pipeline_roles(repository) -> dict[str, str]:
-    """Every role a dev pipeline of ``repository`` runs as: its builds', CodePipeline's
-    (and its rules'), the pull-request build's, and the plan role that one assumes."""
+    """Every role a dev pipeline of ``repository`` runs as: its code's builds', CodePipeline's
+    (and its rules'), the pull-request build's, the gate's (review, comment, apply), and the
+    plan and drift roles those assume (the deploy role's calls: the test before)."""
     label = DEFAULT.label(DEV)
     central = DEFAULT.central
     return {
@@ -893,20 +1084,22 @@ def pipeline_roles(repository) -> dict[str, str]:
             account_id=central.account_id, role_name=label.codepipeline_role(repository.name), region=central.region
         ),
         "pull requests": DEFAULT.pull_request_role_arn(DEV, repository),
+        "review": DEFAULT.review_role_arn(DEV, repository),
+        "comment": DEFAULT.comment_role_arn(DEV, repository),
+        "apply": DEFAULT.apply_role_arn(DEV, repository),
         "plan": DEFAULT.plan_role_arn(DEV, repository),
+        "drift": DEFAULT.drift_role_arn(DEV, repository),
     }
 
 
-def test_every_call_a_pipeline_role_made_is_allowed_by_its_policies(deployed, settled, emulator, all_stacks):
+def test_every_call_a_pipeline_role_made_is_allowed_by_its_policies(deployed, settled, emulator, model):
     """The pipelines' own roles, as the emulator saw them and as the runner used them on
     CodePipeline's, CodeBuild's and EventBridge's behalf (SERVICE_CALLS: using the
     connection, starting builds, publishing the approval request): every call of every
-    run above, including the pull request's plan and the drift schedule's builds. The
-    IAM evaluator must allow each one with the role's policies. (CodeBuild and CodeStar
-    calls are answered by the harness's fakes and not recorded.)"""
-    from tests.support.iam import AccessModel
-
-    model = AccessModel.from_stacks(all_stacks, {env.account_id: env.admin_role_name for env in DEFAULT.environments})
+    run above, including the pull request's plan and comment and the drift schedule's
+    builds, but the hostile builds' (HOSTILE_SESSIONS: refused by design, and asked about
+    by their own tests). The IAM evaluator must allow each one with the role's policies.
+    (CodeStar calls are answered by the harness's fakes and not recorded; CodeBuild's are.)"""
     recorded = [*emulator.calls, *SERVICE_CALLS]
     for repository in (INFRA, SALES):
         for kind, role in pipeline_roles(repository).items():
@@ -914,17 +1107,14 @@ def test_every_call_a_pipeline_role_made_is_allowed_by_its_policies(deployed, se
             calls = {
                 (iam_action(c.action), c.resource, c.context)
                 for c in recorded
-                if c.principal.startswith(session) and c.action not in REFUSAL_TOLERATED
+                if c.principal.startswith(session)
+                and c.action not in REFUSAL_TOLERATED
+                and c.principal not in HOSTILE_SESSIONS
             }
-            used = repository == SALES or kind in ("builds", "codepipeline")  # only sales has a pull request here
+            used = repository == SALES or kind not in ("pull requests", "comment")  # sales alone has pull requests
             assert bool(calls) == used, f"{repository.name}'s {kind} role made {len(calls)} calls (used: {used})"
 
-            def allowed(action: str, resource: str, context: tuple, role: str = role) -> bool:
-                if resource != "*":
-                    return model.can(role, action, resource, **dict(context))
-                return model.can_somewhere(role, action, **dict(context))
-
-            denied = sorted(f"{a} on {r} {dict(c) or ''}" for a, r, c in calls if not allowed(a, r, c))
+            denied = sorted(f"{a} on {r} {dict(c) or ''}" for a, r, c in calls if not model.allows_call(role, a, r, c))
             assert not denied, f"{role}'s policies do not allow:\n" + "\n".join(denied)
 
 
@@ -937,7 +1127,8 @@ def test_codebuild_assumed_only_roles_that_trust_it_for_that_project(deployed, s
     model = AccessModel.from_stacks(all_stacks, {env.account_id: env.admin_role_name for env in DEFAULT.environments})
     assumed = {(c.resource, c.context) for c in SERVICE_CALLS if c.principal == "service:codebuild.amazonaws.com"}
     projects = {dict(context)["aws:SourceArn"].rsplit("/", 1)[-1] for _, context in assumed}
-    assert {f"{SALES_PIPELINE}-{b}" for b in ("update", "test", "plan", "apply", "drift", "pr")} <= projects, projects
+    builds = ("test", "plan", "seal", "apply", "drift", "pr", "comment")
+    assert {f"{SALES_PIPELINE}-{b}" for b in builds} <= projects, projects
     for role, context in assumed:
         assert model.service_may_assume("codebuild.amazonaws.com", role, **dict(context)), (role, context)
         elsewhere = {**dict(context), "aws:SourceAccount": DEV.account_id}
