@@ -7,7 +7,7 @@ commands, then the first runs of both dev pipelines, whose caches are cold: not
 measured), then, ``--repetitions`` times in turn:
 
 - **ETL job**: one line of one job's script changed and pushed to the sales repository;
-  its run (UpdatePipeline, Test, Plan, Apply) applies that one object;
+  its run (Test, Plan, Seal, Apply) applies that one object;
 - **data lake**: one setting of dev changed (the access logs' retention: one lifecycle
   rule of one bucket) and pushed to the infrastructure repository; its run applies it.
 
@@ -91,7 +91,7 @@ def report(results: dict[str, list[dict[str, float]]], repetitions: int) -> str:
         shares = [100 * r["install"] / r["total"] for r in runs]
         lines.append(row("installing (all builds)", [r["install"] for r in runs]))
         lines.append(row("install share", shares, "%"))
-        for stage in ("UpdatePipeline", "Test", "Plan", "Apply"):
+        for stage in ("Test", "Plan", "Seal", "Apply"):
             lines.append(row(f"{stage} build", [r[stage] for r in runs]))
         lines.append(row("Test build's peak memory", [r["test peak MB"] for r in runs], "MB"))
         lines.append("")
