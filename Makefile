@@ -30,16 +30,35 @@ ENV ?= dev
 PLANS ?= plans
 DEPLOY := $(RUN) python -m datalake_cdktf.deploy
 
+# "Already synced" markers inside the virtual environment, named by the lock's content: a
+# changed lock syncs again; a build's fresh checkout (every file newer than its cached
+# environment) with the same lock does not sync it again.
+LOCK_HASH := $(firstword $(shell sha256sum Pipfile.lock 2>/dev/null || shasum -a 256 Pipfile.lock))
+SYNCED := $(VENV)/.synced-$(LOCK_HASH)
+SYNCED_DEV := $(VENV)/.synced-dev-$(LOCK_HASH)
+# The same for node_modules and package-lock.json. A build keeps node_modules in its cache
+# (NODE_MODULES_CACHE, a folder there): node_modules is a link to the node_modules in it
+# (Node.js finds packages by their real path), made before make looks for the marker.
+NPM_HASH := $(firstword $(shell sha256sum package-lock.json 2>/dev/null || shasum -a 256 package-lock.json))
+NPM_INSTALLED := node_modules/.installed-$(NPM_HASH)
+ifneq ($(NODE_MODULES_CACHE),)
+$(shell [ -e node_modules ] || [ -L node_modules ] || ln -s "$(NODE_MODULES_CACHE)/node_modules" node_modules)
+endif
+
+# node_modules moved into the build's cache (npm ci replaced the link with a folder)
+KEEP_NODE_MODULES = rm -rf "$(NODE_MODULES_CACHE)" && mkdir -p "$(NODE_MODULES_CACHE)" \
+	&& mv node_modules "$(NODE_MODULES_CACHE)/node_modules" && ln -s "$(NODE_MODULES_CACHE)/node_modules" node_modules
+
 # The engine (jsii) runs on Node.js 22: from package-lock.json where the machine's is older.
 NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-ENGINE_NODE := $(if $(shell [ "$(NODE_MAJOR)" -ge 22 ] 2>/dev/null && echo current),,node_modules/.installed)
+ENGINE_NODE := $(if $(shell [ "$(NODE_MAJOR)" -ge 22 ] 2>/dev/null && echo current),,$(NPM_INSTALLED))
 
 ## setup: what synth, plan, apply and drift need: pipenv in $(TOOLS)/, the locked packages
 ## (no test tools) in the virtual environment, Node.js 22 where the machine's is older
 ## setup-dev: that, the test tools and the cdktf CLI (npx cdktf) too
 ## (each only when its lock file changed)
-setup: $(VENV)/.synced $(ENGINE_NODE)
-setup-dev: $(VENV)/.synced-dev node_modules/.installed
+setup: $(SYNCED) $(ENGINE_NODE)
+setup-dev: $(SYNCED_DEV) $(NPM_INSTALLED)
 
 $(PIPENV):
 	@scripts/check-prerequisites
@@ -47,18 +66,19 @@ $(PIPENV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check pipenv==$(PIPENV_VERSION)
 
-$(VENV)/.synced: Pipfile.lock $(PIPENV)
+$(SYNCED): | $(PIPENV)
 	$(PIPENV) sync
 	@touch $@
 
-$(VENV)/.synced-dev: Pipfile.lock $(PIPENV)
+$(SYNCED_DEV): | $(PIPENV)
 	$(PIPENV) sync --dev
-	@touch $@ $(VENV)/.synced
+	@touch $@ $(SYNCED)
 
-node_modules/.installed: package-lock.json
+$(NPM_INSTALLED):
 	@scripts/check-prerequisites
 	npm ci --no-audit --no-fund --silent
 	@touch $@
+	$(if $(NODE_MODULES_CACHE),$(KEEP_NODE_MODULES))
 
 ## synth: synthesize every stack from the default config (envs/) and print a summary
 synth: setup

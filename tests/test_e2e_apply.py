@@ -763,17 +763,27 @@ def test_a_change_to_the_pipelines_config_is_applied_by_the_runs_apply(deployed,
     assert {g["retentionInDays"] for g in sales} == {DEFAULT.pipelines.log_retention_days}, "until its next run"
 
 
-def one_job_workflow(sandbox: Sandbox) -> None:
-    """One changed line in one job's script, pushed to the sales repository's main: its run
-    plans exactly one change (that script's object), the seal's summary names it and its
-    changed attributes, and the apply applies it; the object in the assets bucket then
-    holds the new script. Its Apply also applied its pipeline stack's change from the
-    config changed before (the build logs' retention)."""
-    git, emulator = sandbox.git, sandbox.emulator
+def push_one_job(sandbox: Sandbox) -> tuple[Execution, str]:
+    """One changed line in one job's script, pushed to the sales repository's main: the run
+    that starts, once it has read its sources (the deployment's included), and the script."""
     repository = SALES.full_repository_id
-    script = git.read(repository, DEV.branch, "jobs/daily_sales.py") + "\n# e2e: one changed line\n"
+    script = sandbox.git.read(repository, DEV.branch, "jobs/daily_sales.py") + "\n# e2e: one changed line\n"
     run = sandbox.push(SALES, {"jobs/daily_sales.py": script}, "Daily sales: a comment")
+    run.reached("Test")
+    return run, script
+
+
+def one_job_workflow(sandbox: Sandbox, pushed: tuple[Execution, str]) -> None:
+    """The run of push_one_job plans exactly one change (that script's object), the seal's
+    summary names it and its changed attributes, and the apply applies it; the object in
+    the assets bucket then holds the new script. Its Apply also applied its pipeline stack's
+    change from the config changed before (the build logs' retention). Its Test build
+    installed nothing: the project's cache holds what the same lock files install."""
+    emulator = sandbox.emulator
+    run, script = pushed
     run.succeeded()
+    installed = run.build("Test").log.read_text()
+    assert "pipenv sync" not in installed and "npm ci" not in installed, installed[:3000]
     plan = shown(sandbox, run.build("Apply").folder / "plans" / "etl-sales-dev")
     changed = [c for c in plan["resource_changes"] if c["change"]["actions"] != ["no-op"]]
     assert [(c["type"], c["change"]["actions"]) for c in changed] == [("aws_s3_object", ["update"])], changed
@@ -887,7 +897,21 @@ def approval_workflow(sandbox: Sandbox, model: AccessModel) -> None:
     stages = runner.client("codepipeline").get_pipeline(name=INFRA_PIPELINE)["pipeline"]["stages"]
     assert [s["name"] for s in stages] == ["Source", "Test", "Plan", "Seal", "Approval", "Apply"]
 
-    rejected = sandbox.push(INFRA, with_access_log_days(git, before + 2), "Access logs: 2 more days")
+    # Four pushes, one after another's sources are read: each run tests and plans while
+    # those before it wait, then waits to enter the Approval stage (QUEUED).
+    def push(changes: dict[str, str | None], message: str) -> Execution:
+        run = sandbox.push(INFRA, changes, message)
+        run.reached("Test")
+        return run
+
+    calls = len(emulator.calls)
+    makefile = git.read(INFRA.full_repository_id, DEV.branch, "Makefile")
+    rejected = push(with_access_log_days(git, before + 2), "Access logs: 2 more days")
+    hostile = push(reaching(git, INFRA, "plan"), "Plan: a small change")
+    restored = {"Makefile": makefile, "pipeline.json": None}  # what the hostile commit changed, as it was
+    approved = push({**with_access_log_days(git, before + 4), **restored}, "Access logs: 4 more days")
+    stale = push(with_access_log_days(git, before + 5), "Access logs: 5 more days")
+
     waiting = rejected.approval()
     digest = rejected.variables["Seal"]["DIGEST"]
     assert waiting.message == (
@@ -896,9 +920,6 @@ def approval_workflow(sandbox: Sandbox, model: AccessModel) -> None:
     ), waiting.message
     assert waiting.link == rejected.variables["Seal"]["SUMMARY_URL"] and "/build/" in waiting.link, waiting.link
 
-    calls = len(emulator.calls)
-    makefile = git.read(INFRA.full_repository_id, DEV.branch, "Makefile")
-    hostile = sandbox.push(INFRA, reaching(git, INFRA, "plan"), "Plan: a small change")
     hostile.reached("Approval")
     assert hostile.waiting == "Approval" and not hostile.approvals, hostile.report()
     refused_reaches(sandbox, model, hostile.build("Plan"), calls)
@@ -907,8 +928,6 @@ def approval_workflow(sandbox: Sandbox, model: AccessModel) -> None:
     assert access_log_days(emulator) == before + 1, "rejected: nothing changed"
 
     replace_sealed_plans(sandbox, hostile)
-    restored = {"Makefile": makefile, "pipeline.json": None}  # what the hostile commit changed, as it was
-    approved = sandbox.push(INFRA, {**with_access_log_days(git, before + 4), **restored}, "Access logs: 4 more days")
     hostile.approval().approve("the reviewer approved these plans")
     assert hostile.wait().status == "Failed"
     refusal = hostile.build("Apply").log.read_text()
@@ -916,8 +935,7 @@ def approval_workflow(sandbox: Sandbox, model: AccessModel) -> None:
     assert access_log_days(emulator) == before + 1, "a replaced artifact changes nothing"
 
     approval = approved.approval()
-    stale = sandbox.push(INFRA, with_access_log_days(git, before + 5), "Access logs: 5 more days")
-    stale.reached("Approval")  # planned now, before the approved run applies
+    stale.reached("Approval")  # planned before the approved run applies
     planned = shown(sandbox, approved.build("Seal").folder / "plans" / "datalake-dev")
     changes = sorted(c["address"] for c in planned["resource_changes"] if c["change"]["actions"] != ["no-op"])
     approval.approve("reviewed")
@@ -961,13 +979,13 @@ def after(dependency: concurrent.futures.Future, name: str, workflow, sandbox: S
 @pytest.fixture(scope="module")
 def workflows(deployed, sandbox, model) -> dict[str, concurrent.futures.Future]:
     """The workflows after the first deployment, side by side where they cannot see each
-    other: one changed job first (its run must read the definitions before approval is
-    turned on, and after the build logs' change); then the approval workflow on the
-    infrastructure pipeline beside the sales repository's pull requests, and the drift
-    schedule after those (a pull request's plan compares with the recorded state only)."""
+    other: one changed job, whose run reads the deployment's definitions (after the build
+    logs' change) before the approval workflow on the infrastructure pipeline turns
+    approval on; the sales repository's pull requests once that job is applied (their
+    plans compare with it), and the drift schedule after those."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-        one_job = pool.submit(one_job_workflow, sandbox)
-        approval = pool.submit(after(one_job, "one job", lambda s: approval_workflow(s, model), sandbox))
+        one_job = pool.submit(one_job_workflow, sandbox, push_one_job(sandbox))
+        approval = pool.submit(approval_workflow, sandbox, model)
         pull_request = pool.submit(after(one_job, "one job", pull_request_workflow, sandbox))
         hostile = pool.submit(
             after(pull_request, "pull request", lambda s: hostile_pull_request_workflow(s, model), sandbox)
@@ -1111,7 +1129,8 @@ def test_every_call_a_pipeline_role_made_is_allowed_by_its_policies(deployed, se
                 and c.action not in REFUSAL_TOLERATED
                 and c.principal not in HOSTILE_SESSIONS
             }
-            used = repository == SALES or kind not in ("pull requests", "comment")  # sales alone has pull requests
+            # Sales alone has pull requests, and drift_workflow fires its drift schedule alone.
+            used = repository == SALES or kind not in ("pull requests", "comment", "drift")
             assert bool(calls) == used, f"{repository.name}'s {kind} role made {len(calls)} calls (used: {used})"
 
             denied = sorted(f"{a} on {r} {dict(c) or ''}" for a, r, c in calls if not model.allows_call(role, a, r, c))

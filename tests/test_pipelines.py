@@ -9,12 +9,12 @@ build runs and in which checkout, and how config scales it.
 
 from __future__ import annotations
 
-import base64
-import gzip
 import hashlib
 import json
 import os
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 from datalake_cdktf import gate
@@ -81,8 +81,13 @@ def targets_by_rule(stack: SynthStack) -> dict[str, dict]:
 
 
 def drift_stacks(buildspec: dict) -> dict:
-    """The stacks' blocks the drift build carries (``DRIFT_STACKS``)."""
-    return json.loads(gzip.decompress(base64.b64decode(buildspec["env"]["variables"]["DRIFT_STACKS"])))["stacks"]
+    """The stacks' blocks the drift build carries (``DRIFT_STACKS``), as its first command
+    unpacks them for the gate (run here in bash, as the build runs it)."""
+    unpack = buildspec["phases"]["build"]["commands"][0]
+    variables = {"DRIFT_STACKS": buildspec["env"]["variables"]["DRIFT_STACKS"], "PATH": os.environ["PATH"]}
+    with tempfile.TemporaryDirectory() as folder:
+        subprocess.run(["bash", "-c", unpack], cwd=folder, env=variables, check=True, capture_output=True)
+        return json.loads((Path(folder) / "drift.json").read_text())["stacks"]
 
 
 def test_stages_run_in_order_with_approval_exactly_where_the_environment_requires_it(case):
@@ -164,6 +169,7 @@ def test_the_plan_build_plans_the_pipeline_stack_too_from_the_infrastructure_rep
         assert build[1:-1] == [
             "cd $CODEBUILD_SRC_DIR_definitions",
             "export PIPENV_CUSTOM_VENV_NAME=plan-definitions",
+            "export NODE_MODULES_CACHE=$HOME/.cache/node_modules/plan-definitions",
             "make setup",
         ]
     assert "UpdatePipeline" not in stage_names(pipeline), "nothing changes the pipeline before the apply"

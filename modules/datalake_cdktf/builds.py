@@ -39,9 +39,10 @@ path that exists only in the infrastructure repository:
   the apply build alone.
 
 Everything a build downloads or installs lives under ``$HOME/.cache`` (pip, pipenv,
-npm, the Terraform zip and providers, the virtual environment at a stable path), which
-CodeBuild keeps between builds of the same project (``cache.paths``): a warm build
-installs nothing it already has. Each project keeps its own.
+npm, the Terraform zip and providers, the virtual environment and node_modules at stable
+paths, each marked installed by its lock file's content), which CodeBuild keeps between
+builds of the same project (``cache.paths``): a warm build of an unchanged lock installs
+nothing. Each project keeps its own.
 """
 
 from __future__ import annotations
@@ -282,7 +283,7 @@ BUILDS = (
     Build(
         "drift",
         "compare {environment}'s live resources with the recorded state of {repository} (the administrator's gate)",
-        ('printf %s "$DRIFT_STACKS" | base64 -d > drift.json', f"{_GATE_RUN} drift --stacks drift.json"),
+        ('printf %s "$DRIFT_STACKS" | base64 -d | gunzip > drift.json', f"{_GATE_RUN} drift --stacks drift.json"),
         trigger=Trigger.SCHEDULE,
         role=Role.REVIEW,
         profile="drift",
@@ -348,6 +349,7 @@ def buildspec(build: Build, context: BuildContext) -> str:
         deployment = ["export DATALAKE_DEPLOYMENT=$CODEBUILD_SRC_DIR_definitions/envs"] if context.etl else []
         install = [
             _CACHE_EXPORTS,
+            _node_modules(build.name),
             *deployment,
             terraform_install(context.terraform),
             *_profile(build, context),
@@ -357,7 +359,8 @@ def buildspec(build: Build, context: BuildContext) -> str:
         if build.definitions:
             if context.etl:  # the pipeline is defined in the infrastructure repository's checkout
                 venv = f"export PIPENV_CUSTOM_VENV_NAME={build.name}-definitions"  # its own packages
-                build_phase += ["cd $CODEBUILD_SRC_DIR_definitions", venv, "make setup"]
+                build_phase += ["cd $CODEBUILD_SRC_DIR_definitions", venv, _node_modules(f"{build.name}-definitions")]
+                build_phase += ["make setup"]
             build_phase += [context.render(command) for command in build.definitions]
     env: dict = {"shell": "bash", "variables": variables}
     if build.exported_variables:
@@ -377,6 +380,12 @@ def buildspec(build: Build, context: BuildContext) -> str:
     if build.artifacts:
         spec["artifacts"] = {"files": list(build.artifacts)}
     return json.dumps(spec, indent=2) + "\n"  # JSON is YAML; the buildspec is plain text in the plan
+
+
+def _node_modules(name: str) -> str:
+    """Where the Makefile keeps node_modules (NODE_MODULES_CACHE): in the cache, so a fresh
+    checkout with the same package-lock.json installs nothing (the Makefiles link it)."""
+    return f"export NODE_MODULES_CACHE={CACHE}/node_modules/{name}"
 
 
 def _profile(build: Build, context: BuildContext) -> list[str]:
