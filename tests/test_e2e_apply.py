@@ -730,7 +730,7 @@ def hostile_pull_request_workflow(sandbox: Sandbox, model: AccessModel) -> None:
     commented = runner.build_of(f"{SALES_PIPELINE}-comment", after=builds)
     assert commented.status == "SUCCEEDED", commented.tail()
     (comment,) = git_api.comments[(repository, request.number)]
-    assert comment["body"].startswith(MARKER) and "no changes in 1 stack" in comment["body"], comment["body"]
+    assert comment["body"].startswith(MARKER) and "`etl-sales-dev`" in comment["body"], comment["body"]
     apply_after = runner.client("codebuild", fake=True).batch_get_projects(names=[f"{SALES_PIPELINE}-apply"])
     assert apply_after["projects"] == apply_before["projects"], "the apply build is as the administrator made it"
 
@@ -883,10 +883,12 @@ def approval_workflow(sandbox: Sandbox, model: AccessModel) -> None:
     - the first is rejected: nothing changes;
     - the hostile one's sealed plans are replaced before it is approved: its apply refuses
       them, and nothing changes;
-    - the next is approved: it applies exactly what it planned; one planned before that
-      apply is refused as stale;
-    - approval turned off again waits for approval too (the pipeline's own change is in the
-      sealed plans, which the summary shows), and once approved dev has no Approval stage."""
+    - the next, which changes the pipeline stack too (its builds' log retention), waits
+      for approval with that change in its sealed plans and summary; once approved it
+      applies exactly what it planned, the pipeline's change included; one planned before
+      that apply is refused as stale.
+
+    Dev keeps its Approval stage: nothing after this workflow runs its pipeline."""
     runner, git, emulator = sandbox.runner, sandbox.git, sandbox.emulator
     before = access_log_days(emulator)
     first = sandbox.push(INFRA, with_access_log_days(git, before + 1, approval_required=True), "Dev needs approval")
@@ -909,7 +911,10 @@ def approval_workflow(sandbox: Sandbox, model: AccessModel) -> None:
     rejected = push(with_access_log_days(git, before + 2), "Access logs: 2 more days")
     hostile = push(reaching(git, INFRA, "plan"), "Plan: a small change")
     restored = {"Makefile": makefile, "pipeline.json": None}  # what the hostile commit changed, as it was
-    approved = push({**with_access_log_days(git, before + 4), **restored}, "Access logs: 4 more days")
+    pipeline_change = keep_build_logs(git, 401)  # a change of the pipeline stack alone
+    approved = push(
+        {**with_access_log_days(git, before + 4), **restored, **pipeline_change}, "Access logs: 4 more days"
+    )
     stale = push(with_access_log_days(git, before + 5), "Access logs: 5 more days")
 
     waiting = rejected.approval()
@@ -936,8 +941,12 @@ def approval_workflow(sandbox: Sandbox, model: AccessModel) -> None:
 
     approval = approved.approval()
     stale.reached("Approval")  # planned before the approved run applies
+    summary = (approved.build("Seal").folder / "review" / "summary.md").read_text()
+    assert "`pipeline-datalake-infra-dev`" in summary and "`retention_in_days`" in summary, summary
+    assert "0 to add, 3 to change" in approval.message, approval.message  # the rule, the two log groups
     planned = shown(sandbox, approved.build("Seal").folder / "plans" / "datalake-dev")
     changes = sorted(c["address"] for c in planned["resource_changes"] if c["change"]["actions"] != ["no-op"])
+    assert infra_build_logs(emulator) == {400}, "the pipeline's change waits for the approval"
     approval.approve("reviewed")
     approved.succeeded()
     applied = approved.build("Apply").log.read_text()
@@ -945,28 +954,26 @@ def approval_workflow(sandbox: Sandbox, model: AccessModel) -> None:
     assert "Apply complete! Resources: 0 added, 1 changed, 0 destroyed." in applied, applied[-2000:]
     assert len(changes) == 1 and "aws_s3_bucket_lifecycle_configuration.access-logs" in changes[0], changes
     assert access_log_days(emulator) == before + 4, "exactly the approved plan"
+    assert infra_build_logs(emulator) == {401}, "the pipeline's change, applied with it"
 
     stale.approval().approve("too late")
     assert stale.wait().status == "Failed"
     assert "Saved plan is stale" in stale.build("Apply").log.read_text()
     assert access_log_days(emulator) == before + 4
 
-    off = sandbox.push(INFRA, with_access_log_days(git, before + 4, approval_required=False), "Dev: no approval")
-    asked = off.approval()
-    summary = (off.build("Seal").folder / "review" / "summary.md").read_text()
-    assert "`pipeline-datalake-infra-dev`" in summary and "aws_codepipeline" in summary, summary
-    assert "0 to add, 1 to change" in asked.message, asked.message
-    asked.approve("back to no approval in dev")
-    off.wait()
-    assert off.actions[-1].stage == "Apply" and off.actions[-1].status == "Succeeded", off.report()
-    stages = runner.client("codepipeline").get_pipeline(name=INFRA_PIPELINE)["pipeline"]["stages"]
-    assert [s["name"] for s in stages] == STAGES, "dev as it was"
+
+def infra_build_logs(emulator: Emulator) -> set[int]:
+    """The retention of the infrastructure pipeline's own builds' log groups (its stack's)."""
+    groups = emulator.client("logs", CENTRAL).describe_log_groups(
+        logGroupNamePrefix=f"/aws/codebuild/{INFRA_PIPELINE}-"
+    )
+    return {g["retentionInDays"] for g in groups["logGroups"] if g["logGroupName"].endswith(("-test", "-plan"))}
 
 
-def after(dependency: concurrent.futures.Future, name: str, workflow, sandbox: Sandbox):
+def after(dependency: concurrent.futures.Future, name: str, workflow):
     """``workflow(sandbox)`` once ``dependency`` (the workflow ``name``) has succeeded."""
 
-    def run() -> None:
+    def run(sandbox: Sandbox) -> None:
         try:
             dependency.result()
         except BaseException as error:
@@ -979,18 +986,22 @@ def after(dependency: concurrent.futures.Future, name: str, workflow, sandbox: S
 @pytest.fixture(scope="module")
 def workflows(deployed, sandbox, model) -> dict[str, concurrent.futures.Future]:
     """The workflows after the first deployment, side by side where they cannot see each
-    other: one changed job, whose run reads the deployment's definitions (after the build
-    logs' change) before the approval workflow on the infrastructure pipeline turns
-    approval on; the sales repository's pull requests once that job is applied (their
-    plans compare with it), and the drift schedule after those."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+    other. One changed job is pushed first: its run reads the deployment's definitions
+    (after the build logs' change) before the approval workflow on the infrastructure
+    pipeline turns approval on. Beside them, the hostile pull request, branched from that
+    job's commit (its plan compares with the recorded state, before or after the job is
+    applied); the pull-request workflow once both have ended (its plan names exactly the
+    new job's changes; one build of a project at a time here); the drift schedule once
+    the job is applied (the retention it changes by hand is refreshed by no plan of the
+    pull requests)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=5) as pool:
         one_job = pool.submit(one_job_workflow, sandbox, push_one_job(sandbox))
         approval = pool.submit(approval_workflow, sandbox, model)
-        pull_request = pool.submit(after(one_job, "one job", pull_request_workflow, sandbox))
-        hostile = pool.submit(
-            after(pull_request, "pull request", lambda s: hostile_pull_request_workflow(s, model), sandbox)
+        hostile = pool.submit(hostile_pull_request_workflow, sandbox, model)
+        pull_request = pool.submit(
+            after(hostile, "hostile pull request", after(one_job, "one job", pull_request_workflow)), sandbox
         )
-        drift = pool.submit(after(hostile, "hostile pull request", drift_workflow, sandbox))
+        drift = pool.submit(after(one_job, "one job", drift_workflow), sandbox)
         yield {
             "one job": one_job,
             "approval": approval,
