@@ -24,7 +24,7 @@ from datalake_cdktf.engine.aws import s3_account_public_access_block
 from datalake_cdktf.iam.deploy.scope import DeployAccess
 from datalake_cdktf.naming import bootstrap_stack_id, pipeline_stack_id, role_arn
 from datalake_cdktf.pipeline_access import PipelineAccess
-from datalake_cdktf.stack import DeploymentStack, terraform_blocks
+from datalake_cdktf.stack import DeploymentStack
 
 
 class EnvironmentBootstrapStack(DeploymentStack):
@@ -158,8 +158,4 @@ def pipeline_config(config: DeploymentConfig, environment: Environment, reposito
         terraform=pipelines.terraform,
         package_index=pipelines.package_index,
         pull_request_authors=pipelines.pull_request_authors,
-        drift_stacks={
-            stack: terraform_blocks(config, environment, repository, stack)
-            for stack in config.deployed_stacks(environment, repository)
-        },
     )

@@ -807,7 +807,7 @@ def one_job_workflow(sandbox: Sandbox, pushed: tuple[Execution, str]) -> None:
 def drift_workflow(sandbox: Sandbox) -> None:
     """The drift schedule comes due (EventBridge delivers to the administrator's `-drift`
     project as the CodePipeline role): the gate reads back everything the state holds
-    through the drift role, with the stack's backend and provider alone; quiet while the
+    through the drift role, with the configuration the job's run applied; quiet while the
     environment is as declared; after someone changes a log group's retention by hand, the
     build fails and names the stack, the resource and the attribute."""
     runner, emulator = sandbox.runner, sandbox.emulator

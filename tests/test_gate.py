@@ -10,6 +10,7 @@ tests/test_pipelines.py."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
 import zipfile
@@ -365,3 +366,60 @@ def test_the_plan_command_writes_the_artifact_the_gate_seals_and_applies(tmp_pat
     assert deploy.plan([folder], tmp_path / "next")["REPLACE"] == 1
     _, summary = gate.seal(tmp_path / "next", tmp_path / "next-review")
     assert "- replace `terraform_data.job` (forced by `triggers_replace`)" in summary.markdown(), summary.markdown()
+
+
+FAKE_S3 = """#!/usr/bin/env python3
+# `aws s3 cp SOURCE TARGET` against folders: s3://<bucket>/<key> is <root>/<bucket>/<key>
+import shutil, sys
+from pathlib import Path
+root = Path(sys.argv[0]).parent.parent / "s3"
+def local(path):
+    return root / path.removeprefix("s3://") if path.startswith("s3://") else Path(path)
+assert sys.argv[1:3] == ["s3", "cp"], sys.argv
+source, target = local(sys.argv[3]), local(sys.argv[4])
+if not source.is_file():
+    sys.exit(f"fatal error: {sys.argv[3]} not found")
+target.parent.mkdir(parents=True, exist_ok=True)
+shutil.copyfile(source, target)
+"""
+
+
+def test_the_apply_keeps_the_configuration_it_applied_and_drift_reads_everything_back_with_it(
+    tmp_path, terraform_bin, monkeypatch
+):
+    """``apply --keep``: the configuration applied, without saved plans or providers, where
+    ``drift --applied`` reads it; its refresh-only plan of that configuration finds no drift
+    in what was just applied; with nothing kept, drift says so and compares nothing."""
+    from datalake_cdktf import deploy
+
+    bin_folder = tmp_path / "bin"
+    bin_folder.mkdir()
+    (bin_folder / "aws").write_text(FAKE_S3)
+    (bin_folder / "aws").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_folder}:{os.environ['PATH']}")
+    folder = tmp_path / "cdktf.out" / "stacks" / "etl-sales-dev"
+    (folder / "assets").mkdir(parents=True)
+    (folder / "assets" / "job.py").write_text("print('job')\n")
+    config = {
+        "terraform": {"backend": {"local": {"path": str(tmp_path / "state")}}},
+        "resource": {"terraform_data": {"job": {"triggers_replace": '${filemd5("assets/job.py")}'}}},
+    }
+    (folder / "cdk.tf.json").write_text(json.dumps(config))
+    location = "s3://artifacts/applied/plans.zip"
+    with pytest.raises(GateError, match="no configuration applied yet"):
+        gate.fetch_applied(location, tmp_path)
+
+    deploy.plan([folder], tmp_path / "plans")
+    sealed, _ = gate.seal(tmp_path / "plans", tmp_path / "review")
+    gate.apply(tmp_path / "plans", sealed)
+    gate.keep(tmp_path / "plans", location)
+    with zipfile.ZipFile(tmp_path / "s3" / "artifacts" / "applied" / "plans.zip") as kept:
+        names = kept.namelist()
+    assert "plans/etl-sales-dev/cdk.tf.json" in names and "plans/etl-sales-dev/assets/job.py" in names, names
+    assert not [n for n in names if n.endswith(".tfplan") or "/.terraform/" in n], names
+
+    work = tmp_path / "drift"
+    work.mkdir()
+    applied = gate.fetch_applied(location, work)
+    assert gate.stacks(applied, saved=False) == ["etl-sales-dev"]
+    assert gate.drift(applied) == {}

@@ -1369,8 +1369,9 @@ def power_matrix(model: AccessModel) -> list[str]:
     """For every build of every repository and environment, the evaluator's answers: the
     secrets it reads, the roles it assumes and whether those can write, whether it can
     approve, update its pipeline or projects, change a webhook or an event rule, start a
-    build, or touch a notification rule or topic, its own pipeline's or another's. The
-    answers that differ from what each build should hold."""
+    build, or touch a notification rule or topic, its own pipeline's or another's, and
+    who keeps and reads the configuration applied (the drift check's). The answers that
+    differ from what each build should hold."""
     wrong = []
 
     def ask(principal: str, action: str, resource: str, expected: bool, why: str, **context: Any) -> None:
@@ -1417,6 +1418,10 @@ def power_matrix(model: AccessModel) -> list[str]:
                 for rule in ("drift", "comment", "push", "pull-requests"):
                     for action in ("events:PutRule", "events:PutTargets", "events:DeleteRule"):
                         ask(principal, action, DEV.central("events", f"rule/{pipeline}-{rule}"), False, why)
+                applied = f"arn:aws:s3:::{DEFAULT.label(env_b).pipeline_bucket(repo_b.name, CENTRAL)}/applied/plans.zip"
+                ask(principal, "s3:PutObject", applied, apply_own, why + " keeps the configuration applied")
+                reads = own and build.role is Role.REVIEW  # the drift build's
+                ask(principal, "s3:GetObject", applied, reads, why + " reads the configuration applied")
                 ask(
                     principal, "sns:SetTopicAttributes", DEV.central("sns", f"{pipeline}-notifications"), apply_own, why
                 )

@@ -13,8 +13,6 @@ import hashlib
 import json
 import os
 import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 from datalake_cdktf import gate
@@ -80,16 +78,6 @@ def targets_by_rule(stack: SynthStack) -> dict[str, dict]:
     return {names.get(t["rule"], t["rule"]): t for t in stack.resources("aws_cloudwatch_event_target").values()}
 
 
-def drift_stacks(buildspec: dict) -> dict:
-    """The stacks' blocks the drift build carries (``DRIFT_STACKS``), as its first command
-    unpacks them for the gate (run here in bash, as the build runs it)."""
-    unpack = buildspec["phases"]["build"]["commands"][0]
-    variables = {"DRIFT_STACKS": buildspec["env"]["variables"]["DRIFT_STACKS"], "PATH": os.environ["PATH"]}
-    with tempfile.TemporaryDirectory() as folder:
-        subprocess.run(["bash", "-c", unpack], cwd=folder, env=variables, check=True, capture_output=True)
-        return json.loads((Path(folder) / "drift.json").read_text())["stacks"]
-
-
 def test_stages_run_in_order_with_approval_exactly_where_the_environment_requires_it(case):
     env, _, _, pipeline = case
     expected = ["Source", "Test", "Plan", "Seal", *(["Approval"] if env.approval_required else []), "Apply"]
@@ -109,9 +97,8 @@ def test_apply_applies_the_sealed_plans_of_the_digest_the_seal_computed(case, st
     assert apply["input_artifacts"] == ["seal"] and "output_artifacts" not in apply
     variables = json.loads(apply["configuration"]["EnvironmentVariables"])
     assert variables == [{"name": "APPROVED_DIGEST", "value": "#{Seal.DIGEST}", "type": "PLAINTEXT"}]
-    assert spec(stacks, env, repo, "apply")["phases"]["build"]["commands"] == [
-        'python3 "$HOME/datalake-gate.py" apply --plans plans --digest "$APPROVED_DIGEST"'
-    ]
+    (command,) = spec(stacks, env, repo, "apply")["phases"]["build"]["commands"]
+    assert command.startswith('python3 "$HOME/datalake-gate.py" apply --plans plans --digest "$APPROVED_DIGEST" ')
     assert "DIGEST" in spec(stacks, env, repo, "seal")["env"]["exported-variables"]
 
 
@@ -340,23 +327,21 @@ def test_failures_approvals_and_applies_reach_an_encrypted_topic(case):
         assert rule["target"] == [{"address": stack.ref("aws_sns_topic", "pipeline/topic", "arn")}]
 
 
-def test_drift_is_checked_on_the_configured_schedule_with_the_stacks_own_backend_and_provider(stacks, env):
+def test_drift_is_checked_on_the_configured_schedule_against_the_configuration_last_applied(stacks, env):
     """The drift build reads back everything the state of each stack of the repository
-    holds, with that stack's backend and provider blocks and nothing else: exactly those
-    the synthesized stack has (the same tags, so nothing reads as drift that is not)."""
+    holds, with the configuration the apply build last applied: the apply build keeps it
+    (``--keep``) exactly where the drift build reads it (``--applied``), in the pipeline's
+    own artifact bucket. (Who may write and read it: the IAM evaluation's power matrix.)"""
     bootstrap = stacks[f"bootstrap-{env.name}"]
     label = DEFAULT.label(env)
     for repo in DEFAULT.repositories.all:
         rules = {r["name"]: r for r in bootstrap.resources("aws_cloudwatch_event_rule").values()}
         assert rules[label.name(repo.name, "drift")]["schedule_expression"] == DEFAULT.pipelines.drift_schedule
-        carried = drift_stacks(spec(stacks, env, repo, "drift"))
-        assert sorted(carried) == list(DEFAULT.deployed_stacks(env, repo))
-        if repo == DEFAULT.repositories.infrastructure:
-            synthesized = stacks[f"datalake-{env.name}"].json
-            assert carried[f"datalake-{env.name}"] == {
-                "terraform": synthesized["terraform"],
-                "provider": synthesized["provider"],
-            }
+        (drift,) = spec(stacks, env, repo, "drift")["phases"]["build"]["commands"]
+        (apply,) = spec(stacks, env, repo, "apply")["phases"]["build"]["commands"]
+        kept = apply.split("--keep ")[1]
+        assert kept == f"s3://{label.pipeline_bucket(repo.name, CENTRAL)}/applied/plans.zip", apply
+        assert drift.endswith(f" drift --applied {kept}"), drift
 
 
 def test_a_fourth_environment_and_a_second_etl_repository_add_exactly_their_stacks(tmp_path):

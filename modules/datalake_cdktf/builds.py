@@ -52,12 +52,12 @@ import gzip
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
 from datalake_cdktf.config.model import TerraformRelease
-from datalake_cdktf.iam.pipeline import PLAN_ARTIFACT, PULL_REQUEST_BUILD, SEALED_ARTIFACT, Role
+from datalake_cdktf.iam.pipeline import APPLIED_PLANS, PLAN_ARTIFACT, PULL_REQUEST_BUILD, SEALED_ARTIFACT, Role
 
 __all__ = [
     "BUILDS",
@@ -112,8 +112,6 @@ class BuildContext:
     - ``profile``: the AWS profile the repository's stacks name; ``roles``: the role in
       the environment each build's profile stands for, by kind (``plan``, ``deploy``,
       ``drift``).
-    - ``drift_stacks``: per stack the repository deploys, its ``terraform`` and
-      ``provider`` blocks as synthesized (the drift check plans them with nothing else).
     """
 
     environment: str
@@ -127,7 +125,6 @@ class BuildContext:
     pull_request_token: str | None
     profile: str
     roles: Mapping[str, str]
-    drift_stacks: Mapping[str, dict] = field(default_factory=dict)
 
     @property
     def secrets(self) -> dict[str, str]:
@@ -236,6 +233,8 @@ class Build:
 
 _PLANS_OUT = f"PLANS=$CODEBUILD_SRC_DIR/{PLANS}"
 _GATE_RUN = f'python3 "{GATE}"'
+_APPLIED = f"s3://{{artifact_bucket}}/{APPLIED_PLANS}"
+"""Where the apply build keeps the configuration it applied, which the drift build reads."""
 
 BUILDS = (
     Build(
@@ -272,7 +271,7 @@ BUILDS = (
     Build(
         "apply",
         "apply exactly the sealed plans of {repository} in {environment} (the administrator's gate)",
-        (f'{_GATE_RUN} apply --plans {PLANS} --digest "$APPROVED_DIGEST"',),
+        (f'{_GATE_RUN} apply --plans {PLANS} --digest "$APPROVED_DIGEST" --keep {_APPLIED}',),
         stage="Apply",
         after_approval=True,
         inputs=(SEALED_ARTIFACT,),
@@ -283,7 +282,7 @@ BUILDS = (
     Build(
         "drift",
         "compare {environment}'s live resources with the recorded state of {repository} (the administrator's gate)",
-        ('printf %s "$DRIFT_STACKS" | base64 -d | gunzip > drift.json', f"{_GATE_RUN} drift --stacks drift.json"),
+        (f"{_GATE_RUN} drift --applied {_APPLIED}",),
         trigger=Trigger.SCHEDULE,
         role=Role.REVIEW,
         profile="drift",
@@ -338,8 +337,6 @@ def buildspec(build: Build, context: BuildContext) -> str:
     variables["GOGC"] = "400"
     if build.runs_gate:
         install = [_CACHE_EXPORTS, terraform_install(context.terraform), *_profile(build, context), _unpack_gate()]
-        if build.trigger is Trigger.SCHEDULE:
-            variables["DRIFT_STACKS"] = _packed(json.dumps({"stacks": context.drift_stacks}, sort_keys=True).encode())
         build_phase = [context.render(command) for command in build.commands]
     else:
         variables["PIPENV_VENV_IN_PROJECT"] = "0"

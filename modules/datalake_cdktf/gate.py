@@ -9,8 +9,8 @@ the build installed (``$TERRAFORM`` or ``terraform``) and, to fetch a pull reque
 plans, the AWS CLI::
 
     python gate.py seal    --plans plans --out review          # digest, checks, summary
-    python gate.py apply   --plans plans --digest <sha256>     # exactly the sealed plans
-    python gate.py drift   --stacks drift.json                 # live vs recorded state
+    python gate.py apply   --plans plans --digest <sha256> [--keep s3://<bucket>/applied/plans.zip]
+    python gate.py drift   --applied s3://<bucket>/applied/plans.zip  # live vs recorded state
     python gate.py comment --build <the pull request's build id> --project <its project> \\
                            --bucket <artifact bucket> --repository owner/name
     python gate.py digest  --plans plans
@@ -26,10 +26,12 @@ with ``digest``; check it with ``sha256sum -c``).
   from the plan files themselves (``terraform show -json``), and writes ``summary.md`` and
   ``exports.env`` (``DIGEST``, the counts, ``SUMMARY_URL``) for the approval request.
 - ``apply`` refuses plans whose digest is not the approved one, then applies each stack's
-  saved plan as it is: its files, job scripts and packages included.
-- ``drift`` plans each stack refresh-only, with only its backend and provider (no code of
-  the repository: everything in its state is read back), and exits 2 when live
-  infrastructure differs from the recorded state.
+  saved plan as it is: its files, job scripts and packages included; with ``--keep``, it
+  then keeps the configuration it applied (the artifact without its saved plans) there.
+- ``drift`` plans each stack of the configuration last applied (``--keep``'s) refresh-only:
+  no code of the repository runs, everything in the state is read back as the provider
+  reads it with that configuration, and it exits 2 when live infrastructure differs from
+  the recorded state.
 - ``comment`` asks CodeBuild for the pull request's build (its status, pull request,
   artifact and log: nothing the pull request's code wrote but its plans), summarizes its
   plans and puts the summary on the pull request (GitHub), updating the comment it wrote
@@ -116,8 +118,9 @@ class GateError(Exception):
 # The plan artifact ----------------------------------------------------------------------
 
 
-def stacks(plans: Path) -> list[str]:
-    """The artifact's stacks in apply order, each a folder with its saved plan."""
+def stacks(plans: Path, *, saved: bool = True) -> list[str]:
+    """The artifact's stacks in apply order, each a folder with its saved plan (``saved``;
+    else a configuration applied, kept without them)."""
     listed = plans / STACKS_FILE
     if not listed.is_file():
         raise GateError(f"{plans}: no '{STACKS_FILE}' file: this is not a plan artifact")
@@ -127,7 +130,7 @@ def stacks(plans: Path) -> list[str]:
     for name in names:
         if not _STACK_NAME.match(name):
             raise GateError(f"{listed}: {name!r} is not a stack's name")
-        if not (plans / name / PLAN_FILE).is_file():
+        if saved and not (plans / name / PLAN_FILE).is_file():
             raise GateError(f"{plans / name}: no saved plan ({PLAN_FILE})")
     return names
 
@@ -360,18 +363,44 @@ def apply(plans: Path, approved: str | None) -> list[str]:
     return names
 
 
+def keep(plans: Path, location: str) -> None:
+    """The configuration just applied (``plans`` without saved plans or providers), zipped
+    to ``location`` (``s3://<bucket>/<key>``), where the drift build reads it."""
+    with tempfile.TemporaryDirectory() as work:
+        archive = Path(work) / "applied.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as packed:
+            for path in sorted(plans.rglob("*")):
+                relative = path.relative_to(plans.parent)
+                if path.is_file() and ".terraform" not in relative.parts and path.suffix != ".tfplan":
+                    packed.write(path, relative.as_posix())
+        copied = subprocess.run(["aws", "s3", "cp", str(archive), location], check=False)
+        if copied.returncode != 0:
+            raise GateError(f"applied, but the configuration could not be kept at {location} (drift reads it there)")
+    print(f"the configuration applied is kept at {location}")
+
+
 # Drift ------------------------------------------------------------------------------------
 
 
-def drift(settings: dict[str, Any], work: Path) -> dict[str, list[str]]:
-    """Per stack of ``settings`` (``{"stacks": {name: {"terraform": ..., "provider": ...}}}``,
-    its backend, required providers and provider blocks), a refresh-only plan of everything
-    its state holds: ``{stack: ["<address>: <attributes>", ...]}`` for those that drifted."""
+def fetch_applied(location: str, into: Path) -> Path:
+    """The configuration last applied (``keep``'s zip at ``location``), unpacked in ``into``:
+    its plans folder."""
+    archive = into / "applied.zip"
+    copied = subprocess.run(["aws", "s3", "cp", location, str(archive)], check=False)
+    if copied.returncode != 0:
+        raise GateError(f"no configuration applied yet at {location}: nothing to compare (it is kept by each apply)")
+    _unzip(archive, into / "applied")
+    (plans,) = [folder for folder in (into / "applied").iterdir() if (folder / STACKS_FILE).is_file()]
+    return plans
+
+
+def drift(plans: Path) -> dict[str, list[str]]:
+    """Per stack of ``plans`` (a configuration applied, ``keep``'s), a refresh-only plan of
+    everything its state holds: ``{stack: ["<address>: <attributes>", ...]}`` for those
+    that drifted. The provider reads each resource as it does with its configuration."""
     drifted: dict[str, list[str]] = {}
-    for name, blocks in sorted(settings["stacks"].items()):
-        folder = work / name
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "main.tf.json").write_text(json.dumps(blocks, indent=2))
+    for name in stacks(plans, saved=False):
+        folder = plans / name
         terraform(folder, "init", "-input=false")
         terraform(folder, "plan", "-input=false", "-lock=false", "-refresh-only", "-out=drift.tfplan")
         plan = json.loads(terraform(folder, "show", "-json", "drift.tfplan").stdout)
@@ -458,13 +487,18 @@ def fetch_artifact(location: str, bucket: str, into: Path) -> Path | None:
     copied = subprocess.run(["aws", "s3", "cp", f"s3://{found.group(1)}/{found.group(2)}", str(archive)], check=False)
     if copied.returncode != 0:
         return None  # the build failed before it uploaded its plans
+    _unzip(archive, into / "artifact")
+    plans = into / "artifact" / "plans"
+    return plans if (plans / STACKS_FILE).is_file() else None
+
+
+def _unzip(archive: Path, into: Path) -> None:
+    """``archive`` unpacked in ``into``; refused if an entry would leave it."""
     with zipfile.ZipFile(archive) as unpacked:
         for member in unpacked.namelist():
             if member.startswith("/") or ".." in Path(member).parts:
                 raise GateError(f"refused: the artifact's entry {member!r} leaves its folder")
-        unpacked.extractall(into / "artifact")
-    plans = into / "artifact" / "plans"
-    return plans if (plans / STACKS_FILE).is_file() else None
+        unpacked.extractall(into)
 
 
 def comment(
@@ -516,8 +550,9 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--plans", type=Path, default=Path("plans"))
     commands.choices["seal"].add_argument("--out", type=Path, default=Path("review"))
     commands.choices["apply"].add_argument("--digest", help="the approved SHA-256 (omit: apply, printing it)")
+    commands.choices["apply"].add_argument("--keep", help="s3://<bucket>/<key>: keep the configuration applied there")
     drifting = commands.add_parser("drift")
-    drifting.add_argument("--stacks", type=Path, required=True, help="JSON: each stack's backend and provider")
+    drifting.add_argument("--applied", required=True, help="s3://<bucket>/<key>: the configuration last applied")
     commenting = commands.add_parser("comment")
     commenting.add_argument("--build", required=True, help="the pull request's build (its id or ARN)")
     commenting.add_argument("--project", required=True, help="the pull-request build's project")
@@ -535,9 +570,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nplan artifact SHA-256 {sealed}\n\n{summary.markdown()}")
         elif args.command == "apply":
             apply(args.plans, args.digest)
+            if args.keep:
+                keep(args.plans, args.keep)
         elif args.command == "drift":
             with tempfile.TemporaryDirectory() as work:
-                drifted = drift(json.loads(args.stacks.read_text()), Path(work))
+                drifted = drift(fetch_applied(args.applied, Path(work)))
             for name, changes in drifted.items():
                 print(f"drift in {name}:\n  " + "\n  ".join(changes))
             print("no drift" if not drifted else f"drift in {', '.join(drifted)}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import warnings
 
-from datalake_cdktf.checks.terraform import AWS_PROVIDER_VERSION
 from datalake_cdktf.config.model import DeploymentConfig, Environment, Repository
 from datalake_cdktf.emulator import EmulatorProfile, load_emulator_profile
 from datalake_cdktf.engine import Construct, LocalBackend, S3Backend, TerraformProvider, TerraformStack
@@ -12,7 +11,7 @@ from datalake_cdktf.engine.aws import provider
 from datalake_cdktf.naming import Label, etl_stack_id, state_key
 from datalake_cdktf.tags import resource_tags
 
-__all__ = ["READ_ONLY_DEPRECATED", "REQUIRED_TERRAFORM", "DeploymentStack", "EtlStack", "terraform_blocks"]
+__all__ = ["READ_ONLY_DEPRECATED", "REQUIRED_TERRAFORM", "DeploymentStack", "EtlStack"]
 
 READ_ONLY_DEPRECATED = (
     "read_only is deprecated since datalake-cdktf 0.8.0 and changes nothing: a stack a pipeline deploys names "
@@ -150,41 +149,3 @@ class EtlStack(DeploymentStack):
         self.repository = repository
         self.label = label
         self.prefix = label.repository_prefix(repository.name)
-
-
-def terraform_blocks(
-    config: DeploymentConfig, environment: Environment, repository: Repository, stack_id: str
-) -> dict[str, dict]:
-    """The ``terraform`` (backend, required providers and version) and ``provider`` blocks of
-    ``stack_id``, a stack ``repository``'s pipeline applies in ``environment``, as its
-    ``cdk.tf.json`` holds them (the emulator profile's settings included): all the drift
-    check needs to read back everything the stack's state holds, and no code of the
-    repository's (tested against the synthesized stacks)."""
-    emulator = load_emulator_profile()
-    label = config.label(environment)
-    backend = {
-        "bucket": config.state_bucket,
-        "encrypt": True,
-        "key": state_key(stack_id),
-        "kms_key_id": config.state_key_alias_arn,
-        "region": config.central.region,
-        "use_lockfile": True,
-        **(emulator.backend_settings() if emulator else {}),
-    }
-    tags = resource_tags(config.tags, project=config.project.name, stage=label.stage, repository=repository.name)
-    aws = {
-        "allowed_account_ids": [environment.account_id],
-        "default_tags": [{"tags": dict(tags)}],
-        "profile": label.profile(repository.name),
-        "region": environment.region,
-    }
-    if emulator:
-        aws |= {**emulator.provider_settings(), "endpoints": emulator.provider_endpoints()}
-    return {
-        "terraform": {
-            "backend": {"s3": backend},
-            "required_providers": {"aws": {"source": "aws", "version": AWS_PROVIDER_VERSION}},
-            "required_version": REQUIRED_TERRAFORM,
-        },
-        "provider": {"aws": [aws]},
-    }

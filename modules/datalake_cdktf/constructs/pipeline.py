@@ -30,8 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from datalake_cdktf.builds import BUILDS, GATE, Build, BuildContext, Trigger, buildspec, gate_source, started_by
 from datalake_cdktf.config.model import TerraformRelease
@@ -67,8 +66,6 @@ class PipelineConfig:
       ``package_index``: from config (``pipelines``).
     - ``pull_request_authors``: whose pull requests are built (default none: no pull-request
       builds start).
-    - ``drift_stacks``: the ``terraform`` and ``provider`` blocks of each stack the
-      repository deploys (the drift check's; default none).
     """
 
     access: PipelineAccess
@@ -85,7 +82,6 @@ class PipelineConfig:
     terraform: TerraformRelease
     package_index: str | None
     pull_request_authors: tuple[str, ...] = ()
-    drift_stacks: Mapping[str, dict] = field(default_factory=dict)
 
     @property
     def host(self) -> GitHost:
@@ -111,7 +107,6 @@ class PipelineConfig:
             pull_request_token=access.pull_request_token,  # its comments' token (None: no comments)
             profile=access.label.profile(access.repository),
             roles={"plan": access.plan_role_arn, "deploy": access.deploy_role_arn, "drift": access.drift_role_arn},
-            drift_stacks=self.drift_stacks,
         )
 
     def builds(self, *, administered: bool) -> tuple[Build, ...]:

@@ -49,6 +49,7 @@ from datalake_cdktf.iam.statements import Statement, allow, key_by_alias, servic
 from datalake_cdktf.naming import Label
 
 __all__ = [
+    "APPLIED_PLANS",
     "BUILD_ROLES",
     "CODEBUILD",
     "CONCERNS",
@@ -85,6 +86,9 @@ PULL_REQUEST_BUILD = "pr"
 """The build a pull request starts (its name)."""
 PULL_REQUEST_ARTIFACTS = "pull-requests"
 """Where in the artifact bucket pull-request builds leave their plans for the comment build."""
+APPLIED_PLANS = "applied/plans.zip"
+"""Where in the artifact bucket the apply build keeps the configuration it last applied
+(written by the apply role alone), which the drift build reads."""
 CODEBUILD = "codebuild.amazonaws.com"
 """The service builds run in: a role it assumes is a role builds run as."""
 SERVICES: dict[Role, tuple[str, ...]] = {
@@ -173,6 +177,11 @@ class PipelineAccess:
         ``""``). CodePipeline keys an artifact ``<pipeline[:20]>/<artifact[:10]>/<random>``;
         the builds' artifact names are at most ten characters, so a prefix is one artifact."""
         return f"{self.artifact_bucket_arn}/{self.pipeline_name[:20]}/" + (f"{name[:10]}/*" if name else "*")
+
+    @property
+    def applied_plans(self) -> str:
+        """ARN of the configuration last applied (:data:`APPLIED_PLANS`)."""
+        return f"{self.artifact_bucket_arn}/{APPLIED_PLANS}"
 
     @property
     def pull_request_artifacts(self) -> str:
@@ -370,8 +379,18 @@ def pull_request_builds(a: PipelineAccess, builds: tuple[str, ...]) -> list[Stat
 
 
 def sealed_plans(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
-    """Read the sealed plans, which only the seal build writes."""
-    return _objects(a, "TheSealedPlans", read=[a.artifacts(SEALED_ARTIFACT)])
+    """Read the sealed plans, which only the seal build writes; keep the configuration it
+    applied (APPLIED_PLANS), which only it writes."""
+    return [
+        *_objects(a, "TheSealedPlans", read=[a.artifacts(SEALED_ARTIFACT)]),
+        allow("KeepTheConfigurationApplied", ["s3:PutObject"], a.applied_plans),
+        _artifact_key(a, "TheArtifactKeyForTheConfigurationApplied", ["kms:GenerateDataKey"]),
+    ]
+
+
+def applied_plans(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
+    """Read the configuration last applied (the drift check's)."""
+    return _objects(a, "TheConfigurationApplied", read=[a.applied_plans])
 
 
 def build_logs(a: PipelineAccess, builds: tuple[str, ...]) -> list[Statement]:
@@ -641,7 +660,7 @@ CONCERNS: dict[Role, tuple[Concern, ...]] = {
         build_cache,
         who_am_i,
     ),
-    Role.REVIEW: (drift_role, deployed_state_read, sealing, build_logs, build_cache, who_am_i),
+    Role.REVIEW: (drift_role, deployed_state_read, sealing, applied_plans, build_logs, build_cache, who_am_i),
     Role.COMMENT: (pull_request_builds, comment_token, build_logs, build_cache, who_am_i),
     Role.APPLY: (
         deploy_role,
