@@ -911,7 +911,7 @@ def approval_workflow(sandbox: Sandbox, model: AccessModel) -> None:
     rejected = push(with_access_log_days(git, before + 2), "Access logs: 2 more days")
     hostile = push(reaching(git, INFRA, "plan"), "Plan: a small change")
     restored = {"Makefile": makefile, "pipeline.json": None}  # what the hostile commit changed, as it was
-    pipeline_change = keep_build_logs(git, 401)  # a change of the pipeline stack alone
+    pipeline_change = keep_build_logs(git, 545)  # a change of the pipeline stack alone
     approved = push(
         {**with_access_log_days(git, before + 4), **restored, **pipeline_change}, "Access logs: 4 more days"
     )
@@ -954,7 +954,7 @@ def approval_workflow(sandbox: Sandbox, model: AccessModel) -> None:
     assert "Apply complete! Resources: 0 added, 1 changed, 0 destroyed." in applied, applied[-2000:]
     assert len(changes) == 1 and "aws_s3_bucket_lifecycle_configuration.access-logs" in changes[0], changes
     assert access_log_days(emulator) == before + 4, "exactly the approved plan"
-    assert infra_build_logs(emulator) == {401}, "the pipeline's change, applied with it"
+    assert infra_build_logs(emulator) == {545}, "the pipeline's change, applied with it"
 
     stale.approval().approve("too late")
     assert stale.wait().status == "Failed"

@@ -422,4 +422,6 @@ def test_the_apply_keeps_the_configuration_it_applied_and_drift_reads_everything
     work.mkdir()
     applied = gate.fetch_applied(location, work)
     assert gate.stacks(applied, saved=False) == ["etl-sales-dev"]
-    assert gate.drift(applied) == {}
+    assert gate.drift(applied) == {} and gate.drift(applied, ["etl-sales-dev"]) == {}
+    with pytest.raises(GateError, match="datalake-dev: not in the configuration applied"):
+        gate.drift(applied, ["datalake-dev"])

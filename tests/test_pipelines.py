@@ -331,7 +331,9 @@ def test_drift_is_checked_on_the_configured_schedule_against_the_configuration_l
     """The drift build reads back everything the state of each stack of the repository
     holds, with the configuration the apply build last applied: the apply build keeps it
     (``--keep``) exactly where the drift build reads it (``--applied``), in the pipeline's
-    own artifact bucket. (Who may write and read it: the IAM evaluation's power matrix.)"""
+    own artifact bucket; the stacks it checks are those in the environment (the pipeline
+    stack's resources are the central account's, which the drift role does not read).
+    (Who may write and read the configuration: the IAM evaluation's power matrix.)"""
     bootstrap = stacks[f"bootstrap-{env.name}"]
     label = DEFAULT.label(env)
     for repo in DEFAULT.repositories.all:
@@ -341,7 +343,8 @@ def test_drift_is_checked_on_the_configured_schedule_against_the_configuration_l
         (apply,) = spec(stacks, env, repo, "apply")["phases"]["build"]["commands"]
         kept = apply.split("--keep ")[1]
         assert kept == f"s3://{label.pipeline_bucket(repo.name, CENTRAL)}/applied/plans.zip", apply
-        assert drift.endswith(f" drift --applied {kept}"), drift
+        stacks_checked = " ".join(f"--stack {s}" for s in DEFAULT.deployed_stacks(env, repo))
+        assert drift.endswith(f" drift --applied {kept} {stacks_checked}"), drift  # not its pipeline stack
 
 
 def test_a_fourth_environment_and_a_second_etl_repository_add_exactly_their_stacks(tmp_path):

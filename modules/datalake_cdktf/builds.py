@@ -111,7 +111,8 @@ class BuildContext:
       (``None``: no comments).
     - ``profile``: the AWS profile the repository's stacks name; ``roles``: the role in
       the environment each build's profile stands for, by kind (``plan``, ``deploy``,
-      ``drift``).
+      ``drift``); ``deployed_stacks``: the stacks in the environment it deploys (the drift
+      check's: its pipeline stack is the central account's).
     """
 
     environment: str
@@ -125,6 +126,7 @@ class BuildContext:
     pull_request_token: str | None
     profile: str
     roles: Mapping[str, str]
+    deployed_stacks: tuple[str, ...] = ()
 
     @property
     def secrets(self) -> dict[str, str]:
@@ -133,14 +135,15 @@ class BuildContext:
 
     def render(self, template: str) -> str:
         """``template`` (a build's description or command) with its ``{environment}``,
-        ``{repository}``, ``{repository_id}``, ``{pipeline_name}`` and ``{artifact_bucket}``
-        filled in."""
+        ``{repository}``, ``{repository_id}``, ``{pipeline_name}``, ``{artifact_bucket}`` and
+        ``{stacks}`` (``--stack <name>`` for each of ``deployed_stacks``) filled in."""
         return template.format(
             environment=self.environment,
             repository=self.repository,
             repository_id=self.repository_id,
             pipeline_name=self.pipeline_name,
             artifact_bucket=self.artifact_bucket,
+            stacks=" ".join(f"--stack {stack}" for stack in self.deployed_stacks),
         )
 
 
@@ -282,7 +285,7 @@ BUILDS = (
     Build(
         "drift",
         "compare {environment}'s live resources with the recorded state of {repository} (the administrator's gate)",
-        (f"{_GATE_RUN} drift --applied {_APPLIED}",),
+        (f"{_GATE_RUN} drift --applied {_APPLIED} {{stacks}}",),
         trigger=Trigger.SCHEDULE,
         role=Role.REVIEW,
         profile="drift",

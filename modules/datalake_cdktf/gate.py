@@ -10,7 +10,7 @@ plans, the AWS CLI::
 
     python gate.py seal    --plans plans --out review          # digest, checks, summary
     python gate.py apply   --plans plans --digest <sha256> [--keep s3://<bucket>/applied/plans.zip]
-    python gate.py drift   --applied s3://<bucket>/applied/plans.zip  # live vs recorded state
+    python gate.py drift   --applied s3://<bucket>/applied/plans.zip [--stack <name>]...  # live vs state
     python gate.py comment --build <the pull request's build id> --project <its project> \\
                            --bucket <artifact bucket> --repository owner/name
     python gate.py digest  --plans plans
@@ -394,12 +394,17 @@ def fetch_applied(location: str, into: Path) -> Path:
     return plans
 
 
-def drift(plans: Path) -> dict[str, list[str]]:
-    """Per stack of ``plans`` (a configuration applied, ``keep``'s), a refresh-only plan of
-    everything its state holds: ``{stack: ["<address>: <attributes>", ...]}`` for those
-    that drifted. The provider reads each resource as it does with its configuration."""
+def drift(plans: Path, only: Iterable[str] = ()) -> dict[str, list[str]]:
+    """Per stack of ``plans`` (a configuration applied, ``keep``'s; those in ``only``, if
+    any), a refresh-only plan of everything its state holds: ``{stack: ["<address>:
+    <attributes>", ...]}`` for those that drifted. The provider reads each resource as it
+    does with its configuration."""
+    names = stacks(plans, saved=False)
+    missing = sorted(set(only) - set(names))
+    if missing:
+        raise GateError(f"{', '.join(missing)}: not in the configuration applied ({', '.join(names)})")
     drifted: dict[str, list[str]] = {}
-    for name in stacks(plans, saved=False):
+    for name in [n for n in names if not only or n in only]:
         folder = plans / name
         terraform(folder, "init", "-input=false")
         terraform(folder, "plan", "-input=false", "-lock=false", "-refresh-only", "-out=drift.tfplan")
@@ -553,6 +558,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.choices["apply"].add_argument("--keep", help="s3://<bucket>/<key>: keep the configuration applied there")
     drifting = commands.add_parser("drift")
     drifting.add_argument("--applied", required=True, help="s3://<bucket>/<key>: the configuration last applied")
+    drifting.add_argument("--stack", action="append", default=[], help="a stack to check (default: every one)")
     commenting = commands.add_parser("comment")
     commenting.add_argument("--build", required=True, help="the pull request's build (its id or ARN)")
     commenting.add_argument("--project", required=True, help="the pull-request build's project")
@@ -574,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
                 keep(args.plans, args.keep)
         elif args.command == "drift":
             with tempfile.TemporaryDirectory() as work:
-                drifted = drift(fetch_applied(args.applied, Path(work)))
+                drifted = drift(fetch_applied(args.applied, Path(work)), args.stack)
             for name, changes in drifted.items():
                 print(f"drift in {name}:\n  " + "\n  ".join(changes))
             print("no drift" if not drifted else f"drift in {', '.join(drifted)}")

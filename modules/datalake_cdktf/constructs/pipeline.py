@@ -107,6 +107,7 @@ class PipelineConfig:
             pull_request_token=access.pull_request_token,  # its comments' token (None: no comments)
             profile=access.label.profile(access.repository),
             roles={"plan": access.plan_role_arn, "deploy": access.deploy_role_arn, "drift": access.drift_role_arn},
+            deployed_stacks=tuple(access.deployed_stacks),
         )
 
     def builds(self, *, administered: bool) -> tuple[Build, ...]:
