@@ -330,6 +330,20 @@ def test_the_gate_needs_nothing_but_the_standard_library():
     assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported - set(sys.stdlib_module_names)
 
 
+def synthesized_stack(tmp_path: Path) -> Path:
+    """A synthesized stack's folder (``etl-sales-dev``) whose one resource's replacement a
+    job file's content triggers, with its state in ``tmp_path / "state"``."""
+    folder = tmp_path / "cdktf.out" / "stacks" / "etl-sales-dev"
+    (folder / "assets").mkdir(parents=True)
+    (folder / "assets" / "job.py").write_text("print('job')\n")
+    config = {
+        "terraform": {"backend": {"local": {"path": str(tmp_path / "state")}}},
+        "resource": {"terraform_data": {"job": {"triggers_replace": '${filemd5("assets/job.py")}'}}},
+    }
+    (folder / "cdk.tf.json").write_text(json.dumps(config))
+    return folder
+
+
 def test_the_plan_command_writes_the_artifact_the_gate_seals_and_applies(tmp_path, terraform_bin):
     """``python -m datalake_cdktf.deploy plan`` (what ``make plan`` runs): each stack's folder
     copied with its saved plan, no providers, named in ``stacks`` once however often it
@@ -338,15 +352,7 @@ def test_the_plan_command_writes_the_artifact_the_gate_seals_and_applies(tmp_pat
     the argument that forces its replace, as Terraform reports it."""
     from datalake_cdktf import deploy
 
-    stacks = tmp_path / "cdktf.out" / "stacks"
-    folder = stacks / "etl-sales-dev"
-    (folder / "assets").mkdir(parents=True)
-    (folder / "assets" / "job.py").write_text("print('job')\n")
-    config = {
-        "terraform": {"backend": {"local": {"path": str(tmp_path / "state")}}},
-        "resource": {"terraform_data": {"job": {"triggers_replace": '${filemd5("assets/job.py")}'}}},
-    }
-    (folder / "cdk.tf.json").write_text(json.dumps(config))
+    folder = synthesized_stack(tmp_path)
     out = tmp_path / "plans"
     assert deploy.plan([folder], out) == {"ADD": 1, "CHANGE": 0, "REPLACE": 0, "DESTROY": 0, "DATA_AT_RISK": 0}
     deploy.plan([folder], out)
@@ -397,14 +403,7 @@ def test_the_apply_keeps_the_configuration_it_applied_and_drift_reads_everything
     (bin_folder / "aws").write_text(FAKE_S3)
     (bin_folder / "aws").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_folder}:{os.environ['PATH']}")
-    folder = tmp_path / "cdktf.out" / "stacks" / "etl-sales-dev"
-    (folder / "assets").mkdir(parents=True)
-    (folder / "assets" / "job.py").write_text("print('job')\n")
-    config = {
-        "terraform": {"backend": {"local": {"path": str(tmp_path / "state")}}},
-        "resource": {"terraform_data": {"job": {"triggers_replace": '${filemd5("assets/job.py")}'}}},
-    }
-    (folder / "cdk.tf.json").write_text(json.dumps(config))
+    folder = synthesized_stack(tmp_path)
     location = "s3://artifacts/applied/plans.zip"
     with pytest.raises(GateError, match="no configuration applied yet"):
         gate.fetch_applied(location, tmp_path)
