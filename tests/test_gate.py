@@ -394,8 +394,10 @@ def test_the_apply_keeps_the_configuration_it_applied_and_drift_reads_everything
     tmp_path, terraform_bin, monkeypatch
 ):
     """``apply --keep``: the configuration applied, without saved plans or providers, where
-    ``drift --applied`` reads it; its refresh-only plan of that configuration finds no drift
-    in what was just applied; with nothing kept, drift says so and compares nothing."""
+    ``drift --applied`` reads it; its plan of that configuration finds no drift in what was
+    just applied, and names the resource, action and attribute once the live value differs
+    (here: the state's, as a refresh reads it), and a resource that is gone; with nothing
+    kept, drift says so and compares nothing."""
     from datalake_cdktf import deploy
 
     bin_folder = tmp_path / "bin"
@@ -422,5 +424,13 @@ def test_the_apply_keeps_the_configuration_it_applied_and_drift_reads_everything
     applied = gate.fetch_applied(location, work)
     assert gate.stacks(applied, saved=False) == ["etl-sales-dev"]
     assert gate.drift(applied) == {} and gate.drift(applied, ["etl-sales-dev"]) == {}
+    state = json.loads((tmp_path / "state").read_text())
+    (job,) = state["resources"]
+    job["instances"][0]["attributes"]["triggers_replace"]["value"] = "changed by hand"
+    (tmp_path / "state").write_text(json.dumps(state))
+    assert gate.drift(applied) == {"etl-sales-dev": ["terraform_data.job: delete/create id, triggers_replace"]}
+    state["resources"] = []
+    (tmp_path / "state").write_text(json.dumps(state))
+    assert gate.drift(applied) == {"etl-sales-dev": ["terraform_data.job: gone (the next apply creates it)"]}
     with pytest.raises(GateError, match="datalake-dev: not in the configuration applied"):
         gate.drift(applied, ["datalake-dev"])

@@ -10,7 +10,7 @@ plans, the AWS CLI::
 
     python gate.py seal    --plans plans --out review          # digest, checks, summary
     python gate.py apply   --plans plans --digest <sha256> [--keep s3://<bucket>/applied/plans.zip]
-    python gate.py drift   --applied s3://<bucket>/applied/plans.zip [--stack <name>]...  # live vs state
+    python gate.py drift   --applied s3://<bucket>/applied/plans.zip [--stack <name>]...  # live vs applied
     python gate.py comment --build <the pull request's build id> --project <its project> \\
                            --bucket <artifact bucket> --repository owner/name
     python gate.py digest  --plans plans
@@ -28,10 +28,10 @@ with ``digest``; check it with ``sha256sum -c``).
 - ``apply`` refuses plans whose digest is not the approved one, then applies each stack's
   saved plan as it is: its files, job scripts and packages included; with ``--keep``, it
   then keeps the configuration it applied (the artifact without its saved plans) there.
-- ``drift`` plans each stack of the configuration last applied (``--keep``'s) refresh-only:
-  no code of the repository runs, everything in the state is read back as the provider
-  reads it with that configuration, and it exits 2 when live infrastructure differs from
-  the recorded state.
+- ``drift`` plans each stack of the configuration last applied (``--keep``'s) against what
+  is there now: no code of the repository runs, everything in the state is read back
+  through the provider, and it exits 2, naming each resource, action and attribute, when
+  the next apply would change something (someone changed or deleted it by hand).
 - ``comment`` asks CodeBuild for the pull request's build (its status, pull request,
   artifact and log: nothing the pull request's code wrote but its plans), summarizes its
   plans and puts the summary on the pull request (GitHub), updating the comment it wrote
@@ -396,9 +396,15 @@ def fetch_applied(location: str, into: Path) -> Path:
 
 def drift(plans: Path, only: Iterable[str] = ()) -> dict[str, list[str]]:
     """Per stack of ``plans`` (a configuration applied, ``keep``'s; those in ``only``, if
-    any), a refresh-only plan of everything its state holds: ``{stack: ["<address>:
-    <attributes>", ...]}`` for those that drifted. The provider reads each resource as it
-    does with its configuration."""
+    any), a plan of that configuration against what is there now (every resource read back
+    through the provider): ``{stack: ["<address>: <action> <attributes>", ...]}`` for those
+    the next apply would change.
+
+    Not a refresh-only plan: its ``resource_drift`` lists every difference between what
+    the state recorded and what the provider reads back, which includes differences no
+    apply would act on and no one made by hand: absent tags read back as an empty map, and
+    attributes another resource manages (a role's ``inline_policy``, written by its
+    ``aws_iam_role_policy``; a topic's ``policy``, by its ``aws_sns_topic_policy``)."""
     names = stacks(plans, saved=False)
     missing = sorted(set(only) - set(names))
     if missing:
@@ -407,17 +413,23 @@ def drift(plans: Path, only: Iterable[str] = ()) -> dict[str, list[str]]:
     for name in [n for n in names if not only or n in only]:
         folder = plans / name
         terraform(folder, "init", "-input=false")
-        terraform(folder, "plan", "-input=false", "-lock=false", "-refresh-only", "-out=drift.tfplan")
+        terraform(folder, "plan", "-input=false", "-lock=false", "-out=drift.tfplan")
         plan = json.loads(terraform(folder, "show", "-json", "drift.tfplan").stdout)
-        changes = []
-        for change in plan.get("resource_drift", []):
-            if change.get("mode") == "data":
-                continue
-            attributes = _changed(change["change"]) or ["(deleted)"]
-            changes.append(f"{change['address']}: " + ", ".join(attributes))
+        changes = [
+            f"{change['address']}: {_drifted(change['change'])}"
+            for change in plan.get("resource_changes", [])
+            if change.get("mode") != "data" and change["change"]["actions"] != ["no-op"]
+        ]
         if changes:
             drifted[name] = changes
     return drifted
+
+
+def _drifted(change: dict[str, Any]) -> str:
+    """What the next apply would do to a drifted resource, and to which attributes."""
+    if change.get("before") is None:
+        return "gone (the next apply creates it)"
+    return f"{'/'.join(change['actions'])} " + ", ".join(_changed(change))
 
 
 # Pull-request comments --------------------------------------------------------------------

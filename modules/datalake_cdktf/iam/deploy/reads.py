@@ -1,7 +1,8 @@
 """The configuration-reading twin of a deploy role's permissions: what a refresh reads.
 
-The administrator's drift check plans each stack refresh-only (``datalake_cdktf.gate``),
-so it reads back everything the stack's state holds, and only that: the actions of the
+The administrator's drift check plans each stack's configuration last applied
+(``datalake_cdktf.gate``), so it reads back everything the stack's state holds, and only
+that: the actions of the
 deploy role's permissions that read configuration, on the same resources and conditions.
 It runs no repository code; still nothing here writes, decrypts data or reads a secret's
 value (reading an object is kept only where the deploy role reads its own files, the
