@@ -56,7 +56,7 @@ from datalake_cdktf.plan_summary import MARKER
 from tests.conftest import DEFAULT
 from tests.support import checkov
 from tests.support.emulator import Emulator
-from tests.support.git_host import GitHost
+from tests.support.git_host import GitHost, PullRequest
 from tests.support.iam import AccessModel, iam_action
 from tests.support.pipeline_runner import SERVICE_CALLS, Execution, Runner
 from tests.support.sandbox import ADMINISTRATOR_DEPLOYS, TOKEN_VALUE, Sandbox
@@ -562,33 +562,36 @@ def session_calls(emulator: Emulator, session: str, since: int = 0) -> list:
     return [c for c in emulator.calls[since:] if c.principal == session]
 
 
-def pull_request_workflow(sandbox: Sandbox) -> None:
-    """The pull-request workflow of another team's repository: a branch with a new job and
-    a renamed helper, a pull request against dev's branch. Its webhook starts the `-pr`
-    build (the administrator's), which tests and plans through the read-only plan role, with
-    no secret, and leaves its plans for the comment build; that build's end starts the
-    comment build (the gate), which summarizes the plans and puts the summary on the pull
-    request with this repository's token; a second push updates that comment in place,
-    and a person's comment that looks like the tool's is left as it is. The summary names
-    the stack, the counts and, per change, the attributes (never a value), and calls out the
-    audit table the rename destroys; only the new job's files would be uploaded; every call
-    of the plan went through the plan role and read only; checkov finds nothing in the plan
-    beyond what the accepted lists accept."""
+def pull_request_workflow(sandbox: Sandbox, request: PullRequest) -> None:
+    """The pull request's next push (hostile_pull_request_workflow opened it), once the job
+    changed on dev is applied: the hostile change undone, and what the pull request is for,
+    a new job and a renamed helper. Its webhook starts the `-pr` build (the
+    administrator's), which tests and plans through the read-only plan role, with no
+    secret, and leaves its plans for the comment build; that build's end starts the comment
+    build (the gate), which summarizes the plans and updates the comment it wrote for the
+    first push, in place, with this repository's token; the person's look-alike comment is
+    left as it is. The summary names the stack, the counts and, per change, the attributes
+    (never a value), and calls out the audit table the rename destroys; only the new job's
+    files would be uploaded; every call of the plan went through the plan role and read
+    only; checkov finds nothing in the plan beyond what the accepted lists accept."""
     runner, git, git_api, emulator = sandbox.runner, sandbox.git, sandbox.git_api, sandbox.emulator
     repository = SALES.full_repository_id
     project, commenting = f"{SALES_PIPELINE}-pr", f"{SALES_PIPELINE}-comment"
+    (first,) = [c for c in git_api.comments[(repository, request.number)] if c["user"]["login"] != "a-reviewer"]
     builds, calls = len(runner.builds), len(emulator.calls)
-    git.commit(repository, "returns", returns_job(git), "A returns job", base=DEV.branch)
-    request = git.open_pull_request(repository, "returns", DEV.branch)
-    spoof = git_api.post(repository, request.number, "a-reviewer", f"{MARKER}\nlooks like the tool's")
+    undone = {"Makefile": git.read(repository, DEV.branch, "Makefile"), "pipeline.json": None}
+    git.commit(repository, request.head, {**undone, **returns_job(git)}, "A returns job")
     build = runner.build_of(project, after=builds)
     assert build.status == "SUCCEEDED", f"{build.describe()}: {build.failed_command}\n{build.tail()}"
     comment_build = runner.build_of(commenting, after=builds)
     assert comment_build.status == "SUCCEEDED", comment_build.tail()
 
-    comments = git_api.comments[(repository, request.number)]
-    assert comments[0] == spoof, "a person's comment is never touched"
-    (comment,) = [c for c in comments if c["user"]["login"] == f"datalake-bot-{SALES.name}"]
+    spoof, *tools = git_api.comments[(repository, request.number)]
+    assert spoof["user"]["login"] == "a-reviewer" and "looks like the tool's" in spoof["body"], "never touched"
+    (comment,) = tools
+    assert comment["url"] == first["url"] and comment["user"]["login"] == f"datalake-bot-{SALES.name}", comment
+    patched = [r for r in git_api.requests if r.method == "PATCH"]
+    assert [r.path for r in patched] == [comment["url"].removeprefix(git_api.url)], "updated in place, once"
     summary = comment["body"]
     assert summary.startswith(MARKER) and "etl-sales-dev" in summary and "Data at risk" in summary, summary
     at_risk = summary[summary.index("Data at risk") : summary.index("| stack |")]
@@ -622,16 +625,6 @@ def pull_request_workflow(sandbox: Sandbox) -> None:
         if not checkov.accepted_in_plan(accepted, c["check_id"], "etl-sales-dev", c["resource"])
     ]
     assert not unexpected, "\n".join(unexpected)
-
-    builds = len(runner.builds)
-    script = git.read(repository, "returns", "jobs/returns_conformed.py") + "\n# reviewed: second push\n"
-    git.commit(repository, "returns", {"jobs/returns_conformed.py": script}, "Review: a second push")
-    again = runner.build_of(commenting, after=builds)
-    assert again.status == "SUCCEEDED", again.tail()
-    (updated,) = [c for c in git_api.comments[(repository, request.number)] if c["user"]["login"] != "a-reviewer"]
-    assert updated["url"] == comment["url"] and updated["body"].startswith(MARKER)
-    patched = [r for r in git_api.requests if r.method == "PATCH"]
-    assert [r.path for r in patched] == [comment["url"].removeprefix(git_api.url)], "updated in place, once"
 
 
 REACHING = (
@@ -712,27 +705,33 @@ def refused_reaches(sandbox: Sandbox, model: AccessModel, build, since: int) -> 
         assert secret not in printed, secret
 
 
-def hostile_pull_request_workflow(sandbox: Sandbox, model: AccessModel) -> None:
-    """A pull request whose Makefile's tests print their environment and reach for the
-    comment token, the deploy role, the approval API, the pipeline and the apply build
-    (REACHING): the build has no secret and no credential that can write, each reach is
-    refused, nothing changes, and the comment (the gate's, with this repository's token)
-    is still posted."""
-    runner, git, git_api, emulator = sandbox.runner, sandbox.git, sandbox.git_api, sandbox.emulator
+def hostile_pull_request_workflow(sandbox: Sandbox, model: AccessModel) -> PullRequest:
+    """A pull request, branched from dev, whose first push's Makefile prints its environment
+    in the tests and reaches for the comment token, the deploy role, the approval API, the
+    pipeline and the apply build (REACHING); a reviewer posts a comment that looks like the
+    tool's. The build has no secret and no credential that can write, each reach is refused,
+    nothing changes, and the comment (the gate's, with this repository's token) is still
+    posted, beside the reviewer's. Returns the pull request, which pull_request_workflow
+    pushes to next."""
+    runner, git, git_api = sandbox.runner, sandbox.git, sandbox.git_api
     repository = SALES.full_repository_id
     apply_before = runner.client("codebuild", fake=True).batch_get_projects(names=[f"{SALES_PIPELINE}-apply"])
-    builds, calls = len(runner.builds), len(emulator.calls)
-    git.commit(repository, "hostile", reaching(git, SALES, "test"), "Just a test change", base=DEV.branch)
-    request = git.open_pull_request(repository, "hostile", DEV.branch)
+    builds, calls = len(runner.builds), len(sandbox.emulator.calls)
+    git.commit(repository, "returns", reaching(git, SALES, "test"), "Just a test change", base=DEV.branch)
+    request = git.open_pull_request(repository, "returns", DEV.branch)
+    spoof = git_api.post(repository, request.number, "a-reviewer", f"{MARKER}\nlooks like the tool's")
     build = runner.build_of(f"{SALES_PIPELINE}-pr", after=builds)
     assert build.status == "SUCCEEDED", build.tail()
     refused_reaches(sandbox, model, build, calls)
     commented = runner.build_of(f"{SALES_PIPELINE}-comment", after=builds)
     assert commented.status == "SUCCEEDED", commented.tail()
-    (comment,) = git_api.comments[(repository, request.number)]
+    first, comment = git_api.comments[(repository, request.number)]
+    assert first == spoof, "a person's comment is never touched"
+    assert comment["user"]["login"] == f"datalake-bot-{SALES.name}", comment
     assert comment["body"].startswith(MARKER) and "`etl-sales-dev`" in comment["body"], comment["body"]
     apply_after = runner.client("codebuild", fake=True).batch_get_projects(names=[f"{SALES_PIPELINE}-apply"])
     assert apply_after["projects"] == apply_before["projects"], "the apply build is as the administrator made it"
+    return request
 
 
 def keep_build_logs(git: GitHost, days: int) -> dict[str, str]:
@@ -872,10 +871,9 @@ def replace_sealed_plans(sandbox: Sandbox, run: Execution) -> None:
 
 
 def approval_workflow(sandbox: Sandbox, model: AccessModel) -> None:
-    """Approval turned on for dev by a reviewed change to envs/, with a change to the data
-    lake in the same push: that run applies both (dev needs no approval yet) and, its
-    pipeline redefined, CodePipeline ends it once its Apply has ended. Then, on the
-    pipeline with its Approval stage:
+    """Approval turned on for dev by a reviewed change to envs/: that run applies it (dev
+    needs no approval yet) and, its pipeline redefined, CodePipeline ends it once its Apply
+    has ended. Then, on the pipeline with its Approval stage:
 
     - a run waits, its message carrying the counts and the digest of its sealed plans;
     - a hostile commit (REACHING in its plan's recipe) queues behind it: each reach is
@@ -891,13 +889,12 @@ def approval_workflow(sandbox: Sandbox, model: AccessModel) -> None:
     Dev keeps its Approval stage: nothing after this workflow runs its pipeline."""
     runner, git, emulator = sandbox.runner, sandbox.git, sandbox.emulator
     before = access_log_days(emulator)
-    first = sandbox.push(INFRA, with_access_log_days(git, before + 1, approval_required=True), "Dev needs approval")
+    first = sandbox.push(INFRA, with_access_log_days(git, before, approval_required=True), "Dev needs approval")
     first.wait()
     assert [a.stage for a in first.actions] == STAGES and first.actions[-1].status == "Succeeded", first.report()
     assert first.status == "Cancelled", "CodePipeline ends a run whose pipeline was redefined, after its action"
-    assert access_log_days(emulator) == before + 1, "applied: dev needed no approval when this run started"
     stages = runner.client("codepipeline").get_pipeline(name=INFRA_PIPELINE)["pipeline"]["stages"]
-    assert [s["name"] for s in stages] == ["Source", "Test", "Plan", "Seal", "Approval", "Apply"]
+    assert [s["name"] for s in stages] == ["Source", "Test", "Plan", "Seal", "Approval", "Apply"], "applied unapproved"
 
     # Four pushes, one after another's sources are read: each run tests and plans while
     # those before it wait, then waits to enter the Approval stage (QUEUED).
@@ -908,14 +905,14 @@ def approval_workflow(sandbox: Sandbox, model: AccessModel) -> None:
 
     calls = len(emulator.calls)
     makefile = git.read(INFRA.full_repository_id, DEV.branch, "Makefile")
-    rejected = push(with_access_log_days(git, before + 2), "Access logs: 2 more days")
+    rejected = push(with_access_log_days(git, before + 1), "Access logs: 1 more day")
     hostile = push(reaching(git, INFRA, "plan"), "Plan: a small change")
     restored = {"Makefile": makefile, "pipeline.json": None}  # what the hostile commit changed, as it was
     pipeline_change = keep_build_logs(git, 545)  # a change of the pipeline stack alone
     approved = push(
-        {**with_access_log_days(git, before + 4), **restored, **pipeline_change}, "Access logs: 4 more days"
+        {**with_access_log_days(git, before + 3), **restored, **pipeline_change}, "Access logs: 3 more days"
     )
-    stale = push(with_access_log_days(git, before + 5), "Access logs: 5 more days")
+    stale = push(with_access_log_days(git, before + 4), "Access logs: 4 more days")
 
     waiting = rejected.approval()
     digest = rejected.variables["Seal"]["DIGEST"]
@@ -930,14 +927,14 @@ def approval_workflow(sandbox: Sandbox, model: AccessModel) -> None:
     refused_reaches(sandbox, model, hostile.build("Plan"), calls)
     waiting.reject("not now")
     assert rejected.wait().status == "Failed"
-    assert access_log_days(emulator) == before + 1, "rejected: nothing changed"
+    assert access_log_days(emulator) == before, "rejected: nothing changed"
 
     replace_sealed_plans(sandbox, hostile)
     hostile.approval().approve("the reviewer approved these plans")
     assert hostile.wait().status == "Failed"
     refusal = hostile.build("Apply").log.read_text()
     assert f"the approved one {hostile.variables['Seal']['DIGEST']}" in refusal, refusal[-2000:]
-    assert access_log_days(emulator) == before + 1, "a replaced artifact changes nothing"
+    assert access_log_days(emulator) == before, "a replaced artifact changes nothing"
 
     approval = approved.approval()
     stale.reached("Approval")  # planned before the approved run applies
@@ -953,13 +950,13 @@ def approval_workflow(sandbox: Sandbox, model: AccessModel) -> None:
     assert f"applying the plan artifact {approved.variables['Seal']['DIGEST']}" in applied, applied[-2000:]
     assert "Apply complete! Resources: 0 added, 1 changed, 0 destroyed." in applied, applied[-2000:]
     assert len(changes) == 1 and "aws_s3_bucket_lifecycle_configuration.access-logs" in changes[0], changes
-    assert access_log_days(emulator) == before + 4, "exactly the approved plan"
+    assert access_log_days(emulator) == before + 3, "exactly the approved plan"
     assert infra_build_logs(emulator) == {545}, "the pipeline's change, applied with it"
 
     stale.approval().approve("too late")
     assert stale.wait().status == "Failed"
     assert "Saved plan is stale" in stale.build("Apply").log.read_text()
-    assert access_log_days(emulator) == before + 4
+    assert access_log_days(emulator) == before + 3
 
 
 def infra_build_logs(emulator: Emulator) -> set[int]:
@@ -988,19 +985,22 @@ def workflows(deployed, sandbox, model) -> dict[str, concurrent.futures.Future]:
     """The workflows after the first deployment, side by side where they cannot see each
     other. One changed job is pushed first: its run reads the deployment's definitions
     (after the build logs' change) before the approval workflow on the infrastructure
-    pipeline turns approval on. Beside them, the hostile pull request, branched from that
-    job's commit (its plan compares with the recorded state, before or after the job is
-    applied); the pull-request workflow once both have ended (its plan names exactly the
-    new job's changes; one build of a project at a time here); the drift schedule once
-    the job is applied (the retention it changes by hand is refreshed by no plan of the
-    pull requests)."""
+    pipeline turns approval on. Beside them, a pull request's hostile first push, branched
+    from that job's commit (its plan compares with the recorded state, before or after the
+    job is applied); its next push once both have ended (its plan names exactly the new
+    job's changes; one build of a project at a time here); the drift schedule once the job
+    is applied (the retention it changes by hand is refreshed by no plan of the pull
+    request)."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=5) as pool:
         one_job = pool.submit(one_job_workflow, sandbox, push_one_job(sandbox))
         approval = pool.submit(approval_workflow, sandbox, model)
         hostile = pool.submit(hostile_pull_request_workflow, sandbox, model)
-        pull_request = pool.submit(
-            after(hostile, "hostile pull request", after(one_job, "one job", pull_request_workflow)), sandbox
-        )
+
+        def next_push(sandbox: Sandbox) -> None:
+            pull_request_workflow(sandbox, hostile.result())
+
+        after_both = after(hostile, "hostile pull request", after(one_job, "one job", next_push))
+        pull_request = pool.submit(after_both, sandbox)
         drift = pool.submit(after(one_job, "one job", drift_workflow), sandbox)
         yield {
             "one job": one_job,
