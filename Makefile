@@ -76,7 +76,7 @@ $(SYNCED_DEV): | $(PIPENV)
 
 $(NPM_INSTALLED):
 	@scripts/check-prerequisites
-	npm ci --no-audit --no-fund --silent
+	npm ci --include=dev --no-audit --no-fund --silent
 	@touch $@
 	$(if $(NODE_MODULES_CACHE),$(KEEP_NODE_MODULES))
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from tests.support.tools import unavailable
 
@@ -32,3 +35,27 @@ def test_cdktf_synth_writes_the_same_stacks_as_main(stacks, tmp_path):
     assert written == sorted(stacks), written
     for stack_id, stack in stacks.items():
         assert json.loads((output / "stacks" / stack_id / "cdk.tf.json").read_text()) == stack.json, stack_id
+
+
+@pytest.mark.parametrize("checkout", [ROOT, ROOT / "etl-template"], ids=["repository", "etl-template"])
+def test_the_npm_packages_install_whole_under_the_cdktf_cli(checkout, tmp_path):
+    """`cdktf synth` runs cdktf.json's app (make synth, whose setup installs the npm packages
+    when package-lock.json changed) with NODE_ENV=production, under which `npm ci` leaves
+    out the devDependencies: the cdktf CLI itself. The Makefiles' install keeps them."""
+    if not shutil.which("npm"):
+        unavailable("npm is not installed: install Node.js 20 or newer with npm")
+    for name in ("Makefile", "package.json", "package-lock.json"):
+        shutil.copy(checkout / name, tmp_path / name)
+    marker = next(
+        line.split(":", 1)[0]
+        for line in subprocess.run(
+            ["make", "-np"], cwd=tmp_path, capture_output=True, text=True, check=False
+        ).stdout.splitlines()
+        if line.startswith("node_modules/.installed-")
+    )
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "check-prerequisites").symlink_to(ROOT / "scripts" / "check-prerequisites")
+    env = {**os.environ, "NODE_ENV": "production"}
+    result = subprocess.run(["make", marker], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "node_modules" / ".bin" / "cdktf").exists(), "the CLI is a devDependency"
