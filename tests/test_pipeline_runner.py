@@ -28,8 +28,15 @@ def buildspec(*commands: str, **extra) -> str:
     )
 
 
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory) -> Path:
+    """One runtime folder (the runtimes' links and the AWS CLI, ~15 s to install) for every
+    runner of this module."""
+    return tmp_path_factory.mktemp("runtime")
+
+
 @pytest.fixture
-def world(tmp_path):
+def world(tmp_path, runtime):
     with running_emulator(CENTRAL) as emulator:
         iam = emulator.client("iam", CENTRAL)
         trust = {
@@ -50,7 +57,15 @@ def world(tmp_path):
         host = GitHost(tmp_path / "git")
         host.root.mkdir()
         host.create(REPOSITORY, tmp_path / "repo", branch="main")
-        runner = Runner(emulator, host, tmp_path / "runner", account_id=CENTRAL, environment={}, echo=lambda _: None)
+        runner = Runner(
+            emulator,
+            host,
+            tmp_path / "runner",
+            account_id=CENTRAL,
+            environment={},
+            echo=lambda _: None,
+            runtime=runtime,
+        )
         try:
             yield World(emulator, host, runner, role)
         finally:

@@ -323,7 +323,10 @@ class Runner:
         substitutions: dict[str, dict[str, str]] | None = None,
         git_api: str | None = None,
         echo: Callable[[str], None] = print,
+        runtime: Path | None = None,
     ):
+        """``runtime``: where the runtimes and the image's AWS CLI are installed (default:
+        ``workdir/runtime``); runners may share one, which is only ever added to."""
         self.emulator = emulator
         self.host = host
         self.workdir = workdir
@@ -340,7 +343,7 @@ class Runner:
         """Disabled inbound transitions (DisableStageTransition): set when enabled again."""
         self._lock = threading.Lock()
         self._order = 0
-        self._runtime = self._runtime_bin(workdir / "runtime")
+        self._runtime = self._runtime_bin(runtime or workdir / "runtime")
         self._credentials = _CredentialsServer()
         threading.Thread(target=self._credentials.serve_forever, daemon=True).start()
         host.push_listeners.append(self.on_push)
