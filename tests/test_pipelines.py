@@ -143,12 +143,25 @@ def test_the_plan_build_plans_the_pipeline_stack_too_from_the_infrastructure_rep
     env, repo, _, pipeline = case
     sources = next(s for s in pipeline["stage"] if s["name"] == "Source")["action"]
     build = spec(stacks, env, repo, "plan")["phases"]["build"]["commands"]
-    pipeline_plan = f"make pipeline-plan ENV={env.name} REPOSITORY={repo.name} PLANS=$CODEBUILD_SRC_DIR/plans"
-    assert build[0] == f"make plan ENV={env.name} PLANS=$CODEBUILD_SRC_DIR/plans"
-    assert build[-1] == pipeline_plan
     if repo == DEFAULT.repositories.infrastructure:
-        assert [a["name"] for a in sources] == ["Source"] and build == [build[0], pipeline_plan]
+        assert [a["name"] for a in sources] == ["Source"]
+        (command,) = build
+        assert (
+            command == f"make plan pipeline-plan ENV={env.name} PLANS=$CODEBUILD_SRC_DIR/plans REPOSITORY={repo.name}"
+        )
+        dry = subprocess.run(
+            [*command.replace("$CODEBUILD_SRC_DIR", "/tmp").split(), "-n"],
+            cwd=CONFIG_DIR.parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert dry.stdout.count("python main.py") == 1, "one make: the stacks are synthesized once for both plans"
+        assert "--stack datalake-" in dry.stdout and "--stack pipeline-" in dry.stdout, dry.stdout
     else:
+        pipeline_plan = f"make pipeline-plan ENV={env.name} REPOSITORY={repo.name} PLANS=$CODEBUILD_SRC_DIR/plans"
+        assert build[0] == f"make plan ENV={env.name} PLANS=$CODEBUILD_SRC_DIR/plans"
+        assert build[-1] == pipeline_plan
         definitions = next(a for a in sources if a["name"] == "Definitions")
         assert (
             definitions["configuration"]["FullRepositoryId"] == DEFAULT.repositories.infrastructure.full_repository_id

@@ -168,7 +168,8 @@ class Build:
       installs nothing of the repository's and runs the gate (``$GATE``).
     - ``definitions``: commands it then runs in the infrastructure repository's checkout,
       which defines the pipeline (``definitions``, set up first, for an ETL repository's
-      pipeline; in place for the infrastructure repository's).
+      pipeline; in place for the infrastructure repository's, in one ``make`` with the
+      commands, which then synthesizes once).
     - ``trigger``: what starts it (:class:`Trigger`); ``stage``: its stage and action in the
       pipeline's run (``Trigger.PIPELINE`` only, and required), in the table's order;
       ``after_approval``: a person approves the run before it, where the environment
@@ -357,11 +358,13 @@ def buildspec(build: Build, context: BuildContext) -> str:
         ]
         build_phase = [context.render(command) for command in build.commands]
         if build.definitions:
+            definitions = [context.render(command) for command in build.definitions]
             if context.etl:  # the pipeline is defined in the infrastructure repository's checkout
                 venv = f"export PIPENV_CUSTOM_VENV_NAME={build.name}-definitions"  # its own packages
                 build_phase += ["cd $CODEBUILD_SRC_DIR_definitions", venv, _node_modules(f"{build.name}-definitions")]
-                build_phase += ["make setup"]
-            build_phase += [context.render(command) for command in build.definitions]
+                build_phase += ["make setup", *definitions]
+            else:  # the same checkout: one make, which synthesizes once for both
+                build_phase = [_one_make([*build_phase, *definitions])]
     env: dict = {"shell": "bash", "variables": variables}
     if build.exported_variables:
         env["exported-variables"] = list(build.exported_variables)
@@ -380,6 +383,24 @@ def buildspec(build: Build, context: BuildContext) -> str:
     if build.artifacts:
         spec["artifacts"] = {"files": list(build.artifacts)}
     return json.dumps(spec, indent=2) + "\n"  # JSON is YAML; the buildspec is plain text in the plan
+
+
+def _one_make(commands: list[str]) -> str:
+    """``make a X=1`` and ``make b X=1 Y=2`` as ``make a b X=1 Y=2``: make brings a target
+    both need (the synth) up to date once, then makes the goals in order."""
+    goals: list[str] = []
+    variables: dict[str, str] = {}
+    for command in commands:
+        first, *words = command.split()
+        if first != "make":
+            raise ValueError(f"not a make command: {command!r}")
+        for word in words:
+            name, assigned, value = word.partition("=")
+            if not assigned:
+                goals.append(word)
+            elif variables.setdefault(name, value) != value:
+                raise ValueError(f"{name} is {variables[name]!r} in one command and {value!r} in another")
+    return " ".join(["make", *goals, *(f"{name}={value}" for name, value in variables.items())])
 
 
 def _node_modules(name: str) -> str:
