@@ -641,9 +641,10 @@ failure): it prints its environment and reaches for the comment token, the deplo
 the approval, its pipeline's definition and the apply build."""
 
 
-def reaching(git: GitHost, repository, target: str) -> dict[str, str]:
-    """The repository's Makefile with ``target``'s recipe starting with REACHING, and the
-    pipeline definition it would put in place of its own (no Approval stage)."""
+def reaching(git: GitHost, repository, target: str, *, instead: bool = False) -> dict[str, str]:
+    """The repository's Makefile with ``target``'s recipe starting with REACHING (``instead``:
+    REACHING is all it runs), and the pipeline definition it would put in place of its own
+    (no Approval stage)."""
     pipeline = DEFAULT.label(DEV).name(repository.name)
     values = {"token": repository.pull_request_token, "deploy": DEFAULT.deploy_role_arn(DEV, repository)}
     lines = "".join(f"\t{line.format(pipeline=pipeline, **values)}\n" for line in REACHING)
@@ -651,6 +652,8 @@ def reaching(git: GitHost, repository, target: str) -> dict[str, str]:
     head, found, rest = makefile.partition(f"\n{target}:")
     assert found, f"no {target} target in {repository.name}'s Makefile"
     first, _, body = rest.partition("\n")
+    if instead:
+        body = body[body.index("\n\n") :]  # the recipe's lines end at the first blank line
     definition = {
         "name": pipeline,
         "roleArn": f"arn:aws:iam::{CENTRAL}:role/{DEFAULT.label(DEV).codepipeline_role(repository.name)}",
@@ -706,8 +709,8 @@ def refused_reaches(sandbox: Sandbox, model: AccessModel, build, since: int) -> 
 
 
 def hostile_pull_request_workflow(sandbox: Sandbox, model: AccessModel) -> PullRequest:
-    """A pull request, branched from dev, whose first push's Makefile prints its environment
-    in the tests and reaches for the comment token, the deploy role, the approval API, the
+    """A pull request, branched from dev, whose first push's Makefile runs, in place of the
+    tests, what prints the environment and reaches for the comment token, the deploy role, the approval API, the
     pipeline and the apply build (REACHING); a reviewer posts a comment that looks like the
     tool's. The build has no secret and no credential that can write, each reach is refused,
     nothing changes, and the comment (the gate's, with this repository's token) is still
@@ -717,7 +720,7 @@ def hostile_pull_request_workflow(sandbox: Sandbox, model: AccessModel) -> PullR
     repository = SALES.full_repository_id
     apply_before = runner.client("codebuild", fake=True).batch_get_projects(names=[f"{SALES_PIPELINE}-apply"])
     builds, calls = len(runner.builds), len(sandbox.emulator.calls)
-    git.commit(repository, "returns", reaching(git, SALES, "test"), "Just a test change", base=DEV.branch)
+    git.commit(repository, "returns", reaching(git, SALES, "test", instead=True), "Just a test change", base=DEV.branch)
     request = git.open_pull_request(repository, "returns", DEV.branch)
     spoof = git_api.post(repository, request.number, "a-reviewer", f"{MARKER}\nlooks like the tool's")
     build = runner.build_of(f"{SALES_PIPELINE}-pr", after=builds)
