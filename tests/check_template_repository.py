@@ -135,6 +135,9 @@ def workplace(tmp_path_factory):
             DATALAKE_INDEX_URL=index,
             DATALAKE_DEPLOYMENT=str(deployment),
             CHECKPOINT_DISABLE=exports["CHECKPOINT_DISABLE"],
+            # A shell as servers often have it, and as `cdktf synth` runs its app: `npm ci`
+            # then leaves out the devDependencies unless told otherwise (the cdktf CLI is one).
+            NODE_ENV="production",
         )
         print(f"\nthe template as a repository of its own: {copy} (index {index}, library {dist.version})", flush=True)
         yield Workplace(copy, env, logs, index, dist)
@@ -222,6 +225,7 @@ def test_make_synth_writes_a_stack_for_every_environment(workplace, outputs):
 
 def test_the_cdktf_cli_synthesizes_the_same_stacks(workplace, outputs):
     copy, logs = workplace.copy, workplace.logs
+    assert (copy / "node_modules" / ".bin" / "cdktf").exists(), "installed with NODE_ENV=production too"
     cli = copy / "cdktf.out" / "stacks"
     assert sorted(p.name for p in cli.iterdir()) == STACKS
     for stack in STACKS:
