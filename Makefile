@@ -86,9 +86,9 @@ synth: setup
 
 ## test: the whole test suite, in three parts side by side, each part's output shown when it
 ## ends: the repository's tests (unit, terraform validate, checkov, IAM lint), the template
-## ETL repository's own tests (etl-template/: local Spark, moto) and `make e2e`, which
-## mostly waits on the emulator and the provider's polls. Fails if any part fails. The e2e
-## is the longest part, so the other two yield the CPU to it (nice).
+## ETL repository's own tests (etl-template/: local Spark, moto) and `make e2e`. Fails if any
+## part fails. The e2e is the longest part and its builds keep the cores busy, so the other
+## two yield the CPU to it (nice).
 test: setup-dev
 	@$(MAKE) --no-print-directory --keep-going --jobs=3 --output-sync=target NICE="nice -n 10" \
 		test-repository test-template e2e
