@@ -2,8 +2,8 @@
 
 The administrator's drift check plans each stack's configuration last applied
 (``datalake_cdktf.gate``), so it reads back everything the stack's state holds, and only
-that: the actions of the
-deploy role's permissions that read configuration, on the same resources and conditions.
+that: the actions of the deploy role's permissions that read configuration, on the same
+resources and conditions.
 It runs no repository code; still nothing here writes, decrypts data or reads a secret's
 value (reading an object is kept only where the deploy role reads its own files, the
 repository's scripts and packages: the refresh of an ``aws_s3_object`` asks HeadObject).
