@@ -40,6 +40,7 @@ import fnmatch
 import io
 import json
 import re
+import resource
 import shutil
 import subprocess
 import time
@@ -94,6 +95,10 @@ def sandbox(tmp_path_factory, model):
     with Sandbox(tmp_path_factory.mktemp("sandbox")) as running:
         running.emulator.authorize(model.authorizer())
         yield running
+        own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+        print(f"\n{own.ru_utime + own.ru_stime:8.0f} s CPU in this process (the emulator, the runner)")
+        print(f"{children.ru_utime + children.ru_stime:8.0f} s CPU in the commands it ran, the builds' among them")
+        print(running.runner.cpu_report())
 
 
 @pytest.fixture(scope="module")

@@ -148,6 +148,8 @@ class BuildResult:
     variables: dict[str, str]
     outputs: dict[str, Path]
     peak_rss_mb: float
+    cpu_seconds: float
+    """User and system CPU time of its commands (what a busy machine shares out)."""
     folder: Path
     """The build's primary source folder (CODEBUILD_SRC_DIR), as the build left it."""
     started: float
@@ -166,7 +168,10 @@ class BuildResult:
 
     def describe(self) -> str:
         phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.phases.items())
-        return f"{self.project} #{self.number}: {self.status} ({phases}; peak {self.peak_rss_mb:.0f} MB)"
+        return (
+            f"{self.project} #{self.number}: {self.status} ({phases}; "
+            f"cpu {self.cpu_seconds:.0f} s, peak {self.peak_rss_mb:.0f} MB)"
+        )
 
 
 @dataclass
@@ -446,6 +451,16 @@ class Runner:
             time.sleep(0.05)
         return self.executions[execution_id]
 
+    def cpu_report(self) -> str:
+        """The CPU seconds of every build so far, by project, the most first."""
+        by_project: dict[str, list[float]] = {}
+        for build in self.builds:
+            by_project.setdefault(build.project, []).append(build.cpu_seconds)
+        lines = [f"{sum(b.cpu_seconds for b in self.builds):8.0f} s CPU in {len(self.builds)} builds"]
+        for project, seconds in sorted(by_project.items(), key=lambda item: -sum(item[1])):
+            lines.append(f"{sum(seconds):8.0f} s  {project} ({len(seconds)} builds)")
+        return "\n".join(lines)
+
     def disable_transition(self, pipeline: str, stage: str) -> None:
         """DisableStageTransition (inbound): executions wait before entering ``stage``."""
         self._transitions.setdefault((pipeline, stage), threading.Event())
@@ -697,7 +712,7 @@ class Runner:
         log = self.workdir / "logs" / f"{project_name}-{number}.log"
         self._restore_cache(project_name, home)
         try:
-            phases, failed, exported, peak = self._run_phases(spec, env, sources[0][1], log, project)
+            phases, failed, exported, peak, cpu = self._run_phases(spec, env, sources[0][1], log, project)
         finally:
             self._credentials.revoke(env["AWS_CONTAINER_CREDENTIALS_FULL_URI"])
         status = "SUCCEEDED" if failed is None else "FAILED"
@@ -723,6 +738,7 @@ class Runner:
             {name: exported.get(name, "") for name in wanted},
             produced,
             peak,
+            cpu,
             sources[0][1],
             started,
             time.monotonic(),
@@ -894,9 +910,10 @@ class Runner:
 
     def _run_phases(
         self, spec: dict, env: dict[str, str], src: Path, log: Path, project: dict
-    ) -> tuple[dict[str, float], str | None, dict[str, str], float]:
+    ) -> tuple[dict[str, float], str | None, dict[str, str], float, float]:
         """Every phase's commands in one shell (buildspec 0.2): seconds per phase, the
-        command that failed (None), the variables at the end, the peak memory (MB)."""
+        command that failed (None), the variables at the end, the peak memory (MB), the
+        CPU seconds."""
         log.parent.mkdir(parents=True, exist_ok=True)
         marks, final = log.with_suffix(".marks"), log.with_suffix(".env")
         commands: list[tuple[str, str]] = []
@@ -924,7 +941,7 @@ class Runner:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-            peak = _watch_memory(process, timeout)
+            peak, cpu = _watch(process, timeout)
         ended = time.time()
         records = [line.split() for line in marks.read_text().splitlines()] if marks.exists() else []
         started_commands = [(r[0], int(r[1]), float(r[2])) for r in records if r[0] in PHASES]
@@ -943,7 +960,7 @@ class Runner:
                 name, _, value = entry.decode(errors="replace").partition("=")
                 exported[name] = value
         final.unlink(missing_ok=True)  # the variables may hold secrets: they are not kept
-        return phases, failed, exported, peak
+        return phases, failed, exported, peak, cpu
 
     def _output_artifact(self, spec: dict, src: Path, name: str, session: Any, store: str, execution: Execution) -> str:
         """The run's artifact ``name`` in the artifact store, written as the build's role: its key."""
@@ -1245,17 +1262,21 @@ def _unzip(body: bytes, folder: Path) -> None:
                 path.chmod(mode & 0o777)
 
 
-def _watch_memory(process: subprocess.Popen, timeout: float) -> float:
-    """Wait for ``process`` (killed after ``timeout`` s); the peak summed RSS of its
-    process group, sampled every half second, in MB."""
+def _watch(process: subprocess.Popen, timeout: float) -> tuple[float, float]:
+    """Wait for ``process`` (killed after ``timeout`` s): the peak summed RSS of its
+    process group, sampled every half second, in MB; the CPU seconds (user and system)
+    of it and of every descendant it waited for, as the kernel counts them."""
     deadline = time.monotonic() + timeout
     peak = 0
     page = os.sysconf("SC_PAGE_SIZE")
-    while process.poll() is None:
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            return peak / 2**20, usage.ru_utime + usage.ru_stime
         if time.monotonic() > deadline:
             os.killpg(process.pid, 9)
-            process.wait()
-            break
+            deadline = float("inf")  # reaped on the next turn
         total = 0
         for entry in os.scandir("/proc"):
             if not entry.name.isdigit():
@@ -1268,4 +1289,3 @@ def _watch_memory(process: subprocess.Popen, timeout: float) -> float:
                 continue
         peak = max(peak, total)
         time.sleep(0.5)
-    return peak / 2**20
