@@ -10,6 +10,10 @@ other work on a shared machine spreads over all of them. Wall time is measured a
 the whole process; peak RSS is the peak of the summed resident memory of the process
 tree (Python and the Node.js jsii kernel), sampled every 10 ms from /proc.
 
+Cases that name ``same_output_as`` another must write the same files (the lazy and the
+eager synth: a ratio of two runs is worth something only when they did the same work);
+the run stops, naming the first file that differs, if they do not.
+
 Prints a Markdown table and writes it, with the date, machine and command, to
 benchmarks/results.md (or --output).
 """
@@ -17,6 +21,7 @@ benchmarks/results.md (or --output).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import os
 import platform
@@ -41,8 +46,12 @@ class Case:
     name: str
     command: list[str]
     env: dict[str, str] = field(default_factory=dict)
+    same_output_as: str | None = None
+    """Another case (by name) whose files this one must write, byte for byte."""
     walls: list[float] = field(default_factory=list)
     peaks: list[int] = field(default_factory=list)
+    output: dict[str, str] = field(default_factory=dict)
+    """What the last run wrote under cdktf.out/: SHA-256 by relative path."""
 
 
 def _children(pid: int) -> list[int]:
@@ -104,10 +113,29 @@ def measure(case: Case) -> None:
         wall = time.perf_counter() - start
         done.set()
         sampler.join()
+        written = Path(cwd, "cdktf.out")
+        case.output = {
+            path.relative_to(written).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(written.rglob("*"))
+            if path.is_file()
+        }
     if process.returncode != 0:
         raise SystemExit(f"{case.name} failed ({process.returncode}):\n{stderr[-2000:]}")
     case.walls.append(wall)
     case.peaks.append(peak)
+
+
+def check_same_output(case: Case, other: Case) -> None:
+    """Stops the run unless ``case`` wrote exactly the files ``other`` wrote."""
+    if not case.output:
+        raise SystemExit(f"{case.name} wrote nothing under cdktf.out/")
+    differing = sorted(
+        path for path in case.output.keys() | other.output.keys() if case.output.get(path) != other.output.get(path)
+    )
+    if differing:
+        raise SystemExit(
+            f"{case.name} and {other.name} wrote different files ({len(differing)}), the first: {differing[0]}"
+        )
 
 
 def machine() -> str:
@@ -141,7 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     main_py, floor_py = str(ROOT / "main.py"), str(ROOT / "benchmarks" / "floor.py")
     cases = [
         Case("default synth (lazy bindings)", [PYTHON, main_py]),
-        Case("default synth (eager bindings, stock CDKTF)", [PYTHON, main_py], {"DATALAKE_EAGER_BINDINGS": "1"}),
+        Case(
+            "default synth (eager bindings, stock CDKTF)",
+            [PYTHON, main_py],
+            {"DATALAKE_EAGER_BINDINGS": "1"},
+            same_output_as="default synth (lazy bindings)",
+        ),
         Case("floor: load the CDKTF and provider assemblies only", [PYTHON, floor_py]),
         Case(
             "stock floor: the same with the stock jsii kernel (all provider modules compiled)",
@@ -170,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
                 continue  # ~1 minute each: once per run is enough
             print(f"[{repetition + 1}/{repetitions}] {case.name} ...", file=sys.stderr, flush=True)
             measure(case)
+    for case in cases:
+        if case.same_output_as:
+            check_same_output(case, next(c for c in cases if c.name == case.same_output_as))
 
     report = render(cases, scaling, repetitions, argv)
     print(report)
@@ -204,6 +240,11 @@ def render(cases: list[Case], scaling: dict[int, Case], repetitions: int, argv: 
     lazy, eager, floor, stock_floor = (statistics.median(case.walls) for case in cases[:4])
     lines += [
         "",
+        *(
+            f"- {case.name} wrote the same {len(case.output)} files as {case.same_output_as}, byte for byte"
+            for case in cases
+            if case.same_output_as
+        ),
         f"- lazy vs eager default synth: **{eager / lazy:.1f}x** faster (ratio of medians, same run)",
         f"- default synth vs the floor: **{lazy / floor:.2f}x** the time of only loading the assemblies",
         f"- default synth vs the stock floor: **{lazy / stock_floor:.2f}x** the time of only loading them "

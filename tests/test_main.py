@@ -60,18 +60,6 @@ def test_nothing_is_printed_on_stderr(lazy_run):
     assert result.stderr.strip() == "", result.stderr
 
 
-def test_lazy_and_eager_bindings_synthesize_identical_files(lazy_run, tmp_path):
-    """engine.aws loads one binding module at a time; the output must not change."""
-    lazy_dir, _ = lazy_run
-    eager = run_main(tmp_path, DATALAKE_EAGER_BINDINGS="1")
-    assert eager.returncode == 0, eager.stderr
-    lazy_files = sorted(p.relative_to(lazy_dir) for p in (lazy_dir / "cdktf.out").rglob("*") if p.is_file())
-    eager_files = sorted(p.relative_to(tmp_path) for p in (tmp_path / "cdktf.out").rglob("*") if p.is_file())
-    assert lazy_files == eager_files
-    for relative in lazy_files:
-        assert (lazy_dir / relative).read_bytes() == (tmp_path / relative).read_bytes(), relative
-
-
 def test_a_bad_config_exits_2_with_one_readable_message_and_synthesizes_nothing(tmp_path):
     bad = tmp_path / "envs"
     shutil.copytree(ENVS, bad, ignore=shutil.ignore_patterns("*.py", "__pycache__", "schema"))
