@@ -19,8 +19,11 @@ export PIPENV_IGNORE_VIRTUALENVS := 1
 export PIPENV_VERBOSITY := -1
 export CHECKPOINT_DISABLE := 1
 
-# Python commands run with jsii pointed at the pinned Node.js 22 (scripts/with-pinned-node).
-RUN := scripts/with-pinned-node $(PIPENV) run
+# Python commands run in the virtual environment as `pipenv run` runs them (its bin/ first
+# on PATH, VIRTUAL_ENV set) without pipenv's start-up, ~2 s of CPU per command (a build
+# runs several), and with jsii pointed at the pinned Node.js 22 (scripts/with-pinned-node).
+IN_VENV = env VIRTUAL_ENV="$(abspath $(VENV))" PATH="$(abspath $(VENV))/bin:$$PATH"
+RUN := scripts/with-pinned-node $(IN_VENV)
 
 .PHONY: setup setup-dev synth test test-repository test-template e2e schema format bench bench-quick clean plan pipeline-plan apply
 
@@ -126,12 +129,12 @@ apply: setup
 
 ## schema: rewrite envs/schema/*.json from the config model
 schema: setup-dev
-	$(PIPENV) run python -m datalake_cdktf.config.schema
+	$(RUN) python -m datalake_cdktf.config.schema
 
 ## format: apply ruff's fixes and formatting (the test suite checks both)
 format: setup-dev
-	$(PIPENV) run ruff check --fix .
-	$(PIPENV) run ruff format .
+	$(IN_VENV) ruff check --fix .
+	$(IN_VENV) ruff format .
 
 ## bench: measure synth time and memory (writes benchmarks/results.md; ~5 minutes)
 bench: setup-dev
