@@ -70,6 +70,8 @@ INFRA = DEFAULT.repositories.infrastructure
 PIPELINES = {naming.pipeline_stack_id(r.name, "dev"): r for r in (INFRA, SALES)}
 """Each repository's dev pipeline stack: applied first by an administrator, then by its own apply."""
 STAGES = ["Source", "Test", "Plan", "Seal", "Apply"]
+APPROVED_STAGES = ["Source", "Test", "Plan", "Seal", "Approval", "Apply"]
+"""The stages with dev's approval required (turned on by the run after the first)."""
 """A dev run's stages (no approval in dev)."""
 ORDER = ("central-bootstrap", "bootstrap-dev", *PIPELINES, "datalake-dev", "etl-sales-dev")
 STEPS = ("deploy", "plan")
@@ -198,9 +200,8 @@ def deployed(sandbox, terraform, tmp_path_factory) -> Deployment:
         runs["datalake-dev"].wait()
         runner.enable_transition(SALES_PIPELINE, "Plan")
         if runs["datalake-dev"].status == "Succeeded":  # the next change, beside the sales run's end
-            deployment.runs["build logs"] = sandbox.push(
-                INFRA, keep_build_logs(sandbox.git, 400), "Keep build logs 400 days"
-            )
+            changes = {**keep_build_logs(sandbox.git, 400), **dev_config(sandbox.git, approval_required=True)}
+            deployment.runs["build logs"] = sandbox.push(INFRA, changes, "Keep build logs 400 days; dev needs approval")
         runs["etl-sales-dev"].wait()
         for stack_id, run in runs.items():
             deployment.timings.append((f"push, then the run of {run.pipeline}", run.ended - run.started))
@@ -311,7 +312,8 @@ def test_each_repository_has_its_dev_pipeline_in_the_central_account(deployed, e
     pipeline = emulator.client("codepipeline", CENTRAL).get_pipeline(name=f"datalake-dev-{repository.name}")["pipeline"]
     assert pipeline["roleArn"] == f"arn:aws:iam::{CENTRAL}:role/datalake-dev-{repository.name}-codepipeline"
     assert pipeline["pipelineType"] == "V2" and pipeline["executionMode"] in ("QUEUED", "SUPERSEDED")
-    assert [s["name"] for s in pipeline["stages"]] == STAGES
+    # the infrastructure pipeline's run after its first turned dev's approval on (deployed)
+    assert [s["name"] for s in pipeline["stages"]] == (APPROVED_STAGES if repository == INFRA else STAGES)
     (trigger,) = pipeline["triggers"]
     assert [p["branches"]["includes"] for p in trigger["gitConfiguration"]["push"]] == [[DEV.branch]]
     assert pipeline["artifactStore"]["location"] == f"datalake-dev-{repository.name}-ci-{CENTRAL}"
@@ -750,16 +752,21 @@ def keep_build_logs(git: GitHost, days: int) -> dict[str, str]:
 
 
 def test_a_change_to_the_pipelines_config_is_applied_by_the_runs_apply(deployed, emulator):
-    """A reviewed change to envs/ (build logs kept 400 days, not 365), pushed to the
-    infrastructure repository as soon as the data lake was deployed: that run plans
-    pipeline-<infra>-dev with the rest and its Apply applies it (the log groups of the
-    pipeline's own builds change, the pipeline's definition does not, so the run ends
-    Succeeded); the administrator's builds keep theirs until bootstrap-dev is applied
-    again; the sales pipeline's change on its own next run."""
-    run = deployed.runs["build logs"].succeeded()
-    assert [a.stage for a in run.actions] == STAGES, run.report()
+    """A reviewed change to envs/ (build logs kept 400 days, not 365; dev needs approval),
+    pushed to the infrastructure repository as soon as the data lake was deployed: that run
+    plans pipeline-<infra>-dev with the rest and its Apply applies it, unapproved (dev
+    needed no approval yet): the log groups of the pipeline's own builds change, and so
+    does its definition (an Approval stage before Apply), so CodePipeline ends the run once
+    its Apply has ended (Cancelled). The administrator's builds keep their log groups until
+    bootstrap-dev is applied again; the sales pipeline changes on its own next run."""
+    run = deployed.runs["build logs"].wait()
+    assert [a.stage for a in run.actions] == STAGES and run.actions[-1].status == "Succeeded", run.report()
+    assert run.status == "Cancelled", "CodePipeline ends a run whose pipeline was redefined, after its action"
     summary = (run.build("Seal").folder / "review" / "summary.md").read_text()
     assert "`pipeline-datalake-infra-dev`" in summary and "`retention_in_days`" in summary, summary
+    assert "`stage`" in summary, summary  # the pipeline's stages
+    stages = emulator.client("codepipeline", CENTRAL).get_pipeline(name=INFRA_PIPELINE)["pipeline"]["stages"]
+    assert [s["name"] for s in stages] == APPROVED_STAGES, "applied unapproved, then approval required"
     logs = emulator.client("logs", CENTRAL)
     groups = {
         g["logGroupName"].rsplit("-", 1)[1]: g["retentionInDays"]
@@ -784,11 +791,14 @@ def one_job_workflow(sandbox: Sandbox, pushed: tuple[Execution, str]) -> None:
     """The run of push_one_job plans exactly one change (that script's object), the seal's
     summary names it and its changed attributes, and the apply applies it; the object in
     the assets bucket then holds the new script. Its Apply also applied its pipeline stack's
-    change from the config changed before (the build logs' retention). Its Test build
-    installed nothing: the project's cache holds what the same lock files install."""
+    change from the config changed before (the build logs' retention, dev's approval): its
+    pipeline redefined, the run ends Cancelled after its Apply. Its Test build installed
+    nothing: the project's cache holds what the same lock files install."""
     emulator = sandbox.emulator
     run, script = pushed
-    run.succeeded()
+    run.wait()
+    assert [a.stage for a in run.actions] == ["Source", "Source", *STAGES[1:]], run.report()
+    assert all(a.status == "Succeeded" for a in run.actions) and run.status == "Cancelled", run.report()
     installed = run.build("Test").log.read_text()
     assert "pipenv sync" not in installed and "npm ci" not in installed, installed[:3000]
     plan = shown(sandbox, run.build("Apply").folder / "plans" / "etl-sales-dev")
@@ -798,8 +808,8 @@ def one_job_workflow(sandbox: Sandbox, pushed: tuple[Execution, str]) -> None:
     after = obj["change"]["after"]
     assert "/daily-sales/" in after["key"], after
     summary = (run.build("Seal").folder / "review" / "summary.md").read_text()
-    headline = "### Terraform plan: 0 to add, 3 to change, 0 to replace, 0 to destroy in 2 stacks"
-    assert summary.splitlines()[1] == headline, summary  # the object, and the two log groups of its own builds
+    headline = "### Terraform plan: 0 to add, 4 to change, 0 to replace, 0 to destroy in 2 stacks"
+    assert summary.splitlines()[1] == headline, summary  # the object; its own builds' two log groups, its pipeline
     (line,) = [line for line in summary.splitlines() if line.startswith(f"- change `{obj['address']}`: ")]
     assert "`source`" in line and after["key"] not in summary, line  # names, never values
     body = emulator.client("s3", DEV.account_id).get_object(Bucket=after["bucket"], Key=after["key"])["Body"].read()
@@ -844,13 +854,20 @@ def drift_workflow(sandbox: Sandbox) -> None:
     assert "retention_in_days" in log, drifted.tail()
 
 
-def with_access_log_days(git: GitHost, days: int, **changes) -> dict[str, str]:
+def dev_config(git: GitHost, **changes) -> dict[str, str]:
+    """envs/environments/dev.yaml with ``changes`` (top-level fields)."""
+    path = "envs/environments/dev.yaml"
+    config = yaml.safe_load(git.read(INFRA.full_repository_id, DEV.branch, path))
+    config.update(changes)
+    return {path: yaml.safe_dump(config, sort_keys=False)}
+
+
+def with_access_log_days(git: GitHost, days: int) -> dict[str, str]:
     """envs/environments/dev.yaml with dev's access logs kept ``days`` days (one lifecycle
-    rule of one bucket of datalake-dev changes) and any other ``changes``."""
+    rule of one bucket of datalake-dev changes)."""
     path = "envs/environments/dev.yaml"
     config = yaml.safe_load(git.read(INFRA.full_repository_id, DEV.branch, path))
     config["retention"]["access_log_days"] = days
-    config.update(changes)
     return {path: yaml.safe_dump(config, sort_keys=False)}
 
 
@@ -879,9 +896,8 @@ def replace_sealed_plans(sandbox: Sandbox, run: Execution) -> None:
 
 
 def approval_workflow(sandbox: Sandbox, model: AccessModel) -> None:
-    """Approval turned on for dev by a reviewed change to envs/: that run applies it (dev
-    needs no approval yet) and, its pipeline redefined, CodePipeline ends it once its Apply
-    has ended. Then, on the pipeline with its Approval stage:
+    """On the infrastructure pipeline with its Approval stage (dev's approval turned on by
+    the run after the first, test_a_change_to_the_pipelines_config_is_applied_by_the_runs_apply):
 
     - a run waits, its message carrying the counts and the digest of its sealed plans;
     - a hostile commit (REACHING in its plan's recipe) queues behind it: each reach is
@@ -897,12 +913,8 @@ def approval_workflow(sandbox: Sandbox, model: AccessModel) -> None:
     Dev keeps its Approval stage: nothing after this workflow runs its pipeline."""
     runner, git, emulator = sandbox.runner, sandbox.git, sandbox.emulator
     before = access_log_days(emulator)
-    first = sandbox.push(INFRA, with_access_log_days(git, before, approval_required=True), "Dev needs approval")
-    first.wait()
-    assert [a.stage for a in first.actions] == STAGES and first.actions[-1].status == "Succeeded", first.report()
-    assert first.status == "Cancelled", "CodePipeline ends a run whose pipeline was redefined, after its action"
     stages = runner.client("codepipeline").get_pipeline(name=INFRA_PIPELINE)["pipeline"]["stages"]
-    assert [s["name"] for s in stages] == ["Source", "Test", "Plan", "Seal", "Approval", "Apply"], "applied unapproved"
+    assert [s["name"] for s in stages] == APPROVED_STAGES
 
     # Four pushes, one after another's sources are read: each run tests and plans while
     # those before it wait, then waits to enter the Approval stage (QUEUED).
@@ -991,9 +1003,9 @@ def after(dependency: concurrent.futures.Future, name: str, workflow):
 @pytest.fixture(scope="module")
 def workflows(deployed, sandbox, model) -> dict[str, concurrent.futures.Future]:
     """The workflows after the first deployment, side by side where they cannot see each
-    other. One changed job is pushed first: its run reads the deployment's definitions
-    (after the build logs' change) before the approval workflow on the infrastructure
-    pipeline turns approval on. Beside them, a pull request's hostile first push, branched
+    other. One changed job is pushed first, then the approval workflow's pushes to the
+    infrastructure repository (its pipeline's stages are its own). Beside them, a pull
+    request's hostile first push, branched
     from that job's commit (its plan compares with the recorded state, before or after the
     job is applied); its next push once both have ended (its plan names exactly the new
     job's changes; one build of a project at a time here); the drift schedule once the job
