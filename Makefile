@@ -13,8 +13,11 @@ VENV := $(if $(filter 1 true,$(PIPENV_VENV_IN_PROJECT)),.venv,$(WORKON_HOME)/$(P
 
 # pip compiles every module it installs; the provider bindings alone are ~2,100 modules,
 # most never imported: Python compiles those it imports, once (pip's --no-compile; half
-# of a cold `make setup`'s time, benchmarks/install.py).
+# of a cold `make setup`'s time, benchmarks/install.py). Once: a machine that tells
+# Python not to write bytecode (PYTHONDONTWRITEBYTECODE) would have every process compile
+# them again.
 export PIP_COMPILE ?= 0
+unexport PYTHONDONTWRITEBYTECODE
 export PIPENV_IGNORE_VIRTUALENVS := 1
 export PIPENV_VERBOSITY := -1
 export CHECKPOINT_DISABLE := 1
