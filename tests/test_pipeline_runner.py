@@ -210,6 +210,22 @@ def test_a_failing_command_fails_its_stage_and_names_the_command(world):
     assert "No such file or directory" in report, report
 
 
+def test_a_builds_cpu_is_what_its_commands_and_their_children_spent_not_its_wall_time(world):
+    busy = 'python3 -c "import time; end = time.process_time() + 1.5\nwhile time.process_time() < end: pass"'
+    world.project("app-busy", buildspec(f"sh -c '{busy}'"))
+    world.project("app-idle", buildspec("sleep 2"))
+    world.pipeline([build_stage("Busy", "app-busy"), build_stage("Idle", "app-idle")])
+    world.host.commit(REPOSITORY, "main", {"x": "1"}, "x")
+    (execution,) = world.runner.executions_of("app")
+    execution.succeeded()
+    busy_build, idle_build = execution.build("Busy"), execution.build("Idle")
+    assert 1.4 <= busy_build.cpu_seconds < 10, busy_build.describe()  # a grandchild's, counted
+    assert idle_build.cpu_seconds < 1 and idle_build.ended - idle_build.started >= 2, idle_build.describe()
+    assert f"cpu {busy_build.cpu_seconds:.0f} s" in busy_build.describe()
+    report = world.runner.cpu_report().splitlines()
+    assert report[0].endswith("s CPU in 2 builds") and "app-busy (1 builds)" in report[1], report
+
+
 def test_queued_runs_wait_for_the_stage_ahead_and_an_approval_is_answered_by_the_test(world):
     world.project("app-build", buildspec("cat hello.txt"))
     world.pipeline([build_stage("Build", "app-build"), approval_stage("approve #{SourceVariables.CommitId}")])
