@@ -70,9 +70,9 @@ INFRA = DEFAULT.repositories.infrastructure
 PIPELINES = {naming.pipeline_stack_id(r.name, "dev"): r for r in (INFRA, SALES)}
 """Each repository's dev pipeline stack: applied first by an administrator, then by its own apply."""
 STAGES = ["Source", "Test", "Plan", "Seal", "Apply"]
+"""A dev run's stages (no approval in dev)."""
 APPROVED_STAGES = ["Source", "Test", "Plan", "Seal", "Approval", "Apply"]
 """The stages with dev's approval required (turned on by the run after the first)."""
-"""A dev run's stages (no approval in dev)."""
 ORDER = ("central-bootstrap", "bootstrap-dev", *PIPELINES, "datalake-dev", "etl-sales-dev")
 STEPS = ("deploy", "plan")
 PIPELINE_APPLIED = {"datalake-dev": INFRA, "etl-sales-dev": SALES}
@@ -854,20 +854,15 @@ def drift_workflow(sandbox: Sandbox) -> None:
     assert "retention_in_days" in log, drifted.tail()
 
 
-def dev_config(git: GitHost, **changes) -> dict[str, str]:
-    """envs/environments/dev.yaml with ``changes`` (top-level fields)."""
+def dev_config(git: GitHost, *, access_log_days: int | None = None, **changes) -> dict[str, str]:
+    """envs/environments/dev.yaml as on dev's branch, with ``changes`` (top-level fields)
+    and dev's access logs kept ``access_log_days`` days if given (one lifecycle rule of
+    one bucket of datalake-dev changes)."""
     path = "envs/environments/dev.yaml"
     config = yaml.safe_load(git.read(INFRA.full_repository_id, DEV.branch, path))
     config.update(changes)
-    return {path: yaml.safe_dump(config, sort_keys=False)}
-
-
-def with_access_log_days(git: GitHost, days: int) -> dict[str, str]:
-    """envs/environments/dev.yaml with dev's access logs kept ``days`` days (one lifecycle
-    rule of one bucket of datalake-dev changes)."""
-    path = "envs/environments/dev.yaml"
-    config = yaml.safe_load(git.read(INFRA.full_repository_id, DEV.branch, path))
-    config["retention"]["access_log_days"] = days
+    if access_log_days is not None:
+        config["retention"]["access_log_days"] = access_log_days
     return {path: yaml.safe_dump(config, sort_keys=False)}
 
 
@@ -925,14 +920,14 @@ def approval_workflow(sandbox: Sandbox, model: AccessModel) -> None:
 
     calls = len(emulator.calls)
     makefile = git.read(INFRA.full_repository_id, DEV.branch, "Makefile")
-    rejected = push(with_access_log_days(git, before + 1), "Access logs: 1 more day")
+    rejected = push(dev_config(git, access_log_days=before + 1), "Access logs: 1 more day")
     hostile = push(reaching(git, INFRA, "plan"), "Plan: a small change")
     restored = {"Makefile": makefile, "pipeline.json": None}  # what the hostile commit changed, as it was
     pipeline_change = keep_build_logs(git, 545)  # a change of the pipeline stack alone
     approved = push(
-        {**with_access_log_days(git, before + 3), **restored, **pipeline_change}, "Access logs: 3 more days"
+        {**dev_config(git, access_log_days=before + 3), **restored, **pipeline_change}, "Access logs: 3 more days"
     )
-    stale = push(with_access_log_days(git, before + 4), "Access logs: 4 more days")
+    stale = push(dev_config(git, access_log_days=before + 4), "Access logs: 4 more days")
 
     waiting = rejected.approval()
     digest = rejected.variables["Seal"]["DIGEST"]
